@@ -1,0 +1,57 @@
+# dotcloud-emulator: `make help` lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+APP_PORT ?= 8080
+CLI := $(PY) tools/dotcloud_emulator.py
+
+.DEFAULT_GOAL := help
+.PHONY: help setup docker up down status test unit integration lint bench generate clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: $(VENV)/.installed ## create the virtualenv .venv with the emulator and its test tools
+
+docker: ## make a Docker engine, Compose v2 and the base image available (installs them if missing)
+	bash scripts/ensure-docker.sh
+	bash scripts/ensure-base-image.sh
+
+up: setup docker ## run the sample application (dotcloud.yml) and print its URL
+	$(CLI) up . --port $(APP_PORT)
+
+down: setup ## stop the sample application, keeping its data
+	$(CLI) down tutorial
+
+status: setup ## show the sample application's instances
+	$(CLI) status tutorial
+
+generate: setup ## regenerate docker-compose.yml from dotcloud.yml
+	$(CLI) generate .
+
+unit: setup ## run the unit tests (no Docker)
+	$(PY) -m pytest tests/unit -q
+
+integration: setup docker ## run the integration tests against a real Docker engine
+	$(PY) -m pytest tests/integration -q
+
+test: setup docker ## run every test: unit, then integration (needs Docker; installs it if missing)
+	$(PY) -m pytest tests -q
+
+lint: setup ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+bench: setup docker ## run the benchmarks under bench/ and print their figures
+	$(PY) bench/validate_bench.py
+
+clean: ## remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""dotcloud.yml: loading, validation, and the frozen model the later stages read."""

@@ -1,0 +1,1 @@
+"""The command line: parses argv, calls one function per command, prints."""

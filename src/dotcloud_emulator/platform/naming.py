@@ -1,0 +1,46 @@
+"""Names shared by every stage: Compose services, hosts, labels, URLs.
+
+One place decides how `tutorial.www.1` is spelled in Docker, so the renderers, the environment and
+the engine always agree.
+"""
+
+from __future__ import annotations
+
+LABEL_PREFIX = "io.dotcloud.emulator"
+LABEL_APP = f"{LABEL_PREFIX}.app"
+LABEL_SERVICE = f"{LABEL_PREFIX}.service"
+LABEL_INSTANCE = f"{LABEL_PREFIX}.instance"
+LABEL_TYPE = f"{LABEL_PREFIX}.type"
+LABEL_ROLE = f"{LABEL_PREFIX}.role"  # "service", "gateway", "data" (volumes)
+
+GATEWAY_SERVICE = "gateway"
+STATE_ENV_VAR = "DOTCLOUD_EMULATOR_HOME"
+DEFAULT_STATE_HOME = "${HOME}/.local/state/dotcloud-emulator"  # as Compose interpolates it
+INSTANCE_MOUNT = "/run/dotcloud"  # where an instance's environment files are mounted
+HOME = "/home/dotcloud"
+
+
+def compose_project(app: str) -> str:
+    return f"dotcloud-{app}"
+
+
+def instance_service(service: str, instance: int) -> str:
+    """The Compose service (and stack-internal host name) of one instance: `www-0`."""
+    return f"{service}-{instance}"
+
+
+def instance_name(service: str, instance: int) -> str:
+    """The dotCloud spelling of an instance: `www.0`."""
+    return f"{service}.{instance}"
+
+
+def data_volume(service: str, instance: int) -> str:
+    return f"{service}-{instance}-data"
+
+
+def http_host(app: str, service: str, domain: str) -> str:
+    return f"{service}.{app}.{domain}"
+
+
+def http_url(host: str, port: int) -> str:
+    return f"http://{host}/" if port == 80 else f"http://{host}:{port}/"
