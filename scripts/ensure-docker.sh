@@ -6,22 +6,25 @@
 #   1. installs the engine (Debian/Ubuntu, as root: apt-get install docker.io iptables);
 #   2. starts dockerd in the background when there is no init system doing it
 #      (log: /var/log/dotcloud-emulator-dockerd.log) and polls `docker info`;
-#   3. installs Compose v2 as a CLI plugin in /usr/local/lib/docker/cli-plugins/.
-#      On Debian < 13 that plugin comes from Debian 13 ("trixie")'s docker-compose
-#      package, fetched through a throw-away apt configuration (its own sources
-#      and lists in a temp dir): the machine's apt sources, pins and lists are
-#      never modified.
+#   3. installs Compose v2 as a CLI plugin in /usr/local/lib/docker/cli-plugins/,
+#      and (best effort, never fatal) the buildx plugin, so that plain `docker build`
+#      uses BuildKit too. On Debian < 13 both come from Debian 13 ("trixie")'s
+#      docker-compose / docker-buildx packages (static Go binaries), fetched through
+#      a throw-away apt configuration (its own sources and lists in a temp dir): the
+#      machine's apt sources, pins and lists are never modified.
 #
 # Environment (all optional):
 #   DOTCLOUD_DOCKERD_TIMEOUT   seconds to wait for dockerd to answer (default 60)
 #   DOTCLOUD_DOCKERD_LOG       dockerd log file (default /var/log/dotcloud-emulator-dockerd.log)
 #   DOTCLOUD_DEBIAN_MIRROR     Debian mirror URI (default: the machine's own, from its apt sources)
-#   DOTCLOUD_COMPOSE_SUITE     Debian suite to take Compose v2 from (default trixie)
+#   DOTCLOUD_COMPOSE_SUITE     Debian suite to take the Compose v2/buildx plugins from (default trixie)
+#   DOTCLOUD_INSTALL_BUILDX    1 (default): also install the buildx plugin when missing; 0: don't
 set -euo pipefail
 
 DOCKERD_TIMEOUT="${DOTCLOUD_DOCKERD_TIMEOUT:-60}"
 DOCKERD_LOG="${DOTCLOUD_DOCKERD_LOG:-/var/log/dotcloud-emulator-dockerd.log}"
 COMPOSE_SUITE="${DOTCLOUD_COMPOSE_SUITE:-trixie}"
+INSTALL_BUILDX="${DOTCLOUD_INSTALL_BUILDX:-1}"
 PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
 
 say() { printf '==> %s\n' "$*" >&2; }
@@ -53,16 +56,19 @@ compose_version() {  # prints e.g. 2.26.1 when Compose v2+ is usable as `docker 
     esac
 }
 
+buildx_ok() { docker buildx version >/dev/null 2>&1; }
+buildx_wanted_missing() { [ "$INSTALL_BUILDX" = 1 ] && ! buildx_ok; }
+
 report_ok() {
     local server driver cgroup
     server="$(docker version --format '{{.Server.Version}}' 2>/dev/null || echo '?')"
     driver="$(docker info --format '{{.Driver}}' 2>/dev/null || echo '?')"
     cgroup="$(docker info --format 'cgroup v{{.CgroupVersion}}, {{.CgroupDriver}} driver' 2>/dev/null || echo '?')"
-    say "Docker is usable: engine $server (storage $driver, $cgroup), Compose $(compose_version)"
+    say "Docker is usable: engine $server (storage $driver, $cgroup), Compose $(compose_version), buildx $(docker buildx version 2>/dev/null | awk '{print $2}' || true)"
 }
 
 # --- fast path (no lock needed) -------------------------------------------------------
-if command -v docker >/dev/null 2>&1 && engine_ok && compose_version >/dev/null; then
+if command -v docker >/dev/null 2>&1 && engine_ok && compose_version >/dev/null && ! buildx_wanted_missing; then
     report_ok
     exit 0
 fi
@@ -101,10 +107,10 @@ apt_install() {  # apt_install PKG...: `apt-get update` only when a candidate is
     [ "$need" = 1 ] && [ "$APT_UPDATED" = 0 ] && apt_update
     say "apt-get install --no-install-recommends $*"
     if ! apt_run install -y --no-install-recommends "$@"; then
-        [ "$APT_UPDATED" = 1 ] && die "apt-get install $* failed (output above)"
+        [ "$APT_UPDATED" = 1 ] && return 1
         say "install failed; refreshing package lists and retrying"
-        apt_update
-        apt_run install -y --no-install-recommends "$@" || die "apt-get install $* failed (output above)"
+        apt_update || return 1
+        apt_run install -y --no-install-recommends "$@" || return 1
     fi
 }
 
@@ -129,7 +135,7 @@ if ! engine_ok; then
             need_install_msg "No Docker engine (dockerd) here and this is not Debian/Ubuntu ($(os_field ID))."
         fi
         t0=$SECONDS
-        apt_install docker.io iptables
+        apt_install docker.io iptables || die "apt-get install docker.io iptables failed (output above)"
         say "Installed docker.io ($(dpkg-query -W -f '${Version}' docker.io)) in $((SECONDS - t0)) s"
     fi
 fi
@@ -179,7 +185,7 @@ if ! engine_ok; then
     say "Docker engine $(docker version --format '{{.Server.Version}}') answers (after $((SECONDS - t0)) s)"
 fi
 
-# --- 3. Compose v2 --------------------------------------------------------------------
+# --- 3. Compose v2 and buildx plugins ---------------------------------------------------
 debian_mirror() {  # the machine's own Debian mirror (first apt source carrying its release suite)
     if [ -n "${DOTCLOUD_DEBIAN_MIRROR:-}" ]; then printf '%s' "${DOTCLOUD_DEBIAN_MIRROR%/}"; return; fi
     local codename uri f
@@ -214,62 +220,98 @@ debian_mirror() {  # the machine's own Debian mirror (first apt source carrying 
     printf '%s' "${uri%/}"
 }
 
-install_compose_from_debian_suite() {  # fetch docker-compose from $COMPOSE_SUITE without touching the machine's apt state
-    local mirror tmp arch plugin
+fetch_plugins_from_debian_suite() {  # PKG...: put the cli-plugins of these $COMPOSE_SUITE packages into $PLUGIN_DIR
+    local mirror tmp arch pkg deb plugin rc=0
     mirror="$(debian_mirror)"
     arch="$(dpkg --print-architecture)"
-    tmp="$(mktemp -d /tmp/dotcloud-compose.XXXXXX)"
+    tmp="$(mktemp -d /tmp/dotcloud-cli-plugins.XXXXXX)"
     # shellcheck disable=SC2064
     trap "rm -rf '$tmp' \"\$APT_LOG\"" EXIT
     mkdir -p "$tmp/etc/sources.list.d" "$tmp/etc/preferences.d" "$tmp/lists/partial" \
-             "$tmp/cache/archives/partial" "$tmp/dl" "$tmp/root"
-    cat >"$tmp/etc/sources.list.d/compose.sources" <<EOF
-Types: deb
-URIs: $mirror
-Suites: $COMPOSE_SUITE
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
+             "$tmp/cache/archives/partial" "$tmp/dl"
+    printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: %s\n' \
+        "$mirror" "$COMPOSE_SUITE" /usr/share/keyrings/debian-archive-keyring.gpg \
+        >"$tmp/etc/sources.list.d/plugins.sources"
     # Low pin priority, for good measure (this configuration is never used to install anything).
-    printf 'Package: *\nPin: release n=%s\nPin-Priority: 1\n' "$COMPOSE_SUITE" >"$tmp/etc/preferences.d/compose"
+    printf 'Package: *\nPin: release n=%s\nPin-Priority: 1\n' "$COMPOSE_SUITE" >"$tmp/etc/preferences.d/plugins"
     local -a aptopts=(
         -o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$tmp/etc/sources.list.d"
         -o "Dir::Etc::Preferences=/dev/null" -o "Dir::Etc::PreferencesParts=$tmp/etc/preferences.d"
         -o "Dir::State::Lists=$tmp/lists" -o "Dir::Cache=$tmp/cache"
         -o "APT::Architecture=$arch" -o "APT::Sandbox::User=root" -o "Acquire::Languages=none"
     )
-    say "Fetching docker-compose from Debian $COMPOSE_SUITE ($mirror) via a temporary apt configuration"
-    apt_run "${aptopts[@]}" update || die "apt-get update for $COMPOSE_SUITE ($mirror) failed"
-    ( cd "$tmp/dl" && apt_run "${aptopts[@]}" download "docker-compose/$COMPOSE_SUITE" ) \
-        || die "apt-get download docker-compose/$COMPOSE_SUITE failed"
-    dpkg-deb -x "$tmp"/dl/docker-compose_*.deb "$tmp/root"
-    plugin="$tmp/root/usr/libexec/docker/cli-plugins/docker-compose"
-    [ -x "$plugin" ] || die "docker-compose/$COMPOSE_SUITE has no $plugin (not Compose v2?)"
-    install -D -m 0755 "$plugin" "$PLUGIN_DIR/docker-compose"
-    say "Installed $PLUGIN_DIR/docker-compose from $(basename "$tmp"/dl/docker-compose_*.deb)"
+    say "Fetching $* from Debian $COMPOSE_SUITE ($mirror) via a temporary apt configuration"
+    if ! apt_run "${aptopts[@]}" update; then
+        say "apt-get update for $COMPOSE_SUITE ($mirror) failed"; rc=1
+    else
+        for pkg in "$@"; do
+            if ! ( cd "$tmp/dl" && apt_run "${aptopts[@]}" download "$pkg/$COMPOSE_SUITE" ); then
+                say "apt-get download $pkg/$COMPOSE_SUITE failed"; rc=1; continue
+            fi
+            deb="$(ls "$tmp/dl/${pkg}"_*.deb)"
+            rm -rf "$tmp/root" && mkdir "$tmp/root"
+            dpkg-deb -x "$deb" "$tmp/root"
+            plugin="$tmp/root/usr/libexec/docker/cli-plugins/$pkg"
+            if [ ! -x "$plugin" ]; then say "$(basename "$deb") has no ${plugin#"$tmp/root"}"; rc=1; continue; fi
+            install -D -m 0755 "$plugin" "$PLUGIN_DIR/$pkg"
+            say "Installed $PLUGIN_DIR/$pkg from $(basename "$deb")"
+        done
+    fi
     rm -rf "$tmp"
     trap 'rm -f "$APT_LOG"' EXIT
+    return "$rc"
 }
 
-if ! compose_version >/dev/null; then
-    if ! is_root; then
-        die "Docker Compose v2 is missing ('docker compose version' does not print v2).
-    Install the Compose v2 CLI plugin (package docker-compose-plugin from Docker, docker-compose-v2 on Ubuntu,
-    docker-compose on Debian >= 13), or copy the 'docker-compose' v2 binary to ~/.docker/cli-plugins/."
-    fi
-    is_debian_like && command -v apt-get >/dev/null 2>&1 \
-        || die "Docker Compose v2 is missing and this is not Debian/Ubuntu: install the Compose v2 CLI plugin (https://docs.docker.com/compose/install/linux/)"
+apt_has_candidate() { local c; c="$(apt_candidate "$1")"; [ -n "$c" ] && [ "$c" != "(none)" ]; }
+
+if ! compose_version >/dev/null || buildx_wanted_missing; then
     t0=$SECONDS
-    cand="$(apt_candidate docker-compose)"
-    if [ "$(os_field ID)" = ubuntu ]; then
-        apt_install docker-compose-v2
-    elif [ -n "$cand" ] && [ "$cand" != "(none)" ] && dpkg --compare-versions "$cand" ge 2; then
-        apt_install docker-compose        # Debian >= 13 ships Compose v2 as this package
-    else
-        install_compose_from_debian_suite # Debian <= 12: v1 in the archive, take the static v2 plugin from trixie
+    want_compose=0; compose_version >/dev/null || want_compose=1
+    want_buildx=0; if buildx_wanted_missing; then want_buildx=1; fi
+    if ! is_root || ! is_debian_like || ! command -v apt-get >/dev/null 2>&1; then
+        [ "$want_compose" = 1 ] && die "Docker Compose v2 is missing ('docker compose version' does not print v2).
+    Install the Compose v2 CLI plugin (package docker-compose-plugin from Docker, docker-compose-v2 on Ubuntu,
+    docker-compose on Debian >= 13; https://docs.docker.com/compose/install/linux/), or copy the 'docker-compose'
+    v2 binary to ~/.docker/cli-plugins/. On Debian/Ubuntu, running this script as root does it."
+        say "WARNING: the docker buildx plugin is missing, so plain 'docker build' uses the legacy builder
+    ('docker compose build' still uses BuildKit). Install docker-buildx-plugin / docker-buildx to get it,
+    or set DOTCLOUD_INSTALL_BUILDX=0 to silence this."
+        report_ok
+        exit 0
+    fi
+    fetch=()
+    if [ "$want_compose" = 1 ]; then
+        cand="$(apt_candidate docker-compose)"
+        if [ "$(os_field ID)" = ubuntu ] && apt_has_candidate docker-compose-v2; then
+            apt_install docker-compose-v2 || die "apt-get install docker-compose-v2 failed (output above)"
+        elif apt_has_candidate docker-compose && dpkg --compare-versions "$cand" ge 2; then
+            # Debian >= 13 ships Compose v2 under this name
+            apt_install docker-compose || die "apt-get install docker-compose failed (output above)"
+        else
+            fetch+=(docker-compose)   # Debian <= 12 ships Compose v1: take the static v2 plugin from trixie
+        fi
+    fi
+    if [ "$want_buildx" = 1 ]; then
+        if apt_has_candidate docker-buildx; then   # Debian >= 13, Ubuntu
+            apt_install docker-buildx || say "WARNING: apt-get install docker-buildx failed"
+        else
+            fetch+=(docker-buildx)
+        fi
+    fi
+    if [ "${#fetch[@]}" -gt 0 ]; then
+        fetch_plugins_from_debian_suite "${fetch[@]}" || true   # outcome checked below
     fi
     v="$(compose_version)" || die "Compose v2 still not usable: $(docker compose version 2>&1 | tail -n 1)"
-    say "Compose $v usable (took $((SECONDS - t0)) s)"
+    if [ "$want_compose" = 1 ]; then say "Compose $v usable"; fi
+    if [ "$want_buildx" = 1 ]; then
+        if buildx_ok; then
+            say "buildx $(docker buildx version | awk '{print $2}') usable"
+        else
+            say "WARNING: could not install the buildx plugin; plain 'docker build' will use the legacy builder
+    ('docker compose build' still uses BuildKit). Set DOTCLOUD_INSTALL_BUILDX=0 to stop trying."
+        fi
+    fi
+    say "Plugins done in $((SECONDS - t0)) s"
 fi
 
 report_ok

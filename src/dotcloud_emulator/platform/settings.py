@@ -9,7 +9,7 @@ from pathlib import Path
 
 from dotcloud_emulator.platform.naming import STATE_ENV_VAR
 
-DEFAULT_GATEWAY_PORT = 8080
+DEFAULT_GATEWAY_PORT = 8080  # the default; an application's chosen port is kept in its state
 DEFAULT_DOMAIN = "localhost"
 DEFAULT_BASE_IMAGE = "debian:bookworm-slim"
 
@@ -17,7 +17,6 @@ DEFAULT_BASE_IMAGE = "debian:bookworm-slim"
 @dataclass(frozen=True)
 class Settings:
     state_home: Path
-    gateway_port: int = DEFAULT_GATEWAY_PORT
     domain: str = DEFAULT_DOMAIN
     base_image: str = DEFAULT_BASE_IMAGE
 

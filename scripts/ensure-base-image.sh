@@ -1,0 +1,244 @@
+#!/usr/bin/env bash
+# ensure-base-image.sh [IMAGE]: make sure a base image exists in the local Docker engine.
+#
+#   IMAGE defaults to ${DOTCLOUD_BASE_IMAGE:-debian:bookworm-slim}.
+#
+# Idempotent: if the image is already present it exits 0 at once. Otherwise it tries
+# `docker pull` (with a timeout). If that fails and IMAGE is debian:<suite>-slim
+# (suite = codename, stable/testing/..., or a release number such as 12), it builds
+# an equivalent image locally, the way Debian's official images are made:
+# `debootstrap --variant=minbase` from the machine's own Debian mirror, the same apt
+# sources (incl. -updates and -security when the mirror has them) and the same
+# Docker-oriented apt/dpkg settings as the official slim images, upgraded to the
+# current -updates/-security packages, caches and package lists removed, then
+# `tar | docker import`.
+#
+# Needs a working engine (run scripts/ensure-docker.sh first); the local build needs root.
+#
+# Environment (all optional):
+#   DOTCLOUD_BASE_IMAGE       default image name (debian:bookworm-slim)
+#   DOTCLOUD_PULL_TIMEOUT     seconds allowed for `docker pull` (default 60)
+#   DOTCLOUD_DEBIAN_MIRROR    Debian mirror (default: the machine's own, from its apt sources)
+#   DOTCLOUD_DEBIAN_SECURITY  Debian security mirror (default: the machine's own, or deb.debian.org)
+set -euo pipefail
+
+IMAGE="${1:-${DOTCLOUD_BASE_IMAGE:-debian:bookworm-slim}}"
+PULL_TIMEOUT="${DOTCLOUD_PULL_TIMEOUT:-60}"
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf '==> ERROR: %s\n' "$*" >&2; exit 1; }
+
+image_exists() { docker image inspect "$IMAGE" >/dev/null 2>&1; }
+
+command -v docker >/dev/null 2>&1 || die "no docker client; run scripts/ensure-docker.sh first"
+docker info >/dev/null 2>&1 || die "the Docker engine does not answer ('docker info' failed); run scripts/ensure-docker.sh first"
+
+if image_exists; then
+    say "Image $IMAGE is present ($(docker image inspect --format '{{.Id}}' "$IMAGE" | cut -c1-19))"
+    exit 0
+fi
+
+# --- serialise concurrent runs --------------------------------------------------------
+if [ "$(id -u)" -eq 0 ]; then LOCK=/run/lock/dotcloud-emulator-ensure-base-image.lock; else LOCK="${TMPDIR:-/tmp}/dotcloud-emulator-ensure-base-image.$(id -u).lock"; fi
+mkdir -p "$(dirname "$LOCK")" 2>/dev/null || true
+if command -v flock >/dev/null 2>&1 && exec 9>"$LOCK"; then
+    if ! flock -n 9; then
+        say "Another ensure-base-image.sh is running; waiting for it (lock $LOCK)"
+        flock -w 900 9 || die "timed out waiting for lock $LOCK"
+    fi
+    if image_exists; then say "Image $IMAGE is present"; exit 0; fi
+fi
+
+# --- 1. pull ------------------------------------------------------------------------
+t0=$SECONDS
+say "Image $IMAGE not present; trying 'docker pull' (timeout ${PULL_TIMEOUT}s)"
+if pull_out="$(timeout "$PULL_TIMEOUT" docker pull "$IMAGE" 2>&1)"; then
+    say "Pulled $IMAGE in $((SECONDS - t0)) s"
+    exit 0
+fi
+pull_err="$(printf '%s\n' "$pull_out" | tail -n 1)"
+[ -n "$pull_err" ] || pull_err="no answer within ${PULL_TIMEOUT}s"
+say "docker pull failed: $pull_err"
+
+# --- 2. local build for debian:<suite>-slim ------------------------------------------------
+name="${IMAGE#docker.io/}"
+name="${name#library/}"
+if [[ ! "$name" =~ ^debian:([a-z0-9]+)-slim$ ]]; then
+    die "could not pull $IMAGE ($pull_err), and only debian:<suite>-slim images can be built locally.
+    Load it another way (e.g. 'docker load -i FILE' from a machine that can pull it) or set DOTCLOUD_BASE_IMAGE."
+fi
+suite="${BASH_REMATCH[1]}"
+case "$suite" in  # release numbers -> codenames
+    10) suite=buster ;; 11) suite=bullseye ;; 12) suite=bookworm ;; 13) suite=trixie ;; 14) suite=forky ;;
+esac
+
+[ "$(id -u)" -eq 0 ] || die "could not pull $IMAGE ($pull_err); building it locally with debootstrap needs root: re-run as root"
+
+os_field() { [ -r /etc/os-release ] || return 0; ( . /etc/os-release; eval "printf '%s' \"\${$1:-}\"" ); }
+
+apt_source_pairs() {  # "URI SUITE" for each enabled deb source of this machine
+    local f
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [ -r "$f" ] || continue
+        awk 'function flush() {
+                 if (types ~ /(^|[ \t])deb([ \t]|$)/ && enabled != "no") {
+                     n = split(uris, u, " "); m = split(suites, s, " ")
+                     for (i = 1; i <= n; i++) for (j = 1; j <= m; j++) print u[i], s[j]
+                 }
+                 types = uris = suites = ""; enabled = "yes"
+             }
+             BEGIN { enabled = "yes" }
+             /^[ \t]*#/ { next }
+             /^[ \t]*$/ { flush(); next }
+             { k = tolower($1); $1 = "" }
+             k == "types:" { types = $0 }
+             k == "uris:" { uris = $0 }
+             k == "suites:" { suites = $0 }
+             k == "enabled:" { enabled = tolower($2) }
+             END { flush() }' "$f"
+    done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -r "$f" ] || continue
+        awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ } print $i, $(i + 1) }' "$f"
+    done
+}
+
+host_codename="$(os_field VERSION_CODENAME)"
+pairs=""
+[ "$(os_field ID)" = debian ] && pairs="$(apt_source_pairs || true)"
+mirror="${DOTCLOUD_DEBIAN_MIRROR:-$(printf '%s\n' "$pairs" | awk -v c="$host_codename" '$2 == c { print $1; exit }')}"
+mirror="${mirror:-http://deb.debian.org/debian}"
+mirror="${mirror%/}"
+security="${DOTCLOUD_DEBIAN_SECURITY:-$(printf '%s\n' "$pairs" | awk -v c="$host_codename-security" '$2 == c { print $1; exit }')}"
+if [ -z "$security" ]; then
+    case "$mirror" in */debian) security="${mirror%/debian}/debian-security" ;; *) security=http://deb.debian.org/debian-security ;; esac
+fi
+security="${security%/}"
+
+url_ok() {  # does this URL answer 200 (HEAD)?
+    if command -v curl >/dev/null 2>&1; then curl -fsSI --max-time 15 -o /dev/null "$1" 2>/dev/null
+    elif command -v wget >/dev/null 2>&1; then wget -q --spider --timeout=15 "$1" 2>/dev/null
+    else return 2; fi
+}
+
+say "Building $IMAGE locally: debootstrap --variant=minbase $suite from $mirror"
+
+APT_LOG="$(mktemp /tmp/dotcloud-base-image-log.XXXXXX)"
+run_logged() {  # run_logged CMD...: quiet, tail of the output on failure
+    if ! DEBIAN_FRONTEND=noninteractive "$@" >"$APT_LOG" 2>&1; then
+        tail -n 25 "$APT_LOG" >&2
+        return 1
+    fi
+}
+
+ROOTFS=""
+cleanup() {
+    if [ -n "$ROOTFS" ] && [ -d "$ROOTFS" ]; then
+        if mountpoint -q "$ROOTFS/rootfs/proc" 2>/dev/null; then umount -l "$ROOTFS/rootfs/proc" || true; fi
+        rm -rf --one-file-system "$ROOTFS"
+    fi
+    rm -f "$APT_LOG"
+}
+trap cleanup EXIT
+
+if ! command -v debootstrap >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 || die "could not pull $IMAGE ($pull_err), and debootstrap is missing on a machine without apt-get: install debootstrap"
+    pkgs=(debootstrap)
+    [ -r /usr/share/keyrings/debian-archive-keyring.gpg ] || pkgs+=(debian-archive-keyring)
+    cand="$(apt-cache policy debootstrap 2>/dev/null | awk '/Candidate:/ {print $2; exit}')"
+    if [ -z "$cand" ] || [ "$cand" = "(none)" ]; then say "apt-get update"; run_logged apt-get update; fi
+    say "apt-get install ${pkgs[*]}"
+    if ! run_logged apt-get install -y --no-install-recommends "${pkgs[@]}"; then
+        say "install failed; refreshing package lists and retrying"
+        run_logged apt-get update && run_logged apt-get install -y --no-install-recommends "${pkgs[@]}" \
+            || die "could not install debootstrap (output above)"
+    fi
+fi
+
+ROOTFS="$(mktemp -d /var/tmp/dotcloud-rootfs.XXXXXX)"
+R="$ROOTFS/rootfs"
+t1=$SECONDS
+ds_args=(--variant=minbase --arch="$(dpkg --print-architecture)")
+[ "$(os_field ID)" = debian ] || ds_args+=(--keyring=/usr/share/keyrings/debian-archive-keyring.gpg)
+run_logged debootstrap "${ds_args[@]}" "$suite" "$R" "$mirror" \
+    || die "debootstrap $suite from $mirror failed (output above); could not pull $IMAGE either ($pull_err)"
+say "debootstrap done in $((SECONDS - t1)) s"
+
+# apt sources as in the official images (deb822), -updates/-security only when the mirror has them.
+suites="$suite"
+if [ "$suite" != sid ] && [ "$suite" != unstable ] && [ "$suite" != experimental ]; then
+    url_ok "$mirror/dists/$suite-updates/InRelease" && suites="$suite $suite-updates"
+    url_ok "$security/dists/$suite-security/InRelease" && have_security=1
+fi
+rm -f "$R/etc/apt/sources.list"
+mkdir -p "$R/etc/apt/sources.list.d"
+{
+    printf 'Types: deb\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$mirror" "$suites"
+    if [ -n "${have_security:-}" ]; then
+        printf '\nTypes: deb\nURIs: %s\nSuites: %s-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$security" "$suite"
+    fi
+} >"$R/etc/apt/sources.list.d/debian.sources"
+say "apt sources in the image: $mirror ($suites)${have_security:+, $security ($suite-security)}"
+
+# Docker-oriented settings of the official images (debuerreotype minimizing-config + slimify).
+cat >"$R/usr/sbin/policy-rc.d" <<'EOF'
+#!/bin/sh
+# In "docker build", starting services doesn't work: keep package scripts from trying.
+exit 101
+EOF
+chmod 0755 "$R/usr/sbin/policy-rc.d"
+printf 'force-unsafe-io\n' >"$R/etc/dpkg/dpkg.cfg.d/docker-apt-speedup"
+printf 'Apt::AutoRemove::SuggestsImportant "false";\n' >"$R/etc/apt/apt.conf.d/docker-autoremove-suggests"
+printf 'Dir::Cache::pkgcache "";\nDir::Cache::srcpkgcache "";\n' >"$R/etc/apt/apt.conf.d/docker-clean"
+printf 'Acquire::GzipIndexes "true";\n' >"$R/etc/apt/apt.conf.d/docker-gzip-indexes"
+printf 'Acquire::Languages "none";\n' >"$R/etc/apt/apt.conf.d/docker-no-languages"
+cat >"$R/etc/dpkg/dpkg.cfg.d/docker" <<'EOF'
+# slim image: no documentation, man pages or translations (copyright files are kept)
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/groff/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/linda/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+path-exclude /usr/share/man/*
+EOF
+
+# Bring it to the current point release + security updates, like the official images.
+t1=$SECONDS
+say "Upgrading the rootfs from its apt sources"
+run_logged chroot "$R" apt-get update || die "apt-get update inside the new rootfs failed (output above)"
+run_logged chroot "$R" apt-get -y -o Dpkg::Options::=--force-confold dist-upgrade \
+    || die "apt-get dist-upgrade inside the new rootfs failed (output above)"
+upgraded="$(grep -c '^Unpacking ' "$APT_LOG" || true)"
+say "Upgraded $upgraded package(s) in $((SECONDS - t1)) s"
+
+# Slimify and clean.
+for d in doc groff info linda lintian locale man; do
+    [ -d "$R/usr/share/$d" ] || continue
+    find "$R/usr/share/$d" -xdev -mindepth 1 ! -type d \
+        ! -path "$R/usr/share/doc/*/copyright" ! -path "$R/usr/share/locale/locale.alias" -delete
+    find "$R/usr/share/$d" -xdev -mindepth 1 -depth -type d -empty -delete
+done
+rm -rf "$R"/var/lib/apt/lists/* "$R"/var/cache/apt/*.bin "$R"/var/cache/apt/archives/*.deb \
+       "$R"/var/cache/apt/archives/partial/* "$R"/var/cache/debconf/*-old "$R"/var/lib/dpkg/*-old \
+       "$R"/var/cache/ldconfig/aux-cache "$R"/var/log/apt/* "$R"/var/log/dpkg.log \
+       "$R"/var/log/alternatives.log "$R"/var/log/bootstrap.log "$R"/tmp/* "$R"/var/tmp/* "$R"/root/.bash_history
+mkdir -p "$R/var/lib/apt/lists/partial"
+: >"$R/etc/resolv.conf"            # Docker provides these at run time
+[ -e "$R/etc/hostname" ] && printf 'localhost\n' >"$R/etc/hostname"
+[ -e "$R/etc/machine-id" ] && : >"$R/etc/machine-id"
+
+say "Importing the rootfs ($(du -sh --exclude=./dev "$R" | cut -f1)) as $IMAGE"
+tar --numeric-owner --xattrs --xattrs-include='*' -C "$R" \
+    --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -cf - . \
+  | docker import \
+        -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        -c 'CMD ["bash"]' \
+        -m "debootstrap --variant=minbase $suite $mirror (scripts/ensure-base-image.sh, docker pull failed)" \
+        - "$IMAGE" >/dev/null \
+  || die "docker import of the built rootfs as $IMAGE failed"
+
+image_exists || die "docker import reported success but $IMAGE is not there"
+say "Built $IMAGE locally in $((SECONDS - t0)) s ($(docker image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}'))"

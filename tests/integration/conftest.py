@@ -1,0 +1,184 @@
+"""Integration tests drive the real CLI against a real Docker engine.
+
+Without an engine they skip locally, with the reason; with CI=true a missing engine fails the run.
+Every application a test starts gets a unique name and is destroyed afterwards, even when a test
+fails,
+and a final sweep removes anything left carrying the run's application labels.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CLI = [sys.executable, str(ROOT / "tools" / "dotcloud_emulator.py")]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+RUN_ID = uuid.uuid4().hex[:6]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+def _engine_problem() -> str | None:
+    try:
+        import docker
+
+        docker.from_env().ping()
+    except Exception as exc:
+        return f"no Docker engine reachable ({exc.__class__.__name__}: {exc})"
+    version = subprocess.run(
+        ["docker", "compose", "version"], capture_output=True, text=True, check=False
+    )
+    if version.returncode != 0:
+        return "Docker Compose v2 is missing (`docker compose version` failed)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> None:
+    problem = _engine_problem()
+    if problem is None:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true requires a Docker engine: {problem}", pytrace=False)
+    pytest.skip(f"{problem}; run `make docker` to install one")
+
+
+@pytest.fixture(scope="session")
+def state_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("state")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Cli:
+    state_home: Path
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "DOTCLOUD_EMULATOR_HOME": str(self.state_home)}
+
+    def run(
+        self, *args: str, cwd: Path = ROOT, timeout: float = 900, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [*CLI, *args],
+            cwd=cwd,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(args)} exited {result.returncode}\n"
+                f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+            )
+        return result
+
+
+@pytest.fixture(scope="session")
+def cli(docker_engine: None, state_home: Path) -> Cli:
+    return Cli(state_home)
+
+
+def unique_app(prefix: str) -> str:
+    return f"{prefix}{RUN_ID}"
+
+
+def remove_app_leftovers(app: str) -> None:
+    """Last resort after `destroy`: remove whatever still carries the application's label."""
+    import docker
+
+    from dotcloud_emulator.platform.naming import LABEL_APP
+
+    client = docker.from_env()
+    selector = {"label": f"{LABEL_APP}={app}"}
+    for container in client.containers.list(all=True, filters=selector):
+        container.remove(force=True, v=True)
+    for network in client.networks.list(filters=selector):
+        network.remove()
+    for volume in client.volumes.list(filters=selector):
+        volume.remove(force=True)
+
+
+@pytest.fixture(scope="session")
+def cleanup_apps() -> Iterator[list[str]]:
+    apps: list[str] = []
+    yield apps
+    for app in apps:
+        try:
+            remove_app_leftovers(app)
+        except Exception as exc:  # report, but keep cleaning the others
+            print(f"cleanup of {app} failed: {exc}", file=sys.stderr)
+
+
+READY_TIMEOUT = 60.0
+
+
+@dataclass
+class RunningApp:
+    name: str
+    port: int
+    appdir: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def host(self, service: str) -> str:
+        return f"{service}.{self.name}.localhost"
+
+
+def poll(
+    check: Callable[[], bool], timeout: float = READY_TIMEOUT, what: str = "condition"
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def copy_sample(destination: Path) -> Path:
+    appdir = destination / "tutorial"
+    appdir.mkdir()
+    shutil.copy(ROOT / "dotcloud.yml", appdir / "dotcloud.yml")
+    shutil.copytree(
+        ROOT / "services", appdir / "services", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return appdir
+
+
+@pytest.fixture(scope="session")
+def tutorial(
+    cli: Cli, tmp_path_factory: pytest.TempPathFactory, cleanup_apps: list[str]
+) -> Iterator[RunningApp]:
+    app = RunningApp(unique_app("tut"), free_port(), copy_sample(tmp_path_factory.mktemp("app")))
+    cleanup_apps.append(app.name)
+    try:
+        cli.run("up", str(app.appdir), "-A", app.name, "--port", str(app.port))
+        yield app
+    finally:
+        cli.run("destroy", app.name, "-y", check=False)
+        remove_app_leftovers(app.name)

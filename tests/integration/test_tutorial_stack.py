@@ -1,0 +1,130 @@
+"""The sample application, run for real: gateway, nginx, uWSGI, CherryPy, Redis."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import yaml
+
+from .conftest import Cli, RunningApp
+
+
+def hits(session: requests.Session, app: RunningApp) -> int:
+    response = session.get(f"{app.base}/hits", timeout=10)
+    assert response.status_code == 200, response.text
+    return int(response.text)
+
+
+def test_page_is_served_through_the_gateway(tutorial: RunningApp) -> None:
+    plain = requests.get(f"{tutorial.base}/", timeout=10)
+    by_name = requests.get(f"{tutorial.base}/", headers={"Host": tutorial.host("www")}, timeout=10)
+
+    assert plain.status_code == 200
+    assert by_name.status_code == 200
+    assert 'id="generate"' in plain.text
+
+
+def test_static_files_are_served_by_nginx_not_the_app(tutorial: RunningApp) -> None:
+    response = requests.get(f"{tutorial.base}/static/style.css", timeout=10)
+
+    assert response.status_code == 200
+    assert response.headers.get("X-Served-By") == "nginx-static"
+    assert "text/css" in response.headers["Content-Type"]
+
+
+def test_gateway_forwards_client_headers(tutorial: RunningApp, cli: Cli) -> None:
+    response = requests.get(f"{tutorial.base}/headers", timeout=10)
+
+    assert response.status_code == 200
+    forwarded = response.json()
+    assert forwarded["X-Forwarded-Proto"] == "http"
+    assert forwarded["X-Forwarded-Port"] == str(tutorial.port)
+    assert forwarded["X-Forwarded-For"].startswith("127.0.0.1")
+
+
+def test_hits_count_in_redis_across_restart_and_down_up(tutorial: RunningApp, cli: Cli) -> None:
+    session = requests.Session()
+    assert [hits(session, tutorial) for _ in range(3)] == [1, 2, 3]
+    assert hits(requests.Session(), tutorial) == 1
+
+    cli.run("restart", f"{tutorial.name}.www")
+    assert hits(session, tutorial) == 4
+
+    cli.run("down", tutorial.name)
+    cli.run("up", str(tutorial.appdir), "-A", tutorial.name, "--port", str(tutorial.port))
+    assert hits(session, tutorial) == 5
+
+
+def test_info_session_prints_the_platform_yaml(tutorial: RunningApp, cli: Cli) -> None:
+    import redis
+
+    info = yaml.safe_load(cli.run("info", f"{tutorial.name}.session").stdout)
+
+    assert info["type"] == "redis"
+    assert info["state"] == "running"
+    assert isinstance(info["created_at"], float)
+    assert {"cluster", "config", "created_at", "ports", "state", "type", "instances"} <= set(info)
+    password = info["config"]["redis_password"]
+    assert len(password) >= 22
+    (url,) = [port["url"] for port in info["ports"] if port["name"] == "redis"]
+    assert url.startswith(f"redis://root:{password}@127.0.0.1:")
+
+    assert redis.Redis.from_url(url, socket_timeout=5).ping() is True
+    host_port = int(url.rsplit(":", 1)[1])
+    anonymous = redis.Redis(host="127.0.0.1", port=host_port, socket_timeout=5)
+    with pytest.raises(redis.exceptions.AuthenticationError):
+        anonymous.ping()
+
+
+def test_data_port_is_published_on_loopback_only(tutorial: RunningApp) -> None:
+    import docker
+
+    from dotcloud_emulator.platform.naming import LABEL_APP, LABEL_SERVICE
+
+    client = docker.from_env()
+    (container,) = client.containers.list(
+        filters={"label": [f"{LABEL_APP}={tutorial.name}", f"{LABEL_SERVICE}=session"]}
+    )
+    bindings = container.attrs["NetworkSettings"]["Ports"]["6379/tcp"]
+    assert bindings
+    assert {binding["HostIp"] for binding in bindings} == {"127.0.0.1"}
+
+
+def test_run_sees_the_environment_and_processes_are_not_root(
+    tutorial: RunningApp, cli: Cli
+) -> None:
+    import docker
+
+    from dotcloud_emulator.platform.naming import LABEL_APP, LABEL_SERVICE
+
+    shown = cli.run("run", f"{tutorial.name}.www", "--", "cat", "/home/dotcloud/environment.json")
+    environment = yaml.safe_load(shown.stdout)
+    for field in ("HOST", "PORT", "LOGIN", "PASSWORD", "URL"):
+        assert f"DOTCLOUD_SESSION_REDIS_{field}" in environment
+    assert cli.run("run", f"{tutorial.name}.www", "--", "whoami").stdout.strip() == "dotcloud"
+
+    client = docker.from_env()
+    (container,) = client.containers.list(
+        filters={"label": [f"{LABEL_APP}={tutorial.name}", f"{LABEL_SERVICE}=www"]}
+    )
+    processes = container.top(ps_args="-eo uid,comm")["Processes"]
+    servers = [(uid, command) for uid, command in processes if command in {"nginx", "uwsgi"}]
+    assert {command for _, command in servers} == {"nginx", "uwsgi"}
+    assert all(uid != "0" for uid, _ in servers), servers
+
+
+def test_maintenance_file_makes_nginx_answer_503(tutorial: RunningApp, cli: Cli) -> None:
+    target = f"{tutorial.name}.www"
+    cli.run("run", target, "--", "touch", "/home/dotcloud/current/maintenance")
+    try:
+        assert requests.get(f"{tutorial.base}/", timeout=10).status_code == 503
+    finally:
+        cli.run("run", target, "--", "rm", "-f", "/home/dotcloud/current/maintenance")
+    assert requests.get(f"{tutorial.base}/", timeout=10).status_code == 200
+
+
+def test_postinstall_ran_before_the_app_started(tutorial: RunningApp) -> None:
+    response = requests.get(f"{tutorial.base}/postinstall", timeout=10)
+
+    assert response.status_code == 200
+    assert "ran-before-start: yes" in response.text
