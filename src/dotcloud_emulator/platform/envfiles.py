@@ -1,0 +1,63 @@
+"""The files an instance reads its environment from, rendered as text (nothing is written here).
+
+`environment.json` and its YAML twin (written under both names the platform's sources used) keep the
+value types: ports such as "6379" and ids such as "0" stay strings, `PORT_HTTP` stays an integer.
+`dotcloud_profile` is sourced by the login shell, so every value is shell-quoted.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Mapping
+
+import yaml
+
+from dotcloud_emulator.errors import UsageError
+
+SHELL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class EnvironmentDumper(yaml.SafeDumper):
+    """Block style; multi-line values as literal blocks so they read as written."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+EnvironmentDumper.add_representer(str, _represent_str)
+
+
+def environment_json(env: Mapping[str, str | int]) -> str:
+    return json.dumps(dict(env), indent=4, sort_keys=True) + "\n"
+
+
+def environment_yaml(env: Mapping[str, str | int]) -> str:
+    return yaml.dump(
+        dict(env),
+        Dumper=EnvironmentDumper,
+        default_flow_style=False,
+        sort_keys=True,
+        allow_unicode=True,
+        width=2**16,
+    )
+
+
+def dotcloud_profile(env: Mapping[str, str | int]) -> str:
+    for key in env:
+        if not SHELL_NAME.match(key):
+            raise UsageError(f'"{key}" cannot be an environment variable name in a shell')
+    return "".join(f"export {key}={shlex.quote(str(env[key]))}\n" for key in sorted(env))
+
+
+def environment_files(env: Mapping[str, str | int]) -> dict[str, str]:
+    yaml_text = environment_yaml(env)
+    return {
+        "environment.json": environment_json(env),
+        "environment.yml": yaml_text,
+        "environment.yaml": yaml_text,
+        "dotcloud_profile": dotcloud_profile(env),
+    }

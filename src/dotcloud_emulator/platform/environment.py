@@ -1,0 +1,167 @@
+"""The DOTCLOUD_* environment of one instance: a pure function of the model, the state and settings.
+
+Values follow the platform's real dumps: strings everywhere except the bind ports `PORT_HTTP` and
+`PORT_<NAME>`, which are integers. Every service of the application is visible from every service.
+
+Hosts are those that work where the variable is read:
+- data services: the service name, the network alias of instance 0 (`session`), like the platform's
+  address that "always points at the current master";
+- custom tcp/udp ports: the instance's own stack-internal host (`www-0`), since such ports are per
+  instance and not load-balanced;
+- HTTP: the gateway's address a browser on this machine opens (`www.tutorial.localhost`).
+
+Scaled services (more than one instance) also get copies suffixed `_<n>` of every variable, one
+per instance, and the unsuffixed variables equal the `_0` ones, as on the platform. Data and
+tcp/udp copies name each instance's host (`session-1`, `www-1`). The gateway balances HTTP over the
+instances and gives none an address of its own, so every `HTTP_HOST_<n>`/`HTTP_URL_<n>` names the
+gateway address.
+"""
+
+from __future__ import annotations
+
+from dotcloud_emulator.buildfile.model import Application, Service
+from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES, DataPort
+from dotcloud_emulator.errors import UsageError, UserError
+from dotcloud_emulator.platform import naming
+from dotcloud_emulator.platform.envfiles import environment_files
+from dotcloud_emulator.platform.settings import Settings
+from dotcloud_emulator.platform.state import AppState
+
+__all__ = [
+    "CUSTOM_PORT_BASE",
+    "HTTP_BIND_PORT",
+    "custom_port_numbers",
+    "environment_files",
+    "instance_count",
+    "instance_environment",
+    "is_http_service",
+]
+
+ENVIRONMENT_NAME = "default"
+FLAVOR = "live"  # the flavor every application got by default since CLI 0.9.5
+HTTP_BIND_PORT = 8080  # nginx listens here as the unprivileged `dotcloud` user
+# The platform picked custom bind ports itself (42801 in the docs); no order was documented, so
+# here they are numbered in build-file order from this base.
+CUSTOM_PORT_BASE = 42800
+
+Environment = dict[str, str | int]
+
+
+def instance_count(service: Service, state: AppState) -> int:
+    return state.scale.get(service.name, service.instances)
+
+
+def custom_port_numbers(service: Service) -> dict[str, int]:
+    """The bind port of each entry of the service's `ports:`, in build-file order."""
+    return {name: CUSTOM_PORT_BASE + index for index, name in enumerate(service.ports)}
+
+
+def is_http_service(service: Service) -> bool:
+    service_type = SERVICE_TYPES.get(service.type)
+    typed_http = service_type is not None and service_type.http
+    return typed_http or "http" in service.ports.values()
+
+
+def instance_environment(
+    application: Application,
+    state: AppState,
+    settings: Settings,
+    service_name: str,
+    instance: int,
+) -> Environment:
+    """Platform variables, then the service's yml `environment:`, then `env set` variables."""
+    service = _service(application, service_name)
+    count = instance_count(service, state)
+    if not 0 <= instance < count:
+        raise UsageError(f"service {service_name} has no instance {instance} (it has {count})")
+    env: Environment = {}
+    env.update(_instance_variables(application, service, instance))
+    for other in application.services:
+        env.update(_service_variables(application, state, settings, other))
+    env.update({key: str(value) for key, value in service.environment.items()})
+    env.update(state.variables)
+    return env
+
+
+def _service(application: Application, name: str) -> Service:
+    try:
+        return application.service(name)
+    except KeyError:
+        known = ", ".join(application.service_names)
+        raise UsageError(
+            f'application {application.name} has no service "{name}" (services: {known})'
+        ) from None
+
+
+def _instance_variables(application: Application, service: Service, instance: int) -> Environment:
+    env: Environment = {
+        "DOTCLOUD_PROJECT": application.name,
+        "DOTCLOUD_ENVIRONMENT": ENVIRONMENT_NAME,
+        "DOTCLOUD_FLAVOR": FLAVOR,
+        "DOTCLOUD_SERVICE_NAME": service.name,
+        "DOTCLOUD_SERVICE_ID": str(instance),
+    }
+    service_type = SERVICE_TYPES.get(service.type)
+    if service_type is not None and service_type.http:
+        env["PORT_HTTP"] = HTTP_BIND_PORT
+    for name, port in custom_port_numbers(service).items():
+        env[f"PORT_{name.upper()}"] = port
+    return env
+
+
+def _service_variables(
+    application: Application, state: AppState, settings: Settings, service: Service
+) -> dict[str, str]:
+    """What any service sees of `service`, with `_<n>` copies when it is scaled."""
+    count = instance_count(service, state)
+    env: dict[str, str] = {}
+    for instance in range(count):
+        per_instance = _instance_addresses(application, state, settings, service, instance)
+        if instance == 0:
+            env.update(per_instance)
+        if count > 1:
+            env.update({f"{key}_{instance}": value for key, value in per_instance.items()})
+    return env
+
+
+def _instance_addresses(
+    application: Application, state: AppState, settings: Settings, service: Service, instance: int
+) -> dict[str, str]:
+    prefix = f"DOTCLOUD_{service.name.upper()}"
+    env: dict[str, str] = {}
+    service_type = SERVICE_TYPES.get(service.type)
+    if service_type is not None and service_type.data_port is not None:
+        env.update(_data_variables(prefix, service_type.data_port, state, service, instance))
+    if is_http_service(service):
+        host = naming.http_host(application.name, service.name, settings.domain)
+        env[f"{prefix}_HTTP_HOST"] = host
+        env[f"{prefix}_HTTP_URL"] = naming.http_url(host, state.gateway_port)
+    host = naming.instance_service(service.name, instance)
+    for name, port in custom_port_numbers(service).items():
+        protocol = service.ports[name]
+        if protocol == "http":
+            continue
+        env[f"{prefix}_{name.upper()}_HOST"] = host
+        env[f"{prefix}_{name.upper()}_PORT"] = str(port)
+        env[f"{prefix}_{name.upper()}_URL"] = f"{protocol}://{host}:{port}"
+    return env
+
+
+def _data_variables(
+    prefix: str, data_port: DataPort, state: AppState, service: Service, instance: int
+) -> dict[str, str]:
+    try:
+        password = state.passwords[service.name]
+    except KeyError:
+        raise UserError(
+            f"no password for data service {service.name}: the application state was not prepared"
+        ) from None
+    host = service.name if instance == 0 else naming.instance_service(service.name, instance)
+    base = f"{prefix}_{data_port.infix}"
+    return {
+        f"{base}_HOST": host,
+        f"{base}_PORT": str(data_port.port),
+        f"{base}_LOGIN": data_port.login,
+        f"{base}_PASSWORD": password,
+        f"{base}_URL": f"{data_port.scheme}://{data_port.login}:{password}@{host}:{data_port.port}",
+    }

@@ -1,0 +1,168 @@
+"""Per-application state: generated secrets, `env set` variables, scale and domains.
+
+It lives outside the code, in `<state home>/apps/<app>/state.json` (0600, directories 0700), keyed
+by the application name, the way dotCloud kept an application's state on its side of a push.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES
+from dotcloud_emulator.errors import UserError
+from dotcloud_emulator.platform import naming
+from dotcloud_emulator.platform.appname import check_app_name
+from dotcloud_emulator.platform.settings import DEFAULT_GATEWAY_PORT
+
+STATE_FILE = "state.json"
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+PASSWORD_BYTES = 24  # 192 bits; token_urlsafe gives 32 characters
+
+
+@dataclass
+class AppState:
+    app: str
+    created_at: float
+    passwords: dict[str, str] = field(default_factory=dict)
+    variables: dict[str, str] = field(default_factory=dict)
+    scale: dict[str, int] = field(default_factory=dict)
+    domains: dict[str, list[str]] = field(default_factory=dict)
+    gateway_port: int = DEFAULT_GATEWAY_PORT
+    service_created: dict[str, float] = field(default_factory=dict)
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(PASSWORD_BYTES)
+
+
+class StateStore:
+    def __init__(self, home: Path) -> None:
+        self.home = home
+
+    def app_dir(self, app: str) -> Path:
+        return self.home / "apps" / check_app_name(app)
+
+    def state_file(self, app: str) -> Path:
+        return self.app_dir(app) / STATE_FILE
+
+    def exists(self, app: str) -> bool:
+        return self.state_file(app).is_file()
+
+    def load(self, app: str) -> AppState:
+        """The saved state, or a fresh one (not saved) when the application has none yet."""
+        path = self.state_file(app)
+        if not path.is_file():
+            return AppState(app=app, created_at=time.time())
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UserError(f"{path}: unreadable state file ({exc})") from exc
+        return _state_from_json(path, app, data)
+
+    def save(self, state: AppState) -> None:
+        directory = self.app_dir(state.app)
+        self._make_private_dirs(directory)
+        text = json.dumps(asdict(state), indent=2, sort_keys=True) + "\n"
+        _write_private_file(directory / STATE_FILE, text)
+
+    def prepare(self, application: Application) -> AppState:
+        """The state with a password for every data service and a creation time for every service.
+
+        Saved only when something was added: the same build file gives the same secrets every run.
+        """
+        existed = self.exists(application.name)
+        state = self.load(application.name)
+        changed = _add_missing_entries(state, application)
+        if changed or not existed:
+            self.save(state)
+        return state
+
+    def instance_dir(self, app: str, service: str, instance: int) -> Path:
+        return self.app_dir(app) / "instances" / naming.instance_service(service, instance)
+
+    def write_instance_files(
+        self, app: str, service: str, instance: int, files: Mapping[str, str]
+    ) -> Path:
+        directory = self.instance_dir(app, service, instance)
+        self._make_private_dirs(directory)
+        for name, content in files.items():
+            _write_private_file(directory / name, content)
+        return directory
+
+    def destroy(self, app: str) -> None:
+        """Forget the application: its secrets, variables and instance files."""
+        directory = self.app_dir(app)
+        if directory.exists():
+            shutil.rmtree(directory)
+
+    def apps(self) -> list[str]:
+        root = self.home / "apps"
+        if not root.is_dir():
+            return []
+        return sorted(entry.name for entry in root.iterdir() if (entry / STATE_FILE).is_file())
+
+    def _make_private_dirs(self, directory: Path) -> None:
+        directory.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        path = directory
+        while True:
+            path.chmod(PRIVATE_DIR_MODE)
+            if path == self.home or self.home not in path.parents:
+                break
+            path = path.parent
+
+
+def _add_missing_entries(state: AppState, application: Application) -> bool:
+    changed = False
+    now = time.time()
+    for service in application.services:
+        service_type = SERVICE_TYPES.get(service.type)
+        if service_type and service_type.data_port and service.name not in state.passwords:
+            state.passwords[service.name] = new_password()
+            changed = True
+        if service.name not in state.service_created:
+            state.service_created[service.name] = now
+            changed = True
+    return changed
+
+
+def _write_private_file(path: Path, content: str) -> None:
+    """Write atomically: a private temporary file in the same directory, then a rename."""
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, PRIVATE_FILE_MODE)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _state_from_json(path: Path, app: str, data: object) -> AppState:
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: the state file does not hold a JSON object")
+    try:
+        return AppState(
+            app=app,
+            created_at=float(data["created_at"]),
+            passwords={str(k): str(v) for k, v in data.get("passwords", {}).items()},
+            variables={str(k): str(v) for k, v in data.get("variables", {}).items()},
+            scale={str(k): int(v) for k, v in data.get("scale", {}).items()},
+            domains={str(k): [str(d) for d in v] for k, v in data.get("domains", {}).items()},
+            gateway_port=int(data.get("gateway_port", DEFAULT_GATEWAY_PORT)),
+            service_created={str(k): float(v) for k, v in data.get("service_created", {}).items()},
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UserError(f"{path}: malformed state file ({exc!r})") from exc
