@@ -192,12 +192,12 @@ class Root:
         ran_before_start = "yes" if self.postinstall_at_start is not None else "no"
         return plain(f"ran-before-start: {ran_before_start}\nran-at: {marker}\n")
 
-    @expose
-    def headers(self) -> str:
+    @cherrypy.expose  # type: ignore[untyped-decorator]
+    def headers(self) -> bytes:
         """The forwarding headers as the application received them, through gateway and nginx."""
         seen = {name: cherrypy.request.headers.get(name, "") for name in FORWARDED_HEADERS}
         cherrypy.response.headers["Content-Type"] = "application/json"
-        return json.dumps(seen, sort_keys=True)
+        return json.dumps(seen, sort_keys=True).encode()
 
 
 def session_config(redis_url: str | None) -> dict[str, Any]:
