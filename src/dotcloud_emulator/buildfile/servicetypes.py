@@ -65,7 +65,9 @@ _UWSGI_KEYS: dict[str, ConfigKey] = {
     ),
     "uwsgi_processes": ConfigKey(int, 4, minimum=1, maximum=64, help="uWSGI worker processes"),
     "uwsgi_harakiri": ConfigKey(int, None, minimum=1, help="kill a request after N seconds"),
-    "uwsgi_buffer_size": ConfigKey(int, 4096, minimum=512, maximum=65535, help="request header buffer"),
+    "uwsgi_buffer_size": ConfigKey(
+        int, 4096, minimum=512, maximum=65535, help="request header buffer"
+    ),
     "uwsgi_enable_threads": ConfigKey(bool, False, help="let the app start threads"),
     "uwsgi_single_interpreter": ConfigKey(bool, False, help="one interpreter per worker"),
     "uwsgi_memory_report": ConfigKey(bool, False, help="log memory use per request"),

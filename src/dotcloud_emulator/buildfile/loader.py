@@ -1,0 +1,66 @@
+"""Read `dotcloud.yml` from an application directory into a validated `Application`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotcloud_emulator.buildfile.diagnostics import BuildFileError, Diagnostic, Reporter
+from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator.buildfile.validate import validate_services
+from dotcloud_emulator.buildfile.yamltree import parse_yaml
+from dotcloud_emulator.errors import UsageError
+
+BUILDFILE_NAME = "dotcloud.yml"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    application: Application
+    warnings: tuple[Diagnostic, ...]
+
+
+def find_buildfile(appdir: Path) -> Path:
+    """`appdir/dotcloud.yml`, spelled as the user gave `appdir` so messages show their path."""
+    path = appdir / BUILDFILE_NAME
+    if not path.is_file():
+        raise UsageError(f"no {BUILDFILE_NAME} in {appdir}")
+    return path
+
+
+def load_application(appdir: Path, name: str, *, strict: bool = False) -> LoadResult:
+    """The application in `appdir`; `BuildFileError` lists every problem (strict: warnings too)."""
+    path = find_buildfile(appdir)
+    root = appdir.resolve()
+    reporter = Reporter(str(path))
+    text = read_text(path, reporter)
+    document = parse_yaml(text, reporter) if text is not None else None
+    services = validate_services(document, root, reporter) if text is not None else ()
+    warnings = reporter.warnings
+    if strict:
+        warnings = tuple(found.as_error() for found in warnings)
+    if reporter.errors or (strict and warnings):
+        raise BuildFileError(str(path), (*reporter.errors, *warnings))
+    application = Application(name, root, root / BUILDFILE_NAME, services)
+    return LoadResult(application, warnings)
+
+
+def read_text(path: Path, reporter: Reporter) -> str | None:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = byte_position(data, exc.start)
+        reporter.add(
+            line, column, "error", f"not UTF-8 text: byte 0x{data[exc.start]:02x} cannot be decoded"
+        )
+        return None
+
+
+def byte_position(data: bytes, offset: int) -> tuple[int, int]:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return data.count(b"\n", 0, offset) + 1, column

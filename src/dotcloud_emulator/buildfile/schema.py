@@ -1,0 +1,418 @@
+"""The build-file schema, declared as data: one checker per key, built from small combinators.
+
+A checker takes a YAML node and the service's context, returns the Python value the model
+holds, and raises `Problem` for a value it cannot accept. Container checkers report a bad item
+and go on, so one pass finds every problem. Adding a key is one line in `SERVICE_KEYS`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import cast
+
+from dotcloud_emulator.buildfile.diagnostics import Position, Reporter
+from dotcloud_emulator.buildfile.servicetypes import (
+    LEGACY_PYTHON3,
+    PYTHON2,
+    PYTHON_VERSIONS,
+    ConfigKey,
+    ServiceType,
+)
+from dotcloud_emulator.buildfile.suggest import did_you_mean
+from dotcloud_emulator.buildfile.yamltree import (
+    Mapping,
+    Rejected,
+    Scalar,
+    Sequence,
+    YamlNode,
+    to_python,
+)
+
+SERVICE_NAME = re.compile(r"^[a-z0-9_]+$")
+MAX_SERVICE_NAME = 16
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PORT_NAME = re.compile(r"^[a-z0-9_]+$")
+PROCESS_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+PORT_PROTOCOLS = ("http", "tcp", "udp")
+MAX_INSTANCES = 10
+
+
+class Problem(Exception):
+    def __init__(self, at: Position, message: str) -> None:
+        super().__init__(message)
+        self.at = at
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Context:
+    reporter: Reporter
+    root: Path  # the application directory, resolved
+    service: str
+    service_type: ServiceType | None  # None when `type` is missing or wrong
+
+
+Checker = Callable[[YamlNode, Context, str], object]
+
+
+def describe(node: YamlNode) -> str:
+    if isinstance(node, Mapping):
+        return "a mapping"
+    if isinstance(node, Sequence):
+        return "a list"
+    if not isinstance(node, Scalar) or node.value is None:
+        return "nothing (null)"
+    text = shorten(node.text)
+    if isinstance(node.value, bool):
+        return f"a boolean ({text})"
+    if isinstance(node.value, int | float):
+        return f"a number ({text})"
+    if isinstance(node.value, str):
+        return f'a string ("{text}")'
+    return f"a date ({text})"
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    text = text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def expect_mapping(node: YamlNode, label: str) -> Mapping:
+    if not isinstance(node, Mapping):
+        raise Problem(node, f"{label} must be a mapping, found {describe(node)}")
+    return node
+
+
+def string(node: YamlNode, ctx: Context, label: str) -> str:
+    if not isinstance(node, Scalar) or not isinstance(node.value, str):
+        raise Problem(node, f"{label} must be a string, found {describe(node)}")
+    return node.value
+
+
+def scalar_text(node: YamlNode, ctx: Context, label: str) -> str:
+    """A string, or a number kept as written (`1.9` stays "1.9")."""
+    value = node.value if isinstance(node, Scalar) else None
+    if (
+        isinstance(node, Scalar)
+        and isinstance(value, int | float | str)
+        and not isinstance(value, bool)
+    ):
+        return node.text
+    raise Problem(node, f"{label} must be a string, found {describe(node)}")
+
+
+def nonempty_string(node: YamlNode, ctx: Context, label: str) -> str:
+    value = string(node, ctx, label)
+    if not value.strip():
+        raise Problem(node, f"{label} must not be empty")
+    return value
+
+
+def integer(minimum: int | None, maximum: int | None) -> Checker:
+    bounds = " ".join(
+        part
+        for part in (
+            f"from {minimum}" if minimum is not None else "",
+            f"to {maximum}" if maximum is not None else "",
+        )
+        if part
+    )
+    expected = f"a whole number {bounds}".strip()
+
+    def check(node: YamlNode, ctx: Context, label: str) -> int:
+        value = node.value if isinstance(node, Scalar) else None
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise Problem(node, f"{label} must be {expected}, found {describe(node)}")
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            raise Problem(node, f"{label} must be {expected}, found {value}")
+        return value
+
+    return check
+
+
+def boolean(node: YamlNode, ctx: Context, label: str) -> bool:
+    if not isinstance(node, Scalar) or not isinstance(node.value, bool):
+        raise Problem(node, f"{label} must be true or false, found {describe(node)}")
+    return node.value
+
+
+def matching(pattern: re.Pattern[str], what: str, rule: str) -> Checker:
+    def check(node: YamlNode, ctx: Context, label: str) -> str:
+        value = string(node, ctx, label)
+        if not pattern.match(value):
+            raise Problem(node, f'{label}: invalid {what} "{shorten(value)}" ({rule})')
+        return value
+
+    return check
+
+
+def choice(choices: tuple[str, ...], what: str) -> Checker:
+    def check(node: YamlNode, ctx: Context, label: str) -> str:
+        value = node.value if isinstance(node, Scalar) else None
+        if isinstance(value, str) and value in choices:
+            return value
+        found = f'"{shorten(value)}"' if isinstance(value, str) else describe(node)
+        hint = did_you_mean(value, choices) if isinstance(value, str) else ""
+        expected = ", ".join(choices[:-1]) + f" or {choices[-1]}"
+        message = f"unrecognized {what} {found} for {label}: expected {expected}"
+        raise Problem(node, f"{message} ({hint})" if hint else message)
+
+    return check
+
+
+def list_of(item: Checker) -> Checker:
+    def check(node: YamlNode, ctx: Context, label: str) -> tuple[object, ...]:
+        if not isinstance(node, Sequence):
+            raise Problem(node, f"{label} must be a list, found {describe(node)}")
+        values = []
+        for number, element in enumerate(node.items, start=1):
+            try:
+                values.append(item(element, ctx, f"{label} entry {number}"))
+            except Problem as problem:
+                report(ctx, problem)
+        return tuple(values)
+
+    return check
+
+
+def mapping_of(key: Checker, value: Checker) -> Checker:
+    def check(node: YamlNode, ctx: Context, label: str) -> dict[str, object]:
+        values: dict[str, object] = {}
+        for key_node, value_node in expect_mapping(node, label).entries:
+            try:
+                name = str(key(key_node, ctx, label))
+                values[name] = value(value_node, ctx, f'"{name}" in {label}')
+            except Problem as problem:
+                report(ctx, problem)
+        return values
+
+    return check
+
+
+def report(ctx: Context, problem: Problem) -> None:
+    if not isinstance(problem.at, Rejected):
+        ctx.reporter.error(problem.at, problem.message)
+
+
+def key_text(node: YamlNode) -> str:
+    return node.text if isinstance(node, Scalar) else ""
+
+
+# --- keys with their own rules -------------------------------------------------------------
+
+
+def environment_name(node: YamlNode, ctx: Context, label: str) -> str:
+    name = key_text(node)
+    if not ENV_NAME.match(name):
+        raise Problem(
+            node,
+            f'invalid environment variable name "{shorten(name)}": use letters, digits and '
+            "underscores, not starting with a digit",
+        )
+    if name.startswith("DOTCLOUD_"):
+        raise Problem(
+            node,
+            f'environment variable "{name}": names starting with DOTCLOUD_ belong to the platform',
+        )
+    return name
+
+
+def environment_value(node: YamlNode, ctx: Context, label: str) -> str:
+    """Values are stringified as the platform did; booleans as YAML spells them canonically."""
+    if not isinstance(node, Scalar):
+        raise Problem(node, f"{label} must be a plain value, found {describe(node)}")
+    if isinstance(node.value, bool):
+        return "true" if node.value else "false"
+    if node.value is None:
+        return ""
+    return node.value if isinstance(node.value, str) else node.text
+
+
+def port_name(node: YamlNode, ctx: Context, label: str) -> str:
+    name = key_text(node)
+    if not PORT_NAME.match(name):
+        raise Problem(
+            node,
+            f'invalid port name "{shorten(name)}": use lowercase letters, digits and underscores',
+        )
+    return name
+
+
+def process_name(node: YamlNode, ctx: Context, label: str) -> str:
+    name = key_text(node)
+    if not PROCESS_NAME.match(name):
+        raise Problem(
+            node,
+            f'invalid process name "{shorten(name)}": use letters, digits, "_", "-" and "."',
+        )
+    return name
+
+
+def inside_root(node: YamlNode, ctx: Context, label: str, text: str) -> Path:
+    if not text:
+        raise Problem(node, f"{label} must not be empty")
+    if PurePosixPath(text).is_absolute():
+        raise Problem(
+            node, f'{label} must be relative to the application directory, found "{shorten(text)}"'
+        )
+    try:
+        resolved = (ctx.root / text).resolve()
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise Problem(node, f'{label} "{shorten(text)}" is not a usable path') from exc
+    if not resolved.is_relative_to(ctx.root):
+        raise Problem(node, f'{label} "{shorten(text)}" points outside the application directory')
+    return resolved
+
+
+def approot(node: YamlNode, ctx: Context, label: str) -> str:
+    # The platform coerced numbers (`approot: 42` gave "42"), so a number keeps its spelling;
+    # booleans, null and collections are surely mistakes and are refused.
+    if (
+        isinstance(node, Scalar)
+        and isinstance(node.value, int | float)
+        and not isinstance(node.value, bool)
+    ):
+        text = node.text
+    else:
+        text = string(node, ctx, label)
+    resolved = inside_root(node, ctx, label, text)
+    if not resolved.is_dir():
+        raise Problem(
+            node, f'{label} "{shorten(text)}" is not a directory in the application directory'
+        )
+    return resolved.relative_to(ctx.root).as_posix()
+
+
+def buildscript(node: YamlNode, ctx: Context, label: str) -> str | None:
+    text = string(node, ctx, label)
+    if ctx.service_type is not None and ctx.service_type.name != "custom":
+        ctx.reporter.warning(
+            node, f"{label} is only used by custom services; ignored for {ctx.service_type.name}"
+        )
+        return None
+    if not inside_root(node, ctx, label, text).is_file():
+        raise Problem(node, f'{label} "{shorten(text)}" is not a file in the application directory')
+    return text
+
+
+def instances(node: YamlNode, ctx: Context, label: str) -> int:
+    count = cast(int, integer(1, MAX_INSTANCES)(node, ctx, label))
+    stype = ctx.service_type
+    if stype is not None and stype.kind == "data" and count > 1:
+        raise Problem(
+            node,
+            f"a {stype.name} service runs 1 instance here: scaling data services is not supported "
+            "by the emulator",
+        )
+    return count
+
+
+def ports(node: YamlNode, ctx: Context, label: str) -> object:
+    stype = ctx.service_type
+    if stype is not None and stype.kind == "data":
+        raise Problem(
+            node, f"{label} is only for code services; a {stype.name} service has its own port"
+        )
+    return PORTS(node, ctx, label)
+
+
+PORTS = mapping_of(port_name, choice(PORT_PROTOCOLS, "port type"))
+
+
+# --- config: the per-type keys come from servicetypes.ServiceType.config_keys --------------
+
+
+def config(node: YamlNode, ctx: Context, label: str) -> dict[str, object]:
+    entries = expect_mapping(node, label).entries
+    stype = ctx.service_type
+    values = default_config(stype) if stype is not None else {}
+    for key_node, value_node in entries:
+        try:
+            values[key_node.text] = config_value(key_node, value_node, ctx)
+        except Problem as problem:
+            report(ctx, problem)
+    return values
+
+
+def default_config(stype: ServiceType) -> dict[str, object]:
+    return {name: key.default for name, key in stype.config_keys.items() if key.default is not None}
+
+
+def config_value(key_node: Scalar, value_node: YamlNode, ctx: Context) -> object:
+    name, stype = key_node.text, ctx.service_type
+    if stype is None or stype.name == "custom":  # custom: free-form, exported as SERVICE_CONFIG_*
+        return to_python(value_node)
+    if name in stype.platform_keys:
+        raise Problem(
+            key_node,
+            f'config "{name}" is set by the platform (it generates the password); remove it',
+        )
+    spec = stype.config_keys.get(name)
+    if spec is None:
+        ctx.reporter.warning(key_node, unknown_config_message(name, stype))
+        return to_python(value_node)
+    return config_checker(name, spec)(value_node, ctx, f'config "{name}"')
+
+
+def unknown_config_message(name: str, stype: ServiceType) -> str:
+    message = f'unknown config key "{shorten(name)}" for a {stype.name} service'
+    if not stype.config_keys:
+        return f"{message} (it takes none); it is ignored"
+    hint = did_you_mean(name, stype.config_keys)
+    return f"{message}: {hint}" if hint else f"{message}; it is ignored"
+
+
+def config_checker(name: str, spec: ConfigKey) -> Checker:
+    if name == "python_version":
+        return python_version
+    if spec.type is bool:
+        return boolean
+    if spec.type is int:
+        return integer(spec.minimum, spec.maximum)
+    if spec.choices:
+        return choice(spec.choices, "value")
+    return string
+
+
+def python_version(node: YamlNode, ctx: Context, label: str) -> str:
+    version = string(node, ctx, label)
+    if version in PYTHON2:
+        raise Problem(
+            node,
+            f"python_version {version}: Python 2 is not available here (the stack is Debian "
+            "bookworm, with Python 3.11 only); use v3.11",
+        )
+    if version in LEGACY_PYTHON3:
+        ctx.reporter.warning(node, f"python_version {version} runs on Python 3.11 here")
+        return version
+    return cast(str, choice(SUPPORTED_PYTHON, "value")(node, ctx, label))
+
+
+SUPPORTED_PYTHON = (*PYTHON_VERSIONS, *LEGACY_PYTHON3)
+
+
+# --- the per-service schema ----------------------------------------------------------------
+
+SERVICE_KEYS: dict[str, Checker] = {
+    "approot": approot,
+    "config": config,
+    "environment": mapping_of(environment_name, environment_value),
+    "instances": instances,
+    "ports": ports,
+    "process": string,
+    "processes": mapping_of(process_name, nonempty_string),
+    "prebuild": string,
+    "postbuild": string,
+    "postinstall": string,
+    "requirements": list_of(nonempty_string),
+    "systempackages": list_of(
+        matching(DEBIAN_PACKAGE, "Debian package name", "use lowercase letters, digits, +, - and .")
+    ),
+    "buildscript": buildscript,
+    "ruby_version": scalar_text,  # legacy: the platform accepted it; nothing here uses it
+}
+KNOWN_KEYS = ("type", *SERVICE_KEYS)

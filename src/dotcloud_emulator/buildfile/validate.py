@@ -1,0 +1,178 @@
+"""The walk over a parsed build file: top level, service names, each service's keys, the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from dotcloud_emulator.buildfile.diagnostics import Reporter
+from dotcloud_emulator.buildfile.model import Service
+from dotcloud_emulator.buildfile.schema import (
+    KNOWN_KEYS,
+    MAX_SERVICE_NAME,
+    SERVICE_KEYS,
+    SERVICE_NAME,
+    Context,
+    Problem,
+    default_config,
+    describe,
+    report,
+    shorten,
+)
+from dotcloud_emulator.buildfile.servicetypes import RUNNABLE_TYPES, SERVICE_TYPES, ServiceType
+from dotcloud_emulator.buildfile.suggest import did_you_mean, nearest
+from dotcloud_emulator.buildfile.yamltree import Mapping, Rejected, Scalar, YamlNode, to_python
+
+BUILDFILE = '"dotcloud.yml"'
+
+
+def validate_services(
+    document: YamlNode | None, root: Path, reporter: Reporter
+) -> tuple[Service, ...]:
+    """Every service the document defines; problems go to `reporter` (the result is partial)."""
+    if document is None:
+        reporter.add(1, 1, "error", f"{BUILDFILE} is empty: it must map service names to services")
+        return ()
+    if isinstance(document, Rejected):
+        return ()
+    if not isinstance(document, Mapping):
+        reporter.error(
+            document,
+            f"{BUILDFILE} must map service names to services, found {describe(document)}",
+        )
+        return ()
+    if not document.entries:
+        if reporter.errors:  # its keys were refused, so it is not really empty
+            return ()
+        reporter.error(document, f"service(s) dict cannot be empty in {BUILDFILE}")
+        return ()
+    services = []
+    for name_node, definition in document.entries:
+        name = check_service_name(name_node, reporter)
+        service = validate_service(name, name_node, definition, root, reporter)
+        if service is not None:
+            services.append(service)
+    return tuple(services)
+
+
+def check_service_name(node: Scalar, reporter: Reporter) -> str:
+    name = (
+        node.text
+    )  # as written: a numeric name such as `2:` is the string "2", as on the platform
+    if len(name) > MAX_SERVICE_NAME:
+        reporter.error(
+            node,
+            f'invalid service name "{shorten(name)}": it must be at most {MAX_SERVICE_NAME} '
+            f"characters (it has {len(name)})",
+        )
+    if not SERVICE_NAME.match(name):
+        reporter.error(
+            node,
+            f'invalid characters in service name "{shorten(name)}": use lowercase letters, '
+            "digits and underscores only",
+        )
+    return name
+
+
+def validate_service(
+    name: str, name_node: Scalar, definition: YamlNode, root: Path, reporter: Reporter
+) -> Service | None:
+    if isinstance(definition, Rejected):
+        return None
+    if not isinstance(definition, Mapping):
+        reporter.error(
+            definition,
+            f'service "{shorten(name)}" must be a mapping with at least a "type", '
+            f"found {describe(definition)}",
+        )
+        return None
+    keys = {key.text: (key, value) for key, value in definition.entries}
+    service_type = check_type(name, name_node, keys, reporter)
+    ctx = Context(reporter, root, name, service_type)
+    values: dict[str, Any] = {}
+    extra: dict[str, object] = {}
+    for key, value in definition.entries:
+        if key.text == "type":
+            continue
+        checker = SERVICE_KEYS.get(key.text)
+        if checker is None:
+            reporter.warning(key, unknown_key_message(key.text, name))
+            extra[key.text] = to_python(value)
+            continue
+        try:
+            values[key.text] = checker(value, ctx, f'"{key.text}"')
+        except Problem as problem:
+            report(ctx, problem)
+    check_process_keys(name, keys, reporter)
+    if service_type is None:
+        return None
+    return build_service(name, service_type, values, extra)
+
+
+def check_type(
+    name: str, name_node: Scalar, keys: dict[str, tuple[Scalar, YamlNode]], reporter: Reporter
+) -> ServiceType | None:
+    if "type" not in keys:
+        reporter.error(name_node, f'missing mandatory entry "type" in service "{shorten(name)}"')
+        return None
+    node = keys["type"][1]
+    if isinstance(node, Rejected):
+        return None
+    if not isinstance(node, Scalar) or not isinstance(node.value, str):
+        reporter.error(
+            node, f'"type" must be a service type such as python, found {describe(node)}'
+        )
+        return None
+    message = type_problem(node.value)
+    if message:
+        reporter.error(node, message)
+        return None
+    return SERVICE_TYPES[node.value]
+
+
+def type_problem(name: str) -> str:
+    runnable = ", ".join(RUNNABLE_TYPES)
+    known = SERVICE_TYPES.get(name)
+    if known is not None:
+        if known.runnable:
+            return ""
+        return (
+            f"'{name}' is a dotCloud service type this emulator does not run (it runs: {runnable})"
+        )
+    hint = did_you_mean(name, RUNNABLE_TYPES) or f"the emulator runs: {runnable}"
+    return f'unrecognized service type "{shorten(name)}" ({hint})'
+
+
+def unknown_key_message(key: str, service: str) -> str:
+    message = f'unknown key "{shorten(key)}" in service "{shorten(service)}"'
+    match = nearest(key, KNOWN_KEYS)
+    if match:
+        return f"{message}: did you mean '{match}'?"
+    return f"{message}; it is kept as is (custom buildscripts see it as SERVICE_{key.upper()})"
+
+
+def check_process_keys(
+    name: str, keys: dict[str, tuple[Scalar, YamlNode]], reporter: Reporter
+) -> None:
+    if "process" in keys and "processes" in keys:
+        later = max(
+            keys["process"][0], keys["processes"][0], key=lambda key: (key.line, key.column)
+        )
+        reporter.error(
+            later,
+            f'You can\'t have both "process" and "processes" at the same time in service "{name}"',
+        )
+
+
+def build_service(
+    name: str, service_type: ServiceType, values: dict[str, Any], extra: dict[str, object]
+) -> Service:
+    mappings = {"config", "environment", "ports", "processes"}
+    fields: dict[str, Any] = {
+        key: MappingProxyType(value) if key in mappings else value for key, value in values.items()
+    }
+    if "ruby_version" in fields:  # legacy key with no model field: kept where custom builds see it
+        extra["ruby_version"] = fields.pop("ruby_version")
+    fields.setdefault("config", MappingProxyType(default_config(service_type)))
+    return Service(name=name, type=service_type.name, extra=MappingProxyType(extra), **fields)
