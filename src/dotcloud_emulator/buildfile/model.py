@@ -40,7 +40,7 @@ class Service:
 
 @dataclass(frozen=True)
 class Application:
-    """A whole build file: the application's name, where it lives, and its services in file order."""
+    """A whole build file: the application's name, its directory, and its services in file order."""
 
     name: str
     root: Path

@@ -13,7 +13,7 @@ Kind = Literal["code", "data"]
 
 @dataclass(frozen=True)
 class ConfigKey:
-    """A `config:` key a user may set: its YAML type, default and (when closed) its allowed values."""
+    """A `config:` key a user may set: its YAML type, its default and any allowed values."""
 
     type: type
     default: object = None

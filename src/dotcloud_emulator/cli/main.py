@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "down",
     "destroy",
     "status",
+    "restart",
     "info",
     "env",
     "logs",
@@ -39,7 +40,6 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> Parser:
     import importlib
-    import importlib.util
 
     parser = Parser(
         prog="dotcloud-emulator",
@@ -49,10 +49,7 @@ def build_parser() -> Parser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     subparsers.required = True
     for name in COMMAND_MODULES:
-        qualified = f"dotcloud_emulator.cli.commands.{name}"
-        if importlib.util.find_spec(qualified) is None:  # TODO(lead): drop once every command exists
-            continue
-        module = importlib.import_module(qualified)
+        module = importlib.import_module(f"dotcloud_emulator.cli.commands.{name}")
         module.register(subparsers)
     return parser
 

@@ -1,1 +1,1 @@
-"""The platform's contract: naming, settings, per-application state and the DOTCLOUD_* environment."""
+"""The platform's contract: naming, settings, application state, the DOTCLOUD_* environment."""

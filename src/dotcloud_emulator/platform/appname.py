@@ -29,7 +29,9 @@ def connected_app(directory: Path) -> str | None:
             try:
                 data = json.loads(config.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise UsageError(f"{config}: not a readable dotCloud connection file ({exc})") from exc
+                raise UsageError(
+                    f"{config}: not a readable dotCloud connection file ({exc})"
+                ) from exc
             name = data.get("application") if isinstance(data, dict) else None
             if not isinstance(name, str):
                 raise UsageError(f'{config}: no "application" name in it')

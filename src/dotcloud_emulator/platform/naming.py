@@ -15,6 +15,9 @@ LABEL_ROLE = f"{LABEL_PREFIX}.role"  # "service", "gateway", "data" (volumes)
 
 GATEWAY_SERVICE = "gateway"
 STATE_ENV_VAR = "DOTCLOUD_EMULATOR_HOME"
+# The gateway's host port is a Compose variable, so the generated file does not change with it;
+# the engine sets it from the application's state.
+GATEWAY_PORT_ENV_VAR = "DOTCLOUD_GATEWAY_PORT"
 DEFAULT_STATE_HOME = "${HOME}/.local/state/dotcloud-emulator"  # as Compose interpolates it
 INSTANCE_MOUNT = "/run/dotcloud"  # where an instance's environment files are mounted
 HOME = "/home/dotcloud"

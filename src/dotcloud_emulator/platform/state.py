@@ -39,6 +39,7 @@ class AppState:
     domains: dict[str, list[str]] = field(default_factory=dict)
     gateway_port: int = DEFAULT_GATEWAY_PORT
     service_created: dict[str, float] = field(default_factory=dict)
+    appdir: str | None = None  # where the application was last deployed from
 
 
 def new_password() -> str:
@@ -163,6 +164,7 @@ def _state_from_json(path: Path, app: str, data: object) -> AppState:
             domains={str(k): [str(d) for d in v] for k, v in data.get("domains", {}).items()},
             gateway_port=int(data.get("gateway_port", DEFAULT_GATEWAY_PORT)),
             service_created={str(k): float(v) for k, v in data.get("service_created", {}).items()},
+            appdir=str(data["appdir"]) if data.get("appdir") else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UserError(f"{path}: malformed state file ({exc!r})") from exc

@@ -1,0 +1,167 @@
+"""Helpers the Docker-backed commands share: targets, output, progress, finding the build file."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, TypeAlias
+
+from dotcloud_emulator.buildfile.loader import BUILDFILE_NAME, load_application
+from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator.engine import inventory
+from dotcloud_emulator.errors import UsageError, UserError
+from dotcloud_emulator.platform.appname import check_app_name, discover_app_name
+from dotcloud_emulator.platform.settings import Settings
+from dotcloud_emulator.platform.state import StateStore
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+TARGET_FORMS = ("APP", "APP.SERVICE", "APP.SERVICE.INSTANCE")
+DETAIL_WIDTH = 70
+
+
+@dataclass(frozen=True)
+class AppTarget:
+    """`tutorial`, `tutorial.www` or `tutorial.www.1`, checked for shape (not against Docker)."""
+
+    app: str
+    service: str | None = None
+    instance: int | None = None
+
+    @property
+    def text(self) -> str:
+        parts = [self.app, self.service, None if self.instance is None else str(self.instance)]
+        return ".".join(part for part in parts if part is not None)
+
+
+def parse_app_target(text: str, *, max_depth: int = 3, require_service: bool = False) -> AppTarget:
+    """Parse `APP[.SVC[.N]]`; anything else is a one-line usage error (exit 2)."""
+    parts = text.split(".")
+    min_depth = 2 if require_service else 1
+    if not min_depth <= len(parts) <= max_depth or not all(parts):
+        forms = " or ".join(TARGET_FORMS[min_depth - 1 : max_depth])
+        raise UsageError(f'"{text}" is not a valid target here: use {forms}')
+    check_app_name(parts[0])
+    service = parts[1] if len(parts) > 1 else None
+    if len(parts) < 3:
+        return AppTarget(parts[0], service)
+    if not (parts[2].isascii() and parts[2].isdigit()):
+        raise UsageError(f'"{parts[2]}" in "{text}" is not an instance number')
+    return AppTarget(parts[0], service, int(parts[2]))
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+def print_json(data: object, stream: IO[str] | None = None) -> None:
+    out = stream or sys.stdout
+    out.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def announce(message: str) -> None:
+    """`==> message` on stderr, as the dotCloud CLI printed what it was doing."""
+    print(f"==> {message}", file=sys.stderr)
+
+
+def confirm(question: str, *, assume_yes: bool, what: str) -> bool:
+    """Ask `question [y/N]`; without a terminal to ask on, refuse unless -y was given."""
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"refusing to {what} without confirmation: pass -y (no terminal to ask on)"
+        )
+    answer = input(f"{question} [y/N]: ").strip().lower()
+    return answer in ("y", "yes")
+
+
+def find_application(app: str, client: Any | None = None) -> Application | None:
+    """The build file of `app`: where its containers were started from, or the current directory."""
+    for directory in candidate_dirs(app, client):
+        if (directory / BUILDFILE_NAME).is_file():
+            with contextlib.suppress(UserError):
+                return load_application(directory, app).application
+    return None
+
+
+def candidate_dirs(app: str, client: Any | None) -> list[Path]:
+    dirs: list[Path] = []
+    with contextlib.suppress(UserError):
+        deployed_from = StateStore(settings().state_home).load(app).appdir
+        if deployed_from:
+            dirs.append(Path(deployed_from))
+    if client is not None:
+        for instance in inventory.instances(client, app, include_gateway=True):
+            working_dir = instance.labels.get(inventory.COMPOSE_WORKING_DIR)
+            if working_dir and Path(working_dir) not in dirs:
+                dirs.append(Path(working_dir))
+    cwd = Path.cwd()
+    with contextlib.suppress(UserError):
+        if discover_app_name(cwd) == app:
+            dirs.append(cwd)
+    return dirs
+
+
+class ConsoleReporter:
+    """Deploy progress on stderr: a rich spinner on a terminal, else plain lines, or nothing."""
+
+    def __init__(self, *, quiet: bool = False, tty: bool | None = None) -> None:
+        from rich.console import Console
+
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty() if tty is None else tty
+        self.console = Console(stderr=True, highlight=False, markup=False)
+        self._status: Any = None
+        self._activity = ""
+
+    def step(self, text: str) -> None:
+        self._print(f"---> {text}")
+
+    def event(self, source: str, text: str) -> None:
+        self._print(f"[{source}] {text}")
+
+    def detail(self, line: str) -> None:
+        if self._status is not None and line.strip():
+            self._status.update(f"{self._activity}: {shorten(line.strip(), DETAIL_WIDTH)}")
+
+    def activity(self, text: str) -> AbstractContextManager[None]:
+        return self._activity_context(text)
+
+    @contextlib.contextmanager
+    def _activity_context(self, text: str) -> Iterator[None]:
+        if self.quiet:
+            yield
+            return
+        if not self.tty:
+            print(f"==> {text}", file=sys.stderr, flush=True)
+            yield
+            return
+        self._activity = text
+        with self.console.status(text) as status:
+            self._status = status
+            try:
+                yield
+            finally:
+                self._status = None
+
+    def _print(self, line: str) -> None:
+        if self.quiet:
+            return
+        if self.tty:
+            self.console.print(line)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+
+def shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

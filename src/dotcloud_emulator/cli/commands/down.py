@@ -1,0 +1,32 @@
+"""`down`: stop an application, keeping its data (volumes), images and state."""
+
+from __future__ import annotations
+
+import argparse
+
+from dotcloud_emulator.cli.commands.common import Subparsers, announce, parse_app_target
+from dotcloud_emulator.engine import lifecycle
+from dotcloud_emulator.engine.client import docker_client
+
+
+def register(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "down",
+        help="stop an application, keeping its data",
+        description="Stop and remove the application's containers and network. Data volumes, "
+        "images and state (passwords, variables) are kept: `up` brings it back as it was.",
+    )
+    parser.add_argument("app", metavar="APP", help="the application's name, e.g. tutorial")
+    parser.set_defaults(handler=run_down)
+
+
+def run_down(args: argparse.Namespace) -> int:
+    target = parse_app_target(args.app, max_depth=1)
+    client = docker_client()
+    announce(f'Stopping application "{target.app}"')
+    removed = lifecycle.down(client, target.app)
+    if removed.containers == 0:
+        announce(f'Application "{target.app}" was not running')
+    else:
+        announce(f"Stopped {removed.containers} container(s); data volumes kept")
+    return 0

@@ -1,0 +1,67 @@
+"""`list`: the applications this machine knows, from their state and from Docker."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+
+from dotcloud_emulator.cli.commands.common import Subparsers, add_json_flag, print_json, settings
+from dotcloud_emulator.engine import inventory
+from dotcloud_emulator.engine.client import docker_client
+from dotcloud_emulator.platform.state import StateStore
+
+
+def register(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "list",
+        help="list the applications and their services",
+        description="List every application with state on this machine or containers in "
+        "Docker, with each service's type, instance count and whether it is running.",
+    )
+    add_json_flag(parser)
+    parser.set_defaults(handler=run_list)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    client = docker_client()
+    store = StateStore(settings().state_home)
+    apps = sorted(set(store.apps()) | set(inventory.app_names(client)))
+    listing = {app: services_of(client, app, store) for app in apps}
+    if args.json:
+        print_json(listing)
+    else:
+        print(render_listing(listing))
+    return 0
+
+
+def services_of(client: object, app: str, store: StateStore) -> list[dict[str, object]]:
+    found = inventory.instances(client, app)
+    types = inventory.volume_types(client, app)
+    types.update({i.service: i.type for i in found})
+    names = sorted({i.service for i in found} | set(store.load(app).service_created))
+    return [
+        {
+            "name": name,
+            "type": types.get(name, ""),
+            "instances": sum(1 for i in found if i.service == name),
+            "running": sum(1 for i in found if i.service == name and i.running),
+        }
+        for name in names
+    ]
+
+
+def render_listing(listing: Mapping[str, Sequence[Mapping[str, object]]]) -> str:
+    """As `dotcloud list APP` printed it in 0.4: `app:` then `  - svc (type: t; instances: n)`."""
+    if not listing:
+        return "No applications yet: run `up` in an application directory."
+    lines: list[str] = []
+    for app, services in listing.items():
+        lines.append(f"{app}:")
+        width = max((len(str(s["name"])) for s in services), default=0)
+        for service in services:
+            name = str(service["name"])
+            lines.append(
+                f"  - {name:<{width}} (type: {service['type'] or 'unknown'}; "
+                f"instances: {service['instances']}; running: {service['running']})"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,98 @@
+"""`up` (alias `push`): build and start an application, then print where it is live."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dotcloud_emulator.buildfile.loader import load_application
+from dotcloud_emulator.cli.commands.common import ConsoleReporter, Subparsers, settings
+from dotcloud_emulator.engine.client import check_compose_available, docker_client
+from dotcloud_emulator.engine.deploy import Deployment, deploy
+from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT
+from dotcloud_emulator.platform.appname import discover_app_name
+from dotcloud_emulator.platform.state import StateStore
+
+
+def register(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "up",
+        aliases=["push"],
+        help="build and start an application (alias: push)",
+        description="Build every service of APPDIR's dotcloud.yml, start them behind the gateway "
+        "on 127.0.0.1:PORT, wait until every instance answers, and print the application's URL. "
+        "Run it again to deploy changes; data services keep their data.",
+    )
+    parser.add_argument(
+        "appdir",
+        metavar="APPDIR",
+        nargs="?",
+        type=Path,
+        default=Path("."),
+        help="the directory holding dotcloud.yml (default: the current directory)",
+    )
+    parser.add_argument(
+        "-A",
+        "--application",
+        metavar="NAME",
+        help="the application's name (default: the connected name, else the directory's name)",
+    )
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        metavar="PORT",
+        help="the gateway's port on 127.0.0.1 (default: the application's last one, else 8080)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"how long to wait for instances to answer (default: {DEFAULT_TIMEOUT:.0f})",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only the URLs and errors")
+    parser.set_defaults(handler=run_up)
+
+
+def port_number(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: use a number from 1 to 65535")
+    return int(text)
+
+
+def run_up(args: argparse.Namespace) -> int:
+    appdir: Path = args.appdir
+    name = discover_app_name(appdir, args.application)
+    loaded = load_application(appdir, name)
+    for warning in loaded.warnings:
+        print(warning.format(), file=sys.stderr)
+    client = docker_client()
+    check_compose_available()
+    config = settings()
+    state = StateStore(config.state_home).prepare(loaded.application)
+    port = args.port or state.gateway_port
+    reporter = ConsoleReporter(quiet=args.quiet)
+    deployment = deploy(
+        loaded.application,
+        state,
+        config,
+        client=client,
+        port=port,
+        reporter=reporter,
+        timeout=args.timeout,
+    )
+    print_live(deployment)
+    return 0
+
+
+def print_live(deployment: Deployment) -> None:
+    main_url = deployment.main_url
+    if main_url is None:
+        print(f"==> Application {deployment.app} is running (it has no web service)")
+        return
+    print(f"==> Application is live at {main_url}")
+    for urls in deployment.urls.values():
+        for url in urls:
+            if url != main_url:
+                print(f"    {url}")

@@ -1,0 +1,59 @@
+"""`url`: the URLs that reach an application's services from this machine."""
+
+from __future__ import annotations
+
+import argparse
+
+from dotcloud_emulator.cli.commands.common import (
+    Subparsers,
+    add_json_flag,
+    find_application,
+    parse_app_target,
+    print_json,
+    settings,
+)
+from dotcloud_emulator.cli.commands.info import gather, no_service_message, service_names
+from dotcloud_emulator.engine.client import docker_client
+from dotcloud_emulator.errors import UsageError
+from dotcloud_emulator.platform.state import StateStore
+
+
+def register(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "url",
+        help="print the URLs of an application's services",
+        description="With APP.SERVICE, print that service's URLs separated by spaces; with APP, "
+        "one `service: url ; url` line per service that has URLs.",
+    )
+    parser.add_argument("target", metavar="APP[.SERVICE]", help="e.g. tutorial or tutorial.www")
+    add_json_flag(parser)
+    parser.set_defaults(handler=run_url)
+
+
+def run_url(args: argparse.Namespace) -> int:
+    target = parse_app_target(args.target, max_depth=2)
+    client = docker_client()
+    application = find_application(target.app, client)
+    state = StateStore(settings().state_home).load(target.app)
+    names = service_names(client, target.app, application)
+    if target.service is not None and target.service not in names:
+        raise UsageError(no_service_message(target.app, target.service, names))
+    selected = [target.service] if target.service else names
+    urls = {
+        name: [url for _, url in gather(client, target.app, name, application, state).ports]
+        for name in selected
+    }
+    if args.json:
+        print_json(urls[target.service] if target.service else urls)
+    elif target.service:
+        print(" ".join(urls[target.service]))
+    else:
+        print_url_lines(urls)
+    return 0
+
+
+def print_url_lines(urls: dict[str, list[str]]) -> None:
+    shown = {name: found for name, found in urls.items() if found}
+    width = max((len(name) for name in shown), default=0) + 2
+    for name, found in shown.items():
+        print(f"{name + ':':<{width}}{' ; '.join(found)}")

@@ -1,0 +1,1 @@
+"""The only package that talks to Docker: `docker compose` by argv lists, docker-py for queries."""

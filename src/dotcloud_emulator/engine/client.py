@@ -1,0 +1,65 @@
+"""Reaching the Docker engine and the Compose v2 plugin, with errors a user can act on."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+from typing import Any
+
+from dotcloud_emulator.errors import UserError
+
+INSTALL_HINT = "Start it, or run `make docker` to install and start one."
+
+
+def docker_client() -> Any:
+    """docker-py's client for the engine (`DOCKER_HOST` or the default socket), checked alive."""
+    import docker
+    from docker.errors import DockerException
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except DockerException as exc:
+        raise UserError(
+            f"cannot reach the Docker engine ({_first_line(exc)}). {INSTALL_HINT}"
+        ) from exc
+    except OSError as exc:
+        raise UserError(f"cannot reach the Docker engine ({exc}). {INSTALL_HINT}") from exc
+    return client
+
+
+def check_compose_available() -> None:
+    if not compose_available():
+        raise UserError(
+            "Docker Compose v2 is missing: `docker compose version` failed. "
+            "Install the Compose plugin, or run `make docker`."
+        )
+
+
+@functools.cache
+def compose_available() -> bool:
+    return _docker_subcommand_works("compose", "version")
+
+
+@functools.cache
+def buildkit_available() -> bool:
+    """BuildKit needs the buildx plugin next to Compose; without it the classic builder runs."""
+    return _docker_subcommand_works("buildx", "version")
+
+
+def _docker_subcommand_works(*argv: str) -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        result = subprocess.run(
+            ["docker", *argv], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or exc.__class__.__name__
+    return text.splitlines()[0]

@@ -1,0 +1,124 @@
+"""`docker compose` for one application's project, always through an argv list (never a shell)."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotcloud_emulator.engine.client import buildkit_available
+from dotcloud_emulator.errors import UserError
+from dotcloud_emulator.platform import naming
+from dotcloud_emulator.platform.settings import DEFAULT_GATEWAY_PORT
+
+ERROR_TAIL_LINES = 25
+LineSink = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ComposeProject:
+    """One application's Compose file and project name, and the state home it interpolates."""
+
+    file: Path
+    name: str
+    state_home: Path
+    gateway_port: int = DEFAULT_GATEWAY_PORT
+
+    @classmethod
+    def for_app(
+        cls, app: str, file: Path, state_home: Path, gateway_port: int = DEFAULT_GATEWAY_PORT
+    ) -> ComposeProject:
+        return cls(
+            file=file,
+            name=naming.compose_project(app),
+            state_home=state_home,
+            gateway_port=gateway_port,
+        )
+
+    def argv(self, *args: str) -> list[str]:
+        return [
+            "docker",
+            "compose",
+            "--ansi",
+            "never",
+            "--progress",
+            "plain",
+            "-f",
+            str(self.file),
+            "-p",
+            self.name,
+            *args,
+        ]
+
+    def environment(
+        self, base: Mapping[str, str] | None = None, *, buildkit: bool | None = None
+    ) -> dict[str, str]:
+        env = dict(os.environ if base is None else base)
+        env[naming.STATE_ENV_VAR] = str(self.state_home)
+        env[naming.GATEWAY_PORT_ENV_VAR] = str(self.gateway_port)
+        use_buildkit = buildkit_available() if buildkit is None else buildkit
+        env["DOCKER_BUILDKIT"] = "1" if use_buildkit else "0"
+        return env
+
+
+def build_argv(project: ComposeProject) -> list[str]:
+    return project.argv("build")
+
+
+def up_argv(project: ComposeProject) -> list[str]:
+    return project.argv("up", "--detach", "--remove-orphans", "--no-build")
+
+
+def stop_argv(project: ComposeProject) -> list[str]:
+    return project.argv("stop")
+
+
+class ComposeError(UserError):
+    """A `docker compose` command failed; the message has the command, status and output tail."""
+
+    def __init__(self, argv: Sequence[str], returncode: int, tail: Sequence[str]) -> None:
+        super().__init__(compose_failure_message(argv, returncode, tail))
+        self.argv = list(argv)
+        self.returncode = returncode
+        self.tail = list(tail)
+
+
+def compose_failure_message(argv: Sequence[str], returncode: int, tail: Sequence[str]) -> str:
+    lines = [f"`{shlex.join(argv)}` failed with exit code {returncode}"]
+    if tail:
+        lines.append("last output lines:")
+        lines.extend(f"    {line}" for line in tail)
+    return "\n".join(lines)
+
+
+def run_compose(
+    project: ComposeProject, argv: Sequence[str], *, on_line: LineSink | None = None
+) -> list[str]:
+    """Run one compose command, passing each output line to `on_line`; returns the output tail."""
+    tail: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
+    try:
+        process = subprocess.Popen(
+            list(argv),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=project.environment(),
+            text=True,
+            errors="replace",
+        )
+    except OSError as exc:
+        raise UserError(f"cannot run `{shlex.join(argv)}`: {exc}") from exc
+    with process:
+        assert process.stdout is not None
+        for raw in process.stdout:
+            line = raw.rstrip()
+            tail.append(line)
+            if on_line is not None:
+                on_line(line)
+    if process.returncode != 0:
+        raise ComposeError(argv, process.returncode, list(tail))
+    return list(tail)

@@ -1,0 +1,206 @@
+"""The `up` pipeline: check the port, generate, build, start, wait until every instance answers."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import socket
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator.engine import inventory
+from dotcloud_emulator.engine.compose import (
+    ComposeError,
+    ComposeProject,
+    build_argv,
+    run_compose,
+    up_argv,
+)
+from dotcloud_emulator.engine.endpoints import service_web_urls, web_services
+from dotcloud_emulator.engine.lifecycle import stop_containers
+from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT, first_failure, wait_until_ready
+from dotcloud_emulator.errors import UserError
+from dotcloud_emulator.platform import naming
+from dotcloud_emulator.platform.settings import Settings
+from dotcloud_emulator.platform.state import AppState, StateStore
+from dotcloud_emulator.render.project import generate_project, read_ca_bundle
+
+GATEWAY_HOST = "127.0.0.1"
+
+
+class Reporter(Protocol):
+    """Where deploy progress goes; the CLI decides how it looks."""
+
+    def step(self, text: str) -> None: ...  # `---> Building the application...`
+
+    def event(self, source: str, text: str) -> None: ...  # `[www.0] Waiting for ...`
+
+    def activity(self, text: str) -> AbstractContextManager[None]: ...  # a spinner while it runs
+
+    def detail(self, line: str) -> None: ...  # one line of a tool's output during an activity
+
+
+class SilentReporter:
+    def step(self, text: str) -> None:
+        pass
+
+    def event(self, source: str, text: str) -> None:
+        pass
+
+    def activity(self, text: str) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def detail(self, line: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class Deployment:
+    app: str
+    port: int
+    urls: Mapping[str, list[str]]  # web service -> its URLs, in build-file order
+
+    @property
+    def main_url(self) -> str | None:
+        for urls in self.urls.values():
+            return urls[0] if urls else None
+        return None
+
+
+def deploy(
+    application: Application,
+    state: AppState,
+    settings: Settings,
+    *,
+    client: Any,
+    port: int,
+    reporter: Reporter | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    environ: Mapping[str, str] | None = None,
+) -> Deployment:
+    report = reporter or SilentReporter()
+    app = application.name
+    check_gateway_port(client, app, port)
+    state.gateway_port = port
+    state.appdir = str(application.root)
+    StateStore(settings.state_home).save(state)
+    compose_file = generate_project(
+        application, state, settings, application.root, read_ca_bundle(environ)
+    )
+    project = ComposeProject.for_app(app, compose_file, settings.state_home, port)
+    build(client, application, project, report)
+    was_running = any(instance.running for instance in inventory.instances(client, app))
+    try:
+        start(client, application, project, report, timeout)
+    except UserError:
+        if not was_running:
+            stop_containers(inventory.containers(client, app))
+        raise
+    report.step("Application fully deployed")
+    return Deployment(app, port, deployment_urls(application, state, settings, port))
+
+
+def build(client: Any, application: Application, project: ComposeProject, report: Reporter) -> None:
+    report.step("Building the application...")
+    names = ", ".join(application.service_names)
+    with report.activity(f"Building {names}"):
+        run_compose(project, build_argv(project), on_line=report.detail)
+    for service in application.services:
+        size = image_size(client, service_image(application.name, service.name))
+        suffix = f". Compiled image size is {size}" if size else ""
+        report.event(service.name, f"Build completed successfully{suffix}")
+    report.step("Application build is done")
+
+
+def start(
+    client: Any, application: Application, project: ComposeProject, report: Reporter, timeout: float
+) -> None:
+    report.step("Initializing services... (This may take a few minutes)")
+    with report.activity("Starting services"):
+        try:
+            run_compose(project, up_argv(project), on_line=report.detail)
+        except ComposeError as exc:
+            # Compose stops at a dependency's failed healthcheck; name it, with its logs.
+            failure = first_failure(client, started_instances(client, application.name))
+            if failure is not None:
+                raise failure from exc
+            raise
+    waiting = started_instances(client, application.name)
+    for label in waiting:
+        report.event(label, "Waiting for the instance to become responsive...")
+    with report.activity(f"Waiting for {', '.join(waiting)} to become responsive"):
+        wait_until_ready(
+            client,
+            waiting,
+            timeout=timeout,
+            on_ready=lambda label: report.event(label, "Instance is up and responsive"),
+        )
+
+
+def started_instances(client: Any, app: str) -> dict[str, str]:
+    """`{"www.0": container id}` for every container of the application, the gateway included."""
+    found = inventory.instances(client, app, include_gateway=True)
+    return {instance.label: instance.container_id for instance in found}
+
+
+def service_image(app: str, service: str) -> str:
+    return f"{naming.compose_project(app)}/{service}:latest"
+
+
+def image_size(client: Any, reference: str) -> str:
+    try:
+        size = int(client.images.get(reference).attrs.get("Size", 0))
+    except Exception:  # the size only decorates the line
+        return ""
+    return human_size(size)
+
+
+def human_size(size: int) -> str:
+    for unit in ("B", "KB", "MB"):
+        if size < 1000:
+            return f"{size:.0f}{unit}"
+        size //= 1000
+    return f"{size}GB"
+
+
+def deployment_urls(
+    application: Application, state: AppState, settings: Settings, port: int
+) -> dict[str, list[str]]:
+    return {
+        service.name: service_web_urls(
+            application, service, settings.domain, port, state.domains.get(service.name, [])
+        )
+        for service in web_services(application)
+    }
+
+
+def check_gateway_port(client: Any, app: str, port: int) -> None:
+    """Refuse a port held by anything but this application's own gateway."""
+    holders = inventory.holders_of_host_port(client, port)
+    own = [h for h in holders if h.app == app and h.role == inventory.ROLE_GATEWAY]
+    others = [h for h in holders if h not in own]
+    if others:
+        raise port_in_use_error(port, f" (by application {others[0].app})")
+    if not own and not port_is_free(port):
+        raise port_in_use_error(port)
+
+
+def port_in_use_error(port: int, holder: str = "") -> UserError:
+    return UserError(
+        f"port {port} is already in use on {GATEWAY_HOST}{holder}; pick another with --port"
+    )
+
+
+def port_is_free(port: int, host: str = GATEWAY_HOST) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise UserError(f"cannot check port {port} on {host}: {exc}") from exc
+    return True

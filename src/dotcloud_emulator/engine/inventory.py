@@ -1,0 +1,189 @@
+"""What Docker holds for an application, found by the labels every object carries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dotcloud_emulator.platform import naming
+
+ROLE_SERVICE = "service"
+ROLE_GATEWAY = "gateway"
+COMPOSE_WORKING_DIR = "com.docker.compose.project.working_dir"
+COMPOSE_CONFIG_FILES = "com.docker.compose.project.config_files"
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One container of an application: a service instance (`www.0`) or the gateway."""
+
+    app: str
+    service: str
+    number: int
+    role: str
+    type: str
+    container_id: str
+    container_name: str
+    status: str  # Docker's: created, running, restarting, exited, dead...
+    health: str | None  # starting, healthy, unhealthy; None without a healthcheck
+    exit_code: int
+    published: Mapping[str, int] = field(default_factory=dict)  # "6379/tcp" -> host port
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        if self.role == ROLE_GATEWAY:
+            return naming.GATEWAY_SERVICE
+        return naming.instance_name(self.service, self.number)
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def state(self) -> str:
+        """dotCloud's word for it: `up` or `down`."""
+        return "up" if self.running and self.health != "unhealthy" else "down"
+
+    def host_port(self, container_port: int, protocol: str = "tcp") -> int | None:
+        return self.published.get(f"{container_port}/{protocol}")
+
+
+def instance_from_attrs(attrs: Mapping[str, Any]) -> Instance:
+    """An `Instance` from `docker inspect` data (docker-py's `container.attrs`)."""
+    labels: dict[str, str] = dict(attrs.get("Config", {}).get("Labels") or {})
+    state: Mapping[str, Any] = attrs.get("State") or {}
+    health = state.get("Health") or {}
+    role = labels.get(naming.LABEL_ROLE, ROLE_SERVICE)
+    return Instance(
+        app=labels.get(naming.LABEL_APP, ""),
+        service=labels.get(
+            naming.LABEL_SERVICE, naming.GATEWAY_SERVICE if role == ROLE_GATEWAY else ""
+        ),
+        number=_int(labels.get(naming.LABEL_INSTANCE, "0")),
+        role=role,
+        type=labels.get(naming.LABEL_TYPE, ""),
+        container_id=str(attrs.get("Id", "")),
+        container_name=str(attrs.get("Name", "")).lstrip("/"),
+        status=str(state.get("Status", "unknown")),
+        health=health.get("Status") or None,
+        exit_code=_int(state.get("ExitCode", 0)),
+        published=published_ports(attrs.get("NetworkSettings", {}).get("Ports") or {}),
+        labels=labels,
+    )
+
+
+def published_ports(ports: Mapping[str, Any]) -> dict[str, int]:
+    """Container port -> host port, from `NetworkSettings.Ports`; the first IPv4 binding wins."""
+    published: dict[str, int] = {}
+    for container_port, bindings in sorted(ports.items()):
+        for binding in bindings or []:
+            if ":" in binding.get("HostIp", ""):
+                continue
+            host_port = _int(binding.get("HostPort", ""))
+            if host_port:
+                published.setdefault(container_port, host_port)
+    return published
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
+
+
+def app_selector(app: str, *more: str) -> dict[str, list[str]]:
+    return {"label": [f"{naming.LABEL_APP}={app}", *more]}
+
+
+def instances(
+    client: Any,
+    app: str,
+    service: str | None = None,
+    number: int | None = None,
+    *,
+    include_gateway: bool = False,
+) -> list[Instance]:
+    """The application's containers (running or not), sorted by service then instance number."""
+    found = [
+        instance_from_attrs(container.attrs)
+        for container in client.containers.list(all=True, filters=app_selector(app))
+    ]
+    selected = [
+        instance
+        for instance in found
+        if (include_gateway or instance.role != ROLE_GATEWAY)
+        and (service is None or instance.service == service)
+        and (number is None or instance.number == number)
+    ]
+    return sorted(selected, key=lambda i: (i.role == ROLE_GATEWAY, i.service, i.number))
+
+
+def gateway(client: Any, app: str) -> Instance | None:
+    for instance in instances(client, app, include_gateway=True):
+        if instance.role == ROLE_GATEWAY:
+            return instance
+    return None
+
+
+def containers(client: Any, app: str, service: str | None = None) -> list[Any]:
+    more = [f"{naming.LABEL_SERVICE}={service}"] if service else []
+    return list(client.containers.list(all=True, filters=app_selector(app, *more)))
+
+
+def volumes(client: Any, app: str, service: str | None = None) -> list[Any]:
+    more = [f"{naming.LABEL_SERVICE}={service}"] if service else []
+    return list(client.volumes.list(filters=app_selector(app, *more)))
+
+
+def volume_types(client: Any, app: str) -> dict[str, str]:
+    """Service -> type, read from the labels of the data volumes (they outlive the containers)."""
+    types: dict[str, str] = {}
+    for volume in volumes(client, app):
+        labels = volume.attrs.get("Labels") or {}
+        service, type_name = labels.get(naming.LABEL_SERVICE), labels.get(naming.LABEL_TYPE)
+        if service and type_name:
+            types[service] = type_name
+    return types
+
+
+def networks(client: Any, app: str) -> list[Any]:
+    return list(client.networks.list(filters=app_selector(app)))
+
+
+def images(client: Any, app: str) -> list[Any]:
+    """The application's images: labelled ones and those named `dotcloud-<app>/...`."""
+    by_id: dict[str, Any] = {}
+    for image in client.images.list(filters=app_selector(app)):
+        by_id[image.id] = image
+    prefix = f"{naming.compose_project(app)}/"
+    for image in client.images.list(filters={"reference": f"{prefix}*"}):
+        by_id[image.id] = image
+    return list(by_id.values())
+
+
+def app_names(client: Any) -> list[str]:
+    """Applications with at least one container or volume in Docker."""
+    names = {
+        container.labels.get(naming.LABEL_APP, "")
+        for container in client.containers.list(all=True, filters={"label": naming.LABEL_APP})
+    }
+    names.update(
+        (volume.attrs.get("Labels") or {}).get(naming.LABEL_APP, "")
+        for volume in client.volumes.list(filters={"label": naming.LABEL_APP})
+    )
+    return sorted(name for name in names if name)
+
+
+def holders_of_host_port(client: Any, port: int) -> list[Instance]:
+    """Running emulator containers publishing `port` on the host."""
+    return [
+        instance
+        for instance in (
+            instance_from_attrs(container.attrs)
+            for container in client.containers.list(filters={"label": naming.LABEL_APP})
+        )
+        if port in instance.published.values()
+    ]

@@ -1,0 +1,116 @@
+"""Waiting for instances to answer: Docker healthchecks polled with a deadline, never slept for."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from dotcloud_emulator.errors import UserError
+
+DEFAULT_TIMEOUT = 300.0
+POLL_INTERVAL = 0.5
+LOG_TAIL_LINES = 20
+
+Verdict = Literal["ready", "waiting", "failed"]
+
+
+@dataclass(frozen=True)
+class Readiness:
+    verdict: Verdict
+    reason: str = ""  # why it failed, or what it is still waiting for
+
+
+def readiness_from_attrs(attrs: Mapping[str, Any]) -> Readiness:
+    """Judge one container from its `docker inspect` data."""
+    state: Mapping[str, Any] = attrs.get("State") or {}
+    status = state.get("Status", "unknown")
+    exit_code = state.get("ExitCode", 0)
+    if status in ("exited", "dead"):
+        return Readiness("failed", f"exited with status {exit_code}")
+    if status == "restarting":
+        return Readiness("failed", f"keeps restarting (last exit status {exit_code})")
+    if status != "running":
+        return Readiness("waiting", f"container is {status}")
+    health: Mapping[str, Any] = state.get("Health") or {}
+    health_status = health.get("Status")
+    if health_status in (None, "healthy"):
+        return Readiness("ready")
+    if health_status == "unhealthy":
+        return Readiness("failed", f"health check failed{last_check_text(health)}")
+    return Readiness("waiting", f"health check {health_status}{last_check_text(health)}")
+
+
+def last_check_text(health: Mapping[str, Any]) -> str:
+    log: Sequence[Mapping[str, Any]] = health.get("Log") or []
+    if not log:
+        return ""
+    last = log[-1]
+    output = " ".join(str(last.get("Output", "")).split())
+    text = f" with exit code {last.get('ExitCode')}"
+    return f"{text}: {output}" if output else text
+
+
+def failure_message(instance: str, reason: str, log_lines: Sequence[str]) -> str:
+    lines = [f"{instance} did not become responsive: {reason}"]
+    if log_lines:
+        lines.append(f"last {len(log_lines)} log lines of {instance}:")
+        lines.extend(f"    {line}" for line in log_lines)
+    else:
+        lines.append(f"{instance} logged nothing")
+    return "\n".join(lines)
+
+
+def container_log_tail(container: Any, lines: int = LOG_TAIL_LINES) -> list[str]:
+    try:
+        raw = container.logs(tail=lines)
+    except Exception:  # the logs only decorate the real error
+        return []
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    return text.splitlines()[-lines:]
+
+
+def first_failure(client: Any, containers: Mapping[str, str]) -> UserError | None:
+    """The error for the first failed container (`{"www.0": container id}`), if any failed."""
+    for label, container_id in containers.items():
+        container = client.containers.get(container_id)
+        readiness = readiness_from_attrs(container.attrs)
+        if readiness.verdict == "failed":
+            return UserError(
+                failure_message(label, readiness.reason, container_log_tail(container))
+            )
+    return None
+
+
+def wait_until_ready(
+    client: Any,
+    containers: Mapping[str, str],
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    on_ready: Callable[[str], None] | None = None,
+    poll_interval: float = POLL_INTERVAL,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Poll containers (`{"www.0": container id}`) until all are ready; raise on a failure."""
+    pending = dict(containers)
+    deadline = clock() + timeout
+    while pending:
+        for label, container_id in list(pending.items()):
+            container = client.containers.get(container_id)
+            readiness = readiness_from_attrs(container.attrs)
+            if readiness.verdict == "failed":
+                raise UserError(
+                    failure_message(label, readiness.reason, container_log_tail(container))
+                )
+            if readiness.verdict == "ready":
+                del pending[label]
+                if on_ready is not None:
+                    on_ready(label)
+                continue
+            if clock() >= deadline:
+                reason = f"not ready after {timeout:.0f}s ({readiness.reason})"
+                raise UserError(failure_message(label, reason, container_log_tail(container)))
+        if pending:
+            sleep(poll_interval)

@@ -1,0 +1,246 @@
+"""What renderers return, and the one writer that puts it on disk.
+
+The writer keeps unchanged files untouched (same content, same mtime), so Docker's layer cache and
+Compose's change detection see only real changes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from dotcloud_emulator.errors import UserError
+
+IGNORE_FILE = ".dotcloudignore"
+# What a push never uploaded, plus what the emulator itself writes into the application directory.
+SNAPSHOT_EXCLUDES = (
+    ".git",
+    ".hg",
+    ".svn",
+    "*.pyc",
+    "__pycache__",
+    ".venv",
+    "/.dotcloud/build",
+    "/.dotcloud/gateway",
+    "/docker-compose.yml",
+)
+
+
+@dataclass(frozen=True)
+class File:
+    path: PurePosixPath
+    content: str
+    mode: int = 0o644
+
+
+@dataclass(frozen=True)
+class CodeSnapshot:
+    """A copy of the application tree at `dest`, as a push uploaded it.
+
+    `include` limits the copy to one subtree of `source` (kept at the same relative place);
+    `exclude` adds gitignore-like patterns to the defaults and to `.dotcloudignore`.
+    """
+
+    source: Path
+    dest: PurePosixPath
+    exclude: tuple[str, ...] = ()
+    include: PurePosixPath | None = None
+
+
+Rendered = File | CodeSnapshot
+
+
+def write_files(
+    outdir: Path, items: Iterable[Rendered], *, prune: Iterable[PurePosixPath] = ()
+) -> None:
+    """Write `items` under `outdir`; remove what is no longer rendered under the `prune` folders."""
+    rendered = list(items)
+    for item in rendered:
+        _check_relative(item.path if isinstance(item, File) else item.dest)
+    for item in rendered:
+        if isinstance(item, File):
+            write_if_changed(outdir / item.path, item.content, item.mode)
+        else:
+            sync_snapshot(item, outdir / item.dest)
+    kept_files = {item.path for item in rendered if isinstance(item, File)}
+    kept_trees = [item.dest for item in rendered if isinstance(item, CodeSnapshot)]
+    for folder in prune:
+        _remove_stale(outdir, folder, kept_files, kept_trees)
+
+
+def write_if_changed(path: Path, content: str, mode: int = 0o644) -> bool:
+    """Write atomically, only when the content differs. True when the file was (re)written."""
+    data = content.encode("utf-8")
+    if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
+        if stat.S_IMODE(path.stat().st_mode) != mode:
+            path.chmod(mode)
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def _check_relative(path: PurePosixPath) -> None:
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise ValueError(f"rendered path must be relative and inside the output: {path}")
+
+
+def _remove_stale(
+    outdir: Path,
+    folder: PurePosixPath,
+    kept_files: set[PurePosixPath],
+    kept_trees: list[PurePosixPath],
+) -> None:
+    root = outdir / folder
+    if not root.is_dir():
+        return
+    for directory, dirnames, filenames in os.walk(root, topdown=False):
+        relative_dir = PurePosixPath(Path(directory).relative_to(outdir).as_posix())
+        if any(_is_within(relative_dir, tree) for tree in kept_trees):
+            continue
+        for name in filenames + [d for d in dirnames if (Path(directory) / d).is_symlink()]:
+            if relative_dir / name not in kept_files:
+                (Path(directory) / name).unlink()
+        if Path(directory) != root and not any(Path(directory).iterdir()):
+            Path(directory).rmdir()
+
+
+def _is_within(path: PurePosixPath, tree: PurePosixPath) -> bool:
+    return path == tree or tree in path.parents
+
+
+# --- the code snapshot --------------------------------------------------------------------------
+
+
+def sync_snapshot(snapshot: CodeSnapshot, dest: Path) -> None:
+    """Make `dest` a copy of the snapshot's files: copy what changed, delete what went away."""
+    if not snapshot.source.is_dir():
+        raise UserError(f"{snapshot.source}: not a directory, cannot copy the application code")
+    patterns = (*SNAPSHOT_EXCLUDES, *read_ignore_file(snapshot.source), *snapshot.exclude)
+    dest.mkdir(parents=True, exist_ok=True)
+    wanted: set[PurePosixPath] = set()
+    for relative in snapshot_entries(snapshot.source, patterns, snapshot.include):
+        wanted.add(relative)
+        _copy_entry(snapshot.source / relative, dest / relative)
+    _delete_unwanted(dest, wanted)
+
+
+def read_ignore_file(source: Path) -> list[str]:
+    path = source / IGNORE_FILE
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def is_excluded(relative: PurePosixPath, is_dir: bool, patterns: Iterable[str]) -> bool:
+    """gitignore-like: `name` at any depth, `/path` or `a/b` from the root, `dir/` only dirs."""
+    for pattern in patterns:
+        if pattern.endswith("/"):
+            if not is_dir:
+                continue
+            pattern = pattern.rstrip("/")
+        if "/" in pattern:
+            if fnmatch.fnmatchcase(relative.as_posix(), pattern.lstrip("/")):
+                return True
+        elif fnmatch.fnmatchcase(relative.name, pattern):
+            return True
+    return False
+
+
+def snapshot_entries(
+    source: Path, patterns: tuple[str, ...], include: PurePosixPath | None = None
+) -> Iterator[PurePosixPath]:
+    """Relative paths of the directories, files and symlinks to copy, parents before children."""
+    start = source / include if include else source
+    if include:
+        for depth in range(1, len(include.parts) + 1):
+            yield PurePosixPath(*include.parts[:depth])
+    if not start.is_dir():
+        return
+    for directory, dirnames, filenames in os.walk(start):
+        relative_dir = PurePosixPath(Path(directory).relative_to(source).as_posix())
+        kept_dirs = []
+        for name in sorted(dirnames):
+            relative = relative_dir / name
+            if is_excluded(relative, True, patterns):
+                continue
+            yield relative
+            if not (Path(directory) / name).is_symlink():
+                kept_dirs.append(name)
+        dirnames[:] = kept_dirs
+        for name in sorted(filenames):
+            relative = relative_dir / name
+            if not is_excluded(relative, False, patterns):
+                yield relative
+
+
+def _copy_entry(source: Path, target: Path) -> None:
+    info = source.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        _copy_symlink(source, target)
+    elif stat.S_ISDIR(info.st_mode):
+        if target.is_symlink() or (target.exists() and not target.is_dir()):
+            target.unlink()
+        target.mkdir(exist_ok=True)
+        target.chmod(stat.S_IMODE(info.st_mode) | stat.S_IRWXU)
+    elif stat.S_ISREG(info.st_mode):
+        _copy_file(source, target, info)
+
+
+def _copy_symlink(source: Path, target: Path) -> None:
+    link = os.readlink(source)
+    if target.is_symlink() and os.readlink(target) == link:
+        return
+    _remove(target)
+    os.symlink(link, target)
+
+
+def _copy_file(source: Path, target: Path, info: os.stat_result) -> None:
+    if target.is_file() and not target.is_symlink():
+        current = target.stat()
+        if (current.st_size, current.st_mtime_ns, current.st_mode) == (
+            info.st_size,
+            info.st_mtime_ns,
+            info.st_mode,
+        ):
+            return
+    _remove(target)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    os.close(descriptor)
+    try:
+        shutil.copy2(source, temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)
+
+
+def _delete_unwanted(dest: Path, wanted: set[PurePosixPath]) -> None:
+    for directory, dirnames, filenames in os.walk(dest, topdown=False):
+        relative_dir = PurePosixPath(Path(directory).relative_to(dest).as_posix())
+        for name in filenames + dirnames:
+            relative = relative_dir / name
+            if relative not in wanted:
+                _remove(Path(directory) / name)

@@ -1,0 +1,92 @@
+"""The HTTP gateway: one nginx in front of every HTTP service, as dotCloud's gateway was.
+
+`<svc>.<app>.<domain>` and the service's custom domains route to its instances; any other host name
+goes to the application's first HTTP service (build-file order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dotcloud_emulator.buildfile.model import Application, Service
+from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES
+from dotcloud_emulator.platform import naming
+from dotcloud_emulator.platform.environment import (
+    HTTP_BIND_PORT,
+    custom_port_numbers,
+    instance_count,
+    is_http_service,
+)
+from dotcloud_emulator.platform.settings import Settings
+from dotcloud_emulator.platform.state import AppState
+from dotcloud_emulator.render import layout
+from dotcloud_emulator.render.files import File
+from dotcloud_emulator.render.templating import render_template
+
+EXECUTABLE = 0o755
+
+
+@dataclass(frozen=True)
+class Route:
+    upstream: str
+    members: tuple[str, ...]
+    hosts: tuple[str, ...]
+    default: bool
+
+
+def http_services(application: Application) -> list[Service]:
+    return [service for service in application.services if is_http_service(service)]
+
+
+def http_port(service: Service) -> int:
+    """The port the service's instances serve HTTP on: 8080, or its first `http` custom port."""
+    service_type = SERVICE_TYPES.get(service.type)
+    if service_type is not None and service_type.http:
+        return HTTP_BIND_PORT
+    ports = custom_port_numbers(service)
+    return next(ports[name] for name, protocol in service.ports.items() if protocol == "http")
+
+
+def routes(application: Application, state: AppState, settings: Settings) -> list[Route]:
+    found = []
+    for index, service in enumerate(http_services(application)):
+        port = http_port(service)
+        members = tuple(
+            f"{naming.instance_service(service.name, n)}:{port}"
+            for n in range(instance_count(service, state))
+        )
+        hosts = (
+            naming.http_host(application.name, service.name, settings.domain),
+            *state.domains.get(service.name, []),
+        )
+        found.append(Route(f"service_{service.name}", members, hosts, default=index == 0))
+    return found
+
+
+def render_gateway_routes(application: Application, state: AppState, settings: Settings) -> File:
+    text = render_template(
+        "gateway/routes.conf.j2",
+        app=application.name,
+        public_port=state.gateway_port,
+        routes=routes(application, state, settings),
+    )
+    return File(layout.GATEWAY_ROUTES, text)
+
+
+def render_gateway_image(settings: Settings) -> list[File]:
+    """The gateway's Dockerfile and nginx.conf (the same for every application)."""
+    context = layout.GATEWAY_CONTEXT
+    return [
+        File(
+            context / "Dockerfile",
+            render_template("gateway/Dockerfile.j2", base_image=settings.base_image),
+        ),
+        File(context / "nginx.conf", render_template("gateway/nginx.conf")),
+        File(context / "dotcloud-health", render_template("gateway/dotcloud-health"), EXECUTABLE),
+    ]
+
+
+def render_gateway_context(
+    application: Application, state: AppState, settings: Settings
+) -> list[File]:
+    return [*render_gateway_image(settings), render_gateway_routes(application, state, settings)]

@@ -1,0 +1,35 @@
+"""Where generated things go: build contexts, images, the gateway's files, instance mounts.
+
+TODO(naming): these belong in platform/naming.py next to the other names; kept here until then.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from dotcloud_emulator.platform import naming
+
+COMPOSE_FILE = PurePosixPath("docker-compose.yml")
+BUILD_ROOT = PurePosixPath(".dotcloud/build")
+# Not under BUILD_ROOT: "gateway" is a valid dotCloud service name and would share the folder.
+GATEWAY_CONTEXT = PurePosixPath(".dotcloud/gateway")
+GATEWAY_ROUTES_DIR = GATEWAY_CONTEXT / "conf.d"
+GATEWAY_ROUTES = GATEWAY_ROUTES_DIR / "routes.conf"
+GATEWAY_IMAGE = "gateway-nginx"  # the hyphen keeps it apart from any service's image
+GATEWAY_LISTEN_PORT = 8080
+GENERATED_ROOTS = (BUILD_ROOT, GATEWAY_CONTEXT)
+
+
+def build_context(service: str) -> PurePosixPath:
+    return BUILD_ROOT / service
+
+
+def image(app: str, name: str) -> str:
+    """One image per dotCloud service, shared by its instances: `dotcloud-tutorial/www:latest`."""
+    return f"{naming.compose_project(app)}/{name}:latest"
+
+
+def instance_mount_source(app: str, service: str, instance: int) -> str:
+    """The instance's environment folder, for Compose to interpolate: no absolute path."""
+    home = f"${{{naming.STATE_ENV_VAR}:-{naming.DEFAULT_STATE_HOME}}}"
+    return f"{home}/apps/{app}/instances/{naming.instance_service(service, instance)}"

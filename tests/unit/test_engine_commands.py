@@ -1,0 +1,108 @@
+"""Pure helpers of the Docker-backed commands: info YAML, tables, URLs, exec argv, log lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from dotcloud_emulator.cli.commands.info import (
+    ServiceFacts,
+    render_yaml,
+    service_document,
+    summary_table,
+)
+from dotcloud_emulator.cli.commands.logs import split_lines
+from dotcloud_emulator.cli.commands.run import exec_argv, strip_separator
+from dotcloud_emulator.cli.commands.url import print_url_lines
+from dotcloud_emulator.engine.endpoints import data_url
+
+SESSION = ServiceFacts(
+    app="tutorial",
+    name="session",
+    type="redis",
+    config={"redis_password": "s3cret"},
+    created_at=1339191785.5,
+    instances={0: True},
+    ports=[("redis", "redis://root:s3cret@127.0.0.1:49153")],
+)
+
+
+def test_info_yaml_for_a_running_data_service() -> None:
+    assert render_yaml(service_document(SESSION)) == (
+        "cluster: local\n"
+        "config:\n"
+        "    redis_password: s3cret\n"
+        "created_at: 1339191785.5\n"
+        "instances:\n"
+        "    tutorial.session.0:\n"
+        "        state: running\n"
+        "name: tutorial.session\n"
+        "ports:\n"
+        "-   name: redis\n"
+        "    url: redis://root:s3cret@127.0.0.1:49153\n"
+        "state: running\n"
+        "type: redis\n"
+    )
+
+
+def test_info_of_a_stopped_service_has_no_ports() -> None:
+    stopped = ServiceFacts("tutorial", "www", "python", {}, None, {0: False, 1: False}, [])
+
+    document = service_document(stopped)
+
+    assert document["state"] == "stopped"
+    assert document["ports"] == []
+    assert document["instances"] == {
+        "tutorial.www.0": {"state": "stopped"},
+        "tutorial.www.1": {"state": "stopped"},
+    }
+    assert "created_at" not in document
+
+
+def test_summary_table() -> None:
+    rows = [
+        {"name": "www", "type": "python", "instances": 2, "state": "running"},
+        {"name": "session", "type": "redis", "instances": 1, "state": "stopped"},
+    ]
+
+    assert summary_table(rows) == (
+        "+---------+--------+-----------+---------+\n"
+        "| name    | type   | instances | state   |\n"
+        "+---------+--------+-----------+---------+\n"
+        "| www     | python | 2         | running |\n"
+        "| session | redis  | 1         | stopped |\n"
+        "+---------+--------+-----------+---------+"
+    )
+
+
+def test_data_url_uses_the_types_scheme_and_login() -> None:
+    assert data_url("redis", "pw", 49153) == "redis://root:pw@127.0.0.1:49153"
+    assert data_url("postgresql", "pw", 5) == "pgsql://root:pw@127.0.0.1:5"
+    assert data_url("python", "pw", 5) is None
+
+
+def test_url_lines_are_padded_and_skip_services_without_urls(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    print_url_lines({"www": ["http://a/", "http://b/"], "worker": [], "session": ["redis://x"]})
+
+    assert capsys.readouterr().out == "www:     http://a/ ; http://b/\nsession: redis://x\n"
+
+
+def test_exec_argv_runs_a_login_shell_as_dotcloud_in_current() -> None:
+    assert exec_argv("c1", ["cat", "/etc/hosts"], interactive=False) == [
+        "docker", "exec", "-i", "-u", "dotcloud", "-w", "/home/dotcloud/current", "c1",
+        "bash", "-l", "-c", "cat /etc/hosts",
+    ]  # fmt: skip
+    assert exec_argv("c1", [], interactive=True) == [
+        "docker", "exec", "-it", "-u", "dotcloud", "-w", "/home/dotcloud/current", "c1",
+        "bash", "-l",
+    ]  # fmt: skip
+
+
+def test_leading_separator_is_dropped() -> None:
+    assert strip_separator(["--", "ls", "--", "-l"]) == ["ls", "--", "-l"]
+    assert strip_separator(["ls"]) == ["ls"]
+
+
+def test_log_chunks_are_split_into_lines() -> None:
+    assert list(split_lines([b"one\ntw", b"o\n", b"three"])) == ["one", "two", "three"]

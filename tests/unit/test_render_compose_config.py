@@ -1,0 +1,60 @@
+"""`docker compose config` accepts the generated file (Compose only parses it: no engine needed)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dotcloud_emulator.buildfile.model import Application, Service
+from dotcloud_emulator.platform.settings import Settings
+from dotcloud_emulator.platform.state import StateStore
+from dotcloud_emulator.render.project import generate_project
+
+
+def compose_cli() -> list[str]:
+    reason = "Docker Compose v2 is not installed (`docker compose version` failed)"
+    docker = shutil.which("docker")
+    works = docker is not None and (
+        subprocess.run(
+            [docker, "compose", "version"], capture_output=True, check=False, timeout=30
+        ).returncode
+        == 0
+    )
+    if not works:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason}; CI requires it")
+        pytest.skip(reason)
+    assert docker is not None
+    return [docker, "compose"]
+
+
+def test_docker_compose_config_accepts_the_generated_project(
+    tmp_path: Path, private_state_home: Path
+) -> None:
+    command = compose_cli()
+    root = tmp_path / "app"
+    (root / "www").mkdir(parents=True)
+    (root / "www" / "wsgi.py").write_text("application = None\n")
+    services = (
+        Service("www", "python", approot="www", instances=2, processes={"beat": "sleep 1"}),  # type: ignore[arg-type]
+        Service("cache", "redis"),
+        Service("jobs", "python-worker", process="python -c 'print(1)'"),
+    )
+    application = Application("demo", root, root / "dotcloud.yml", services)
+    settings = Settings(private_state_home)
+    state = StateStore(private_state_home).prepare(application)
+    compose_file = generate_project(application, state, settings, root, ca_bundle="")
+    env = {**os.environ, "DOTCLOUD_EMULATOR_HOME": str(private_state_home)}
+    result = subprocess.run(
+        [*command, "-f", str(compose_file), "config", "-q"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
