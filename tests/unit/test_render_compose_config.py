@@ -58,3 +58,19 @@ def test_docker_compose_config_accepts_the_generated_project(
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_docker_compose_config_accepts_the_committed_sample(tmp_path: Path) -> None:
+    command = compose_cli()
+    sample = Path(__file__).resolve().parents[2] / "docker-compose.yml"
+
+    result = subprocess.run(
+        [*command, "-f", str(sample), "config", "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={**os.environ, "DOTCLOUD_EMULATOR_HOME": str(tmp_path)},
+    )
+
+    assert result.returncode == 0, result.stderr
