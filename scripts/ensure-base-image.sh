@@ -25,8 +25,8 @@ set -euo pipefail
 IMAGE="${1:-${DOTCLOUD_BASE_IMAGE:-debian:bookworm-slim}}"
 PULL_TIMEOUT="${DOTCLOUD_PULL_TIMEOUT:-60}"
 
-say() { printf '==> %s\n' "$*" >&2; }
-die() { printf '==> ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 image_exists() { docker image inspect "$IMAGE" >/dev/null 2>&1; }
 
@@ -74,34 +74,7 @@ esac
 
 [ "$(id -u)" -eq 0 ] || die "could not pull $IMAGE ($pull_err); building it locally with debootstrap needs root: re-run as root"
 
-os_field() { [ -r /etc/os-release ] || return 0; ( . /etc/os-release; eval "printf '%s' \"\${$1:-}\"" ); }
 
-apt_source_pairs() {  # "URI SUITE" for each enabled deb source of this machine
-    local f
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [ -r "$f" ] || continue
-        awk 'function flush() {
-                 if (types ~ /(^|[ \t])deb([ \t]|$)/ && enabled != "no") {
-                     n = split(uris, u, " "); m = split(suites, s, " ")
-                     for (i = 1; i <= n; i++) for (j = 1; j <= m; j++) print u[i], s[j]
-                 }
-                 types = uris = suites = ""; enabled = "yes"
-             }
-             BEGIN { enabled = "yes" }
-             /^[ \t]*#/ { next }
-             /^[ \t]*$/ { flush(); next }
-             { k = tolower($1); $1 = "" }
-             k == "types:" { types = $0 }
-             k == "uris:" { uris = $0 }
-             k == "suites:" { suites = $0 }
-             k == "enabled:" { enabled = tolower($2) }
-             END { flush() }' "$f"
-    done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-        [ -r "$f" ] || continue
-        awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ } print $i, $(i + 1) }' "$f"
-    done
-}
 
 host_codename="$(os_field VERSION_CODENAME)"
 pairs=""

@@ -27,15 +27,10 @@ COMPOSE_SUITE="${DOTCLOUD_COMPOSE_SUITE:-trixie}"
 INSTALL_BUILDX="${DOTCLOUD_INSTALL_BUILDX:-1}"
 PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
 
-say() { printf '==> %s\n' "$*" >&2; }
-die() { printf '==> ERROR: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
-
-os_field() {  # os_field ID|VERSION_ID|VERSION_CODENAME|ID_LIKE
-    [ -r /etc/os-release ] || return 0
-    ( . /etc/os-release; eval "printf '%s' \"\${$1:-}\"" )
-}
 
 is_debian_like() {
     case " $(os_field ID) $(os_field ID_LIKE) " in
@@ -188,34 +183,8 @@ fi
 # --- 3. Compose v2 and buildx plugins ---------------------------------------------------
 debian_mirror() {  # the machine's own Debian mirror (first apt source carrying its release suite)
     if [ -n "${DOTCLOUD_DEBIAN_MIRROR:-}" ]; then printf '%s' "${DOTCLOUD_DEBIAN_MIRROR%/}"; return; fi
-    local codename uri f
-    codename="$(os_field VERSION_CODENAME)"
-    uri="$(
-        for f in /etc/apt/sources.list.d/*.sources; do
-            [ -r "$f" ] || continue
-            awk 'function flush() {
-                     if (types ~ /(^|[ \t])deb([ \t]|$)/ && enabled != "no") {
-                         n = split(uris, u, " "); m = split(suites, s, " ")
-                         for (i = 1; i <= n; i++) for (j = 1; j <= m; j++) print u[i], s[j]
-                     }
-                     types = uris = suites = ""; enabled = "yes"
-                 }
-                 BEGIN { enabled = "yes" }
-                 /^[ \t]*#/ { next }
-                 /^[ \t]*$/ { flush(); next }
-                 { k = tolower($1); $1 = "" }
-                 k == "types:" { types = $0 }
-                 k == "uris:" { uris = $0 }
-                 k == "suites:" { suites = $0 }
-                 k == "enabled:" { enabled = tolower($2) }
-                 END { flush() }' "$f"
-        done
-        for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-            [ -r "$f" ] || continue
-            awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ } print $i, $(i + 1) }' "$f"
-        done
-    )" || true
-    uri="$(printf '%s\n' "$uri" | awk -v c="$codename" '$2 == c { print $1; exit }')"
+    local uri
+    uri="$(source_for_suite "$(os_field VERSION_CODENAME)")"
     uri="${uri:-http://deb.debian.org/debian}"
     printf '%s' "${uri%/}"
 }
