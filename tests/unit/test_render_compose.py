@@ -154,7 +154,7 @@ def test_every_service_has_a_healthcheck_and_no_restart_policy(tmp_path: Path) -
 
 def test_the_gateway_mounts_its_routes_read_only(tmp_path: Path) -> None:
     gateway = compose(tutorial(tmp_path))["services"]["gateway"]
-    assert gateway["build"] == {"context": ".dotcloud/gateway"}
+    assert gateway["build"]["context"] == ".dotcloud/gateway"
     assert gateway["volumes"] == [
         {
             "type": "bind",
@@ -205,3 +205,16 @@ def test_config_keys_do_not_change_the_compose_file(tmp_path: Path) -> None:
     plain = tutorial(tmp_path)
     other = Application(plain.name, plain.root, plain.buildfile, (tuned, plain.services[1]))
     assert compose(plain) == compose(other)
+
+
+def test_every_image_is_labelled_with_its_app_and_service(tmp_path: Path) -> None:
+    services = compose(tutorial(tmp_path))["services"]
+    built = {name: s["build"]["labels"] for name, s in services.items() if "build" in s}
+
+    assert built == {
+        name: {
+            "io.dotcloud.emulator.app": "tutorial",
+            "io.dotcloud.emulator.service": name.removesuffix("-0"),
+        }
+        for name in ("www-0", "session-0", "gateway")
+    }

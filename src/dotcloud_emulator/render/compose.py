@@ -96,7 +96,7 @@ def _instance(
 ) -> Mapping:
     definition: Mapping = {"image": layout.image(application.name, service.name)}
     if instance == 0:
-        definition["build"] = _build(service)
+        definition["build"] = _build(application, service)
     else:
         definition["pull_policy"] = "never"  # instance 0 builds the image
     definition["labels"] = _instance_labels(application, service, instance, ROLE_SERVICE)
@@ -129,8 +129,12 @@ def _instance(
     return definition
 
 
-def _build(service: Service) -> Mapping:
-    build: Mapping = {"context": layout.build_context(service.name).as_posix()}
+def _build(application: Application, service: Service) -> Mapping:
+    build: Mapping = {
+        "context": layout.build_context(service.name).as_posix(),
+        # Labelled images are found, and removed by `destroy`, like everything else the app made.
+        "labels": {naming.LABEL_APP: application.name, naming.LABEL_SERVICE: service.name},
+    }
     stack = CODE_STACKS.get(service.type)
     if stack is not None and stack.virtualenv:
         build["args"] = PIP_BUILD_ARGS
@@ -150,7 +154,13 @@ def _healthcheck(start_period: str) -> Mapping:
 def _gateway(application: Application, state: AppState, http_instances: list[str]) -> Mapping:
     return {
         "image": layout.image(application.name, layout.GATEWAY_IMAGE),
-        "build": {"context": layout.GATEWAY_CONTEXT.as_posix()},
+        "build": {
+            "context": layout.GATEWAY_CONTEXT.as_posix(),
+            "labels": {
+                naming.LABEL_APP: application.name,
+                naming.LABEL_SERVICE: naming.GATEWAY_SERVICE,
+            },
+        },
         "labels": {
             naming.LABEL_APP: application.name,
             naming.LABEL_SERVICE: naming.GATEWAY_SERVICE,

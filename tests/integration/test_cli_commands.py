@@ -1,0 +1,78 @@
+"""The read-only commands against the running sample: status, url, logs, list, info."""
+
+from __future__ import annotations
+
+import json
+
+import docker
+import requests
+
+from dotcloud_emulator.platform.naming import LABEL_APP
+
+from .conftest import Cli, RunningApp
+
+
+def test_status_reports_each_instance_up(tutorial: RunningApp, cli: Cli) -> None:
+    result = cli.run("status", f"{tutorial.name}.www")
+
+    assert result.stdout.strip().splitlines() == ["www.0: up"]
+    assert '==> Probing status for service "www"...' in result.stderr
+
+
+def test_url_prints_urls_that_answer(tutorial: RunningApp, cli: Cli) -> None:
+    urls = json.loads(cli.run("url", tutorial.name, "--json").stdout)
+    (www_url,) = urls["www"][:1]
+
+    assert www_url == f"http://www.{tutorial.name}.localhost:{tutorial.port}/"
+    host = www_url.split("//", 1)[1].split(":", 1)[0]
+    response = requests.get(f"{tutorial.base}/", headers={"Host": host}, timeout=10)
+    assert response.status_code == 200
+
+
+def test_logs_are_prefixed_with_the_instance(tutorial: RunningApp, cli: Cli) -> None:
+    requests.get(f"{tutorial.base}/static/app.js", timeout=10)
+
+    lines = cli.run("logs", f"{tutorial.name}.www", "-n", "20").stdout.splitlines()
+
+    assert lines
+    assert all(line.startswith("[www.0] ") for line in lines)
+    assert any("GET /static/app.js" in line for line in lines)
+
+
+def test_logs_hold_no_secret(tutorial: RunningApp, cli: Cli) -> None:
+    password = json.loads(cli.run("env", "show", f"{tutorial.name}.www", "--json").stdout)[
+        "DOTCLOUD_SESSION_REDIS_PASSWORD"
+    ]
+
+    for service in ("www", "session"):
+        assert password not in cli.run("logs", f"{tutorial.name}.{service}", "-n", "500").stdout
+
+
+def test_list_names_the_application_and_its_services(tutorial: RunningApp, cli: Cli) -> None:
+    listing = json.loads(cli.run("list", "--json").stdout)
+
+    services = {entry["name"]: entry for entry in listing[tutorial.name]}
+    assert services["www"]["type"] == "python"
+    assert services["session"]["type"] == "redis"
+    assert services["www"]["running"] == 1
+
+
+def test_no_image_layer_holds_the_ca_bundle_or_a_password(tutorial: RunningApp, cli: Cli) -> None:
+    client = docker.from_env()
+    password = json.loads(cli.run("env", "show", f"{tutorial.name}.www", "--json").stdout)[
+        "DOTCLOUD_SESSION_REDIS_PASSWORD"
+    ]
+    images = client.images.list(filters={"label": f"{LABEL_APP}={tutorial.name}"})
+    assert images, "the application's images carry no app label"
+    for image in images:
+        history = json.dumps(image.history())
+        assert "ca.crt" not in history or "COPY --from=build" in history
+        assert password not in history
+        listing = client.containers.run(
+            image.id,
+            entrypoint=["sh", "-c", "ls /tmp; grep -rl BEGIN.CERTIFICATE /home/dotcloud || true"],
+            remove=True,
+            labels={LABEL_APP: tutorial.name},
+        ).decode()
+        assert "ca.crt" not in listing
+        assert "/home/dotcloud/" not in listing
