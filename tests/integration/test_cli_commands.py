@@ -40,9 +40,11 @@ def test_logs_are_prefixed_with_the_instance(tutorial: RunningApp, cli: Cli) -> 
 
 
 def test_logs_hold_no_secret(tutorial: RunningApp, cli: Cli) -> None:
-    password = json.loads(cli.run("env", "show", f"{tutorial.name}.www", "--json").stdout)[
-        "DOTCLOUD_SESSION_REDIS_PASSWORD"
-    ]
+    password = json.loads(
+        cli.run(
+            "env", "show", f"{tutorial.name}.www", "--json", "--dir", str(tutorial.appdir)
+        ).stdout
+    )["DOTCLOUD_SESSION_REDIS_PASSWORD"]
 
     for service in ("www", "session"):
         assert password not in cli.run("logs", f"{tutorial.name}.{service}", "-n", "500").stdout
@@ -59,9 +61,11 @@ def test_list_names_the_application_and_its_services(tutorial: RunningApp, cli: 
 
 def test_no_image_layer_holds_the_ca_bundle_or_a_password(tutorial: RunningApp, cli: Cli) -> None:
     client = docker.from_env()
-    password = json.loads(cli.run("env", "show", f"{tutorial.name}.www", "--json").stdout)[
-        "DOTCLOUD_SESSION_REDIS_PASSWORD"
-    ]
+    password = json.loads(
+        cli.run(
+            "env", "show", f"{tutorial.name}.www", "--json", "--dir", str(tutorial.appdir)
+        ).stdout
+    )["DOTCLOUD_SESSION_REDIS_PASSWORD"]
     images = client.images.list(filters={"label": f"{LABEL_APP}={tutorial.name}"})
     assert images, "the application's images carry no app label"
     for image in images:

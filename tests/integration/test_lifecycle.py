@@ -73,3 +73,29 @@ def test_destroy_leaves_nothing_behind(cli: Cli, tmp_path: Path, keep_data: bool
         assert not (cli.state_home / "apps" / app).exists()
     finally:
         remove_app_leftovers(app)
+
+
+def test_a_failing_postinstall_names_the_instance_and_starts_nothing(
+    cli: Cli, tmp_path: Path
+) -> None:
+    app = unique_app("failing")
+    (tmp_path / "dotcloud.yml").write_text(
+        "www:\n  type: python\n  postinstall: echo preparing; exit 3\n"
+    )
+    (tmp_path / "wsgi.py").write_text(
+        "def application(environ, start_response):\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [b'never served']\n"
+    )
+    try:
+        result = cli.run("up", str(tmp_path), "-A", app, "--port", str(free_port()), check=False)
+
+        assert result.returncode == 1, result.stderr
+        assert "www.0" in result.stderr
+        assert "postinstall failed with exit status 3" in result.stderr
+        assert "Traceback" not in result.stderr
+        running = docker.from_env().containers.list(filters={"label": f"{LABEL_APP}={app}"})
+        assert running == []
+    finally:
+        cli.run("destroy", app, "-y", check=False)
+        remove_app_leftovers(app)
