@@ -136,10 +136,23 @@ def test_show_refuses_a_directory_holding_another_application(
     assert f'{appdir} holds application "tutorial", not "other"' in err
 
 
+def test_show_accepts_the_directory_an_app_was_deployed_from_under_another_name(
+    home: Path, appdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dotcloud_emulator.platform.state import AppState, StateStore
+
+    StateStore(home).save(AppState(app="tut123", created_at=0.0, appdir=str(appdir)))
+
+    assert show_json(capsys, appdir, "tut123.www")["DOTCLOUD_PROJECT"] == "tut123"
+
+
 def test_set_list_unset(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "set", "tutorial", "MODE=production", "API=http://x/?a=b")
     assert code == 0
-    assert err == "==> Setting MODE=production, API=http://x/?a=b (application tutorial)\n"
+    assert err == (
+        "==> Setting MODE=production, API=http://x/?a=b (application tutorial)\n"
+        "==> tutorial is not running: the change applies at its next `up`\n"
+    )
     code, out, err = run(capsys, "list", "tutorial")
     assert (code, out) == (0, "API=http://x/?a=b\nMODE=production\n")
     assert err == "==> Environment variables for application tutorial\n"
@@ -147,7 +160,7 @@ def test_set_list_unset(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(out) == {"API": "http://x/?a=b", "MODE": "production"}
     code, _, err = run(capsys, "unset", "tutorial", "MODE")
     assert code == 0
-    assert err == "==> Un-setting MODE (application tutorial)\n"
+    assert err.startswith("==> Un-setting MODE (application tutorial)\n")
     assert run(capsys, "list", "tutorial")[1] == "API=http://x/?a=b\n"
 
 

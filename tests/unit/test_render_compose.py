@@ -140,8 +140,8 @@ def test_code_waits_for_healthy_data_and_the_gateway_for_healthy_web(tmp_path: P
         assert services[name]["depends_on"] == {"session-0": {"condition": "service_healthy"}}
     assert "depends_on" not in services["session-0"]
     assert services["gateway"]["depends_on"] == {
-        "www-0": {"condition": "service_healthy", "restart": True},
-        "www-1": {"condition": "service_healthy", "restart": True},
+        "www-0": {"condition": "service_healthy"},
+        "www-1": {"condition": "service_healthy"},
     }
 
 
@@ -186,8 +186,8 @@ def test_pip_settings_reach_only_virtualenv_builds(tmp_path: Path) -> None:
 
 
 def test_a_type_without_a_runtime_is_refused_by_name(tmp_path: Path) -> None:
-    application = tutorial(tmp_path, Service("db", "postgresql"))
-    with pytest.raises(UsageError, match=r'service db: type "postgresql" is not runnable yet'):
+    application = tutorial(tmp_path, Service("db", "mongodb"))
+    with pytest.raises(UsageError, match=r'service db: type "mongodb" is not runnable yet'):
         render_compose(application, state_of(), Settings(tmp_path))
 
 
@@ -218,3 +218,77 @@ def test_every_image_is_labelled_with_its_app_and_service(tmp_path: Path) -> Non
         }
         for name in ("www-0", "session-0", "gateway")
     }
+
+
+def databases(root: Path) -> Application:
+    return tutorial(root, Service("db", "postgresql"), Service("mdb", "mysql"))
+
+
+def database_state() -> AppState:
+    return state_of(passwords={"session": PASSWORD, "db": PASSWORD + "pg", "mdb": PASSWORD + "my"})
+
+
+def test_databases_publish_their_port_on_loopback_only(tmp_path: Path) -> None:
+    services = compose(databases(tmp_path), database_state())["services"]
+    assert services["db-0"]["ports"] == [
+        {"target": 5432, "host_ip": "127.0.0.1", "protocol": "tcp"}
+    ]
+    assert services["mdb-0"]["ports"] == [
+        {"target": 3306, "host_ip": "127.0.0.1", "protocol": "tcp"}
+    ]
+    assert services["db-0"]["labels"][naming.LABEL_TYPE] == "postgresql"
+    assert services["mdb-0"]["labels"][naming.LABEL_TYPE] == "mysql"
+
+
+def test_databases_keep_their_data_in_labelled_named_volumes(tmp_path: Path) -> None:
+    document = compose(databases(tmp_path), database_state())
+    mounts = {v["target"]: v for v in document["services"]["db-0"]["volumes"]}
+    assert mounts["/home/dotcloud/data"] == {
+        "type": "volume",
+        "source": "db-0-data",
+        "target": "/home/dotcloud/data",
+    }
+    assert document["volumes"]["mdb-0-data"]["labels"][naming.LABEL_SERVICE] == "mdb"
+    assert document["volumes"]["db-0-data"]["labels"][naming.LABEL_ROLE] == "data"
+
+
+def test_databases_get_a_longer_start_period_and_code_waits_for_them(tmp_path: Path) -> None:
+    services = compose(databases(tmp_path), database_state())["services"]
+    assert services["db-0"]["healthcheck"]["start_period"] == "120s"
+    assert services["mdb-0"]["healthcheck"]["start_period"] == "120s"
+    assert services["session-0"]["healthcheck"]["start_period"] == "30s"
+    assert services["db-0"]["healthcheck"]["test"] == ["CMD", "/usr/local/bin/dotcloud-health"]
+    assert set(services["www-0"]["depends_on"]) == {"session-0", "db-0", "mdb-0"}
+
+
+def test_no_database_password_in_the_file(tmp_path: Path) -> None:
+    text = render_compose(databases(tmp_path), database_state(), Settings(tmp_path)).content
+    assert PASSWORD not in text
+
+
+def custom_service(instances: int = 1) -> Service:
+    ports = MappingProxyType({"admin": "http", "feed": "tcp", "stats": "udp"})
+    return Service("svc", "custom", ports=ports, instances=instances)  # type: ignore[arg-type]
+
+
+def test_custom_tcp_and_udp_ports_are_published_on_loopback_per_instance(tmp_path: Path) -> None:
+    services = compose(tutorial(tmp_path, custom_service(instances=2)))["services"]
+    expected = [
+        {"target": 42801, "host_ip": "127.0.0.1", "protocol": "tcp"},
+        {"target": 42802, "host_ip": "127.0.0.1", "protocol": "udp"},
+    ]
+    assert services["svc-0"]["ports"] == expected
+    assert services["svc-1"]["ports"] == expected
+    assert "ports" not in services["www-0"]
+
+
+def test_a_custom_http_port_goes_through_the_gateway(tmp_path: Path) -> None:
+    services = compose(tutorial(tmp_path, custom_service()))["services"]
+    assert "svc-0" in services["gateway"]["depends_on"]
+    assert services["svc-0"]["healthcheck"]["start_period"] == "120s"
+
+
+def test_a_custom_service_without_ports_publishes_nothing(tmp_path: Path) -> None:
+    services = compose(tutorial(tmp_path, Service("job", "custom")))["services"]
+    assert "ports" not in services["job-0"]
+    assert "job-0" not in services["gateway"]["depends_on"]

@@ -10,7 +10,11 @@ from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState
-from dotcloud_emulator.render.gateway import render_gateway_image, render_gateway_routes
+from dotcloud_emulator.render.gateway import (
+    full_rotation,
+    render_gateway_image,
+    render_gateway_routes,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,15 +54,47 @@ def test_one_upstream_per_web_service_listing_its_instances(tmp_path: Path) -> N
 
 def test_host_names_and_custom_domains(tmp_path: Path) -> None:
     text = routes(tmp_path, domains={"site": ["www.example.com", "example.com"]})
-    assert "server_name www.shop.localhost;" in text
+    assert "server_name www.shop.localhost localhost 127.0.0.1;" in text
     assert "server_name site.shop.localhost www.example.com example.com;" in text
 
 
-def test_the_first_web_service_is_the_default_server(tmp_path: Path) -> None:
+def test_the_first_web_service_serves_the_plain_address_and_other_hosts_get_404(
+    tmp_path: Path,
+) -> None:
     text = routes(tmp_path)
     assert text.count("default_server") == 1
-    default_block = text[text.index("listen 8080 default_server;") :]
-    assert default_block.splitlines()[1].strip() == "server_name www.shop.localhost;"
+    assert text.count("localhost 127.0.0.1;") == 1
+    catch_all = text[text.index("listen 8080 default_server;") :]
+    assert catch_all.splitlines()[1].strip() == "server_name _;"
+    assert 'return 404 "No service of this application is routed for this host name.\\n";' in (
+        catch_all
+    )
+
+
+def test_a_rotation_leaves_drained_instances_out(tmp_path: Path) -> None:
+    state = AppState(app="shop", created_at=0.0, scale={"www": 3})
+    rotation = {"www": [2, 0], "site": [0], "api": [0]}
+    text = render_gateway_routes(app(tmp_path), state, Settings(tmp_path), rotation).content
+    assert (
+        "upstream service_www {\n"
+        "    server www-0:8080 max_fails=0;\n"
+        "    server www-2:8080 max_fails=0;\n"
+        "    keepalive 16;\n}"
+    ) in text
+
+
+def test_a_service_with_no_instance_in_rotation_answers_503(tmp_path: Path) -> None:
+    state = AppState(app="shop", created_at=0.0)
+    rotation = {"www": [0], "site": [], "api": [0]}
+    text = render_gateway_routes(app(tmp_path), state, Settings(tmp_path), rotation).content
+    assert "upstream service_site" not in text
+    site_block = text[text.index("server_name site.shop.localhost;") :]
+    assert site_block.splitlines()[3].strip() == "return 503;"
+
+
+def test_full_rotation_counts_scaled_instances(tmp_path: Path) -> None:
+    state = AppState(app="shop", created_at=0.0, scale={"www": 2})
+    assert full_rotation(app(tmp_path), state) == {"www": [0, 1], "site": [0], "api": [0]}
 
 
 def test_forwarding_headers_name_the_published_port(tmp_path: Path) -> None:

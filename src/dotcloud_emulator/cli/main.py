@@ -28,6 +28,8 @@ COMMAND_MODULES = (
     "run",
     "url",
     "list",
+    "scale",
+    "domain",
 )
 
 

@@ -22,6 +22,14 @@ from dotcloud_emulator.engine.compose import (
 from dotcloud_emulator.engine.endpoints import service_web_urls, web_services
 from dotcloud_emulator.engine.lifecycle import stop_containers
 from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT, first_failure, wait_until_ready
+from dotcloud_emulator.engine.rollout import (
+    Rollout,
+    changed_environments,
+    desired_instances,
+    environment_texts,
+    plan_rollout,
+    revision_name,
+)
 from dotcloud_emulator.errors import UserError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.settings import Settings
@@ -81,6 +89,7 @@ def deploy(
     timeout: float = DEFAULT_TIMEOUT,
     environ: Mapping[str, str] | None = None,
 ) -> Deployment:
+    """Build, then start the application, or replace a running one instance by instance."""
     report = reporter or SilentReporter()
     app = application.name
     check_gateway_port(client, app, port)
@@ -92,15 +101,78 @@ def deploy(
     )
     project = ComposeProject.for_app(app, compose_file, settings.state_home, port)
     build(client, application, project, report)
-    was_running = any(instance.running for instance in inventory.instances(client, app))
-    try:
-        start(client, application, project, report, timeout)
-    except UserError:
-        if not was_running:
-            stop_containers(inventory.containers(client, app))
-        raise
+    if is_live(client, app):
+        report.step("Deploying code, one instance at a time...")
+        roll_out(client, application, state, settings, project, report, timeout, recreate=True)
+    else:
+        start_fresh(client, application, project, report, timeout)
     report.step("Application fully deployed")
     return Deployment(app, port, deployment_urls(application, state, settings, port))
+
+
+def reconfigure(
+    application: Application,
+    state: AppState,
+    settings: Settings,
+    *,
+    client: Any,
+    reporter: Reporter | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    environ: Mapping[str, str] | None = None,
+) -> bool:
+    """Apply a changed state (variables, scale) to the running application, without a build.
+
+    New instances start, instances whose environment changed restart one at a time, extra ones
+    stop. Returns False, changing nothing in Docker, when the application is not running.
+    """
+    report = reporter or SilentReporter()
+    store = StateStore(settings.state_home)
+    instances_dir = store.app_dir(application.name) / "instances"
+    before = environment_texts(instances_dir)
+    compose_file = generate_project(
+        application, state, settings, application.root, read_ca_bundle(environ)
+    )
+    if not is_live(client, application.name):
+        return False
+    changed = changed_environments(before, environment_texts(instances_dir))
+    project = ComposeProject.for_app(
+        application.name, compose_file, settings.state_home, state.gateway_port
+    )
+    roll_out(client, application, state, settings, project, report, timeout, restart=changed)
+    return True
+
+
+def is_live(client: Any, app: str) -> bool:
+    """True when any service instance of the application runs (the gateway alone does not count)."""
+    return any(instance.running for instance in inventory.instances(client, app))
+
+
+def roll_out(
+    client: Any,
+    application: Application,
+    state: AppState,
+    settings: Settings,
+    project: ComposeProject,
+    report: Reporter,
+    timeout: float,
+    *,
+    recreate: bool = False,
+    restart: set[str] | None = None,
+) -> None:
+    """Recreate every code instance (a push), or restart those named in `restart` (`www-0`)."""
+    live = running_keys(client, application.name)
+    desired = desired_instances(application, state)
+    to_restart = [key for key in desired if naming.instance_service(*key) in (restart or set())]
+    plan = plan_rollout(application, desired, live, recreate_code=recreate, restart=to_restart)
+    rollout = Rollout.begin(
+        client, application, state, settings, project, report,
+        timeout=timeout, revision=revision_name(),
+    )  # fmt: skip
+    rollout.run(plan)
+
+
+def running_keys(client: Any, app: str) -> list[tuple[str, int]]:
+    return [(i.service, i.number) for i in inventory.instances(client, app) if i.running]
 
 
 def build(client: Any, application: Application, project: ComposeProject, report: Reporter) -> None:
@@ -113,6 +185,17 @@ def build(client: Any, application: Application, project: ComposeProject, report
         suffix = f". Compiled image size is {size}" if size else ""
         report.event(service.name, f"Build completed successfully{suffix}")
     report.step("Application build is done")
+
+
+def start_fresh(
+    client: Any, application: Application, project: ComposeProject, report: Reporter, timeout: float
+) -> None:
+    """Start every container with one `compose up`; on a failure, stop what it started."""
+    try:
+        start(client, application, project, report, timeout)
+    except UserError:
+        stop_containers(inventory.containers(client, application.name))
+        raise
 
 
 def start(

@@ -13,7 +13,7 @@ from typing import Any
 from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES
 from dotcloud_emulator.platform import naming
-from dotcloud_emulator.platform.environment import instance_count
+from dotcloud_emulator.platform.environment import custom_port_numbers, instance_count
 from dotcloud_emulator.platform.settings import DEFAULT_GATEWAY_PORT, Settings
 from dotcloud_emulator.platform.state import AppState
 from dotcloud_emulator.render import layout
@@ -33,6 +33,8 @@ ROLE_DATA = "data"
 # Generous start periods: failures meanwhile do not count, and the first success ends them.
 CODE_START_PERIOD = "120s"
 DATA_START_PERIOD = "30s"
+# A database's first start creates its files before it answers.
+START_PERIODS = {"redis": DATA_START_PERIOD, "postgresql": "120s", "mysql": "120s"}
 # Passed from the environment of `docker compose build` to pip in the discarded build stage.
 PIP_BUILD_ARGS = ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST"]
 
@@ -115,18 +117,34 @@ def _instance(
     ]
     if instance == 0:
         definition["networks"] = {"default": {"aliases": [service.name]}}
-    data_port = SERVICE_TYPES[service.type].data_port
-    if data_port is not None:
-        definition["ports"] = [
-            {"target": data_port.port, "host_ip": "127.0.0.1", "protocol": "tcp"}
-        ]
+    ports = published_ports(service)
+    if ports:
+        definition["ports"] = ports
     if depends_on:
         definition["depends_on"] = {name: {"condition": "service_healthy"} for name in depends_on}
-    definition["healthcheck"] = _healthcheck(DATA_START_PERIOD if data_port else CODE_START_PERIOD)
+    definition["healthcheck"] = _healthcheck(START_PERIODS.get(service.type, CODE_START_PERIOD))
     definition["stop_grace_period"] = "20s"
     # Supervisor restarts crashed programs inside; a failed start (postinstall) stays visible.
     definition["restart"] = "no"
     return definition
+
+
+def published_ports(service: Service) -> list[Mapping]:
+    """Ports published on loopback only, each on a host port Docker picks: a data service's port,
+    and every `tcp`/`udp` port of `ports:` (`http` ones go through the gateway)."""
+    data_port = SERVICE_TYPES[service.type].data_port
+    if data_port is not None:
+        return [_loopback(data_port.port, "tcp")]
+    numbers = custom_port_numbers(service)
+    return [
+        _loopback(numbers[name], protocol)
+        for name, protocol in service.ports.items()
+        if protocol in ("tcp", "udp")
+    ]
+
+
+def _loopback(port: int, protocol: str) -> Mapping:
+    return {"target": port, "host_ip": "127.0.0.1", "protocol": protocol}
 
 
 def _build(application: Application, service: Service) -> Mapping:
@@ -182,11 +200,9 @@ def _gateway(application: Application, state: AppState, http_instances: list[str
                 "read_only": True,
             }
         ],
-        # `restart: true`: when Compose recreates an instance, the gateway restarts and resolves
-        # its address anew (nginx resolves upstream names when it loads its configuration).
-        "depends_on": {
-            name: {"condition": "service_healthy", "restart": True} for name in http_instances
-        },
+        # No `restart: true`: the engine reloads the gateway's nginx (gracefully) whenever an
+        # instance is recreated, since nginx resolves upstream names only when it loads its routes.
+        "depends_on": {name: {"condition": "service_healthy"} for name in http_instances},
         "healthcheck": _healthcheck("10s"),
         "stop_grace_period": "5s",
         "restart": "no",

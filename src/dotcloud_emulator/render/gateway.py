@@ -1,11 +1,14 @@
 """The HTTP gateway: one nginx in front of every HTTP service, as dotCloud's gateway was.
 
-`<svc>.<app>.<domain>` and the service's custom domains route to its instances; any other host name
-goes to the application's first HTTP service (build-file order).
+`<svc>.<app>.<domain>` and the service's custom domains route to its instances; the plain
+address (`localhost`, `127.0.0.1`) goes to the application's first HTTP service (build-file
+order). Any other host name gets a 404, as the platform's gateway answered for a domain no
+application claimed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from dotcloud_emulator.buildfile.model import Application, Service
@@ -24,6 +27,7 @@ from dotcloud_emulator.render.files import File
 from dotcloud_emulator.render.templating import render_template
 
 EXECUTABLE = 0o755
+PLAIN_HOSTS = ("localhost", "127.0.0.1")
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ class Route:
     upstream: str
     members: tuple[str, ...]
     hosts: tuple[str, ...]
-    default: bool
+    plain: bool  # also serves the plain address
 
 
 def http_services(application: Application) -> list[Service]:
@@ -47,28 +51,52 @@ def http_port(service: Service) -> int:
     return next(ports[name] for name, protocol in service.ports.items() if protocol == "http")
 
 
-def routes(application: Application, state: AppState, settings: Settings) -> list[Route]:
+# Service -> the instance numbers the gateway sends traffic to (those not drained).
+Rotation = Mapping[str, Collection[int]]
+
+
+def full_rotation(application: Application, state: AppState) -> dict[str, list[int]]:
+    return {
+        service.name: list(range(instance_count(service, state)))
+        for service in http_services(application)
+    }
+
+
+def routes(
+    application: Application,
+    state: AppState,
+    settings: Settings,
+    rotation: Rotation | None = None,
+) -> list[Route]:
+    """One route per HTTP service; `rotation` (default: every instance) picks the upstreams."""
+    serving = full_rotation(application, state) if rotation is None else rotation
     found = []
     for index, service in enumerate(http_services(application)):
         port = http_port(service)
         members = tuple(
             f"{naming.instance_service(service.name, n)}:{port}"
-            for n in range(instance_count(service, state))
+            for n in sorted(serving.get(service.name, ()))
         )
         hosts = (
             naming.http_host(application.name, service.name, settings.domain),
             *state.domains.get(service.name, []),
+            *(PLAIN_HOSTS if index == 0 else ()),
         )
-        found.append(Route(f"service_{service.name}", members, hosts, default=index == 0))
+        found.append(Route(f"service_{service.name}", members, hosts, plain=index == 0))
     return found
 
 
-def render_gateway_routes(application: Application, state: AppState, settings: Settings) -> File:
+def render_gateway_routes(
+    application: Application,
+    state: AppState,
+    settings: Settings,
+    rotation: Rotation | None = None,
+) -> File:
     text = render_template(
         "gateway/routes.conf.j2",
         app=application.name,
         public_port=state.gateway_port,
-        routes=routes(application, state, settings),
+        routes=routes(application, state, settings, rotation),
     )
     return File(layout.GATEWAY_ROUTES, text)
 

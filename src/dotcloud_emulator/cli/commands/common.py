@@ -165,3 +165,34 @@ class ConsoleReporter:
 
 def shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def apply_to_running(app: str, *, quiet: bool = False) -> bool:
+    """Roll the running application onto its saved state (variables, scale): True when it ran.
+
+    When Docker or the application is not running, the state waits for the next `up`.
+    """
+    from dotcloud_emulator.engine.client import check_compose_available, docker_client
+    from dotcloud_emulator.engine.deploy import is_live, reconfigure
+
+    try:
+        client = docker_client()
+    except UserError:
+        return False
+    if not is_live(client, app):
+        return False
+    application = find_application(app, client)
+    if application is None:
+        raise UserError(
+            f'cannot find the dotcloud.yml of "{app}" to apply the change: '
+            "run `up APPDIR` from its directory"
+        )
+    check_compose_available()
+    config = settings()
+    state = StateStore(config.state_home).prepare(application)
+    reporter = ConsoleReporter(quiet=quiet)
+    return reconfigure(application, state, config, client=client, reporter=reporter)
+
+
+def announce_pending(app: str) -> None:
+    announce(f"{app} is not running: the change applies at its next `up`")

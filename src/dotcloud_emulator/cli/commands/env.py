@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator.cli.commands.common import announce_pending, apply_to_running
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform.appname import check_app_name, discover_app_name
 from dotcloud_emulator.platform.environment import instance_environment
@@ -71,7 +72,8 @@ def _register_set(actions: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "set",
         help="set application-wide variables",
         description="Set variables for every service of the application. Either every "
-        "KEY=VALUE is valid and all are stored, or nothing is.",
+        "KEY=VALUE is valid and all are stored, or nothing is. A running application's code "
+        "instances restart one at a time to see them (data services are left alone).",
     )
     setting.add_argument("app", metavar="APP")
     setting.add_argument("assignments", metavar="KEY=VALUE", nargs="+")
@@ -83,7 +85,8 @@ def _register_unset(actions: argparse._SubParsersAction[argparse.ArgumentParser]
         "unset",
         help="remove application-wide variables",
         description="Remove variables set with `env set`. Either every KEY is set and all "
-        "are removed, or nothing is.",
+        "are removed, or nothing is. A running application's code instances restart one at a "
+        "time.",
     )
     unsetting.add_argument("app", metavar="APP")
     unsetting.add_argument("keys", metavar="KEY", nargs="+")
@@ -91,8 +94,9 @@ def _register_unset(actions: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def after_env_change(app: str) -> None:
-    # TODO(engine): redeploy the application's running services, as `dotcloud env` deployed.
-    pass
+    """Restart the running code instances one at a time so their processes see the change."""
+    if not apply_to_running(app):
+        announce_pending(app)
 
 
 def show_environment(args: argparse.Namespace) -> int:
@@ -183,15 +187,21 @@ def _load_application(appdir: Path, app: str) -> Application:
     from dotcloud_emulator.buildfile.loader import load_application
 
     found = discover_app_name(appdir)
-    if found != app:
+    if found != app and not _deployed_from(app, appdir):
         raise UsageError(
             f'{appdir.resolve()} holds application "{found}", not "{app}"; '
             "pass --dir with the application's directory"
         )
-    result = load_application(appdir, found)
+    result = load_application(appdir, app)
     for warning in result.warnings:
         print(warning.format(), file=sys.stderr)
     return result.application
+
+
+def _deployed_from(app: str, appdir: Path) -> bool:
+    """True when `up -A APP` last deployed APP from `appdir` (its name then differs)."""
+    recorded = _store().load(app).appdir
+    return recorded is not None and Path(recorded).resolve() == appdir.resolve()
 
 
 def _not_set_message(unknown: list[str], app: str) -> str:

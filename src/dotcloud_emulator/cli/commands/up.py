@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 from dotcloud_emulator.buildfile.loader import load_application
-from dotcloud_emulator.cli.commands.common import ConsoleReporter, Subparsers, settings
+from dotcloud_emulator.cli.commands.common import (
+    ConsoleReporter,
+    Subparsers,
+    add_json_flag,
+    print_json,
+    settings,
+)
 from dotcloud_emulator.engine.client import check_compose_available, docker_client
 from dotcloud_emulator.engine.deploy import Deployment, deploy
 from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT
@@ -22,7 +28,11 @@ def register(subparsers: Subparsers) -> None:
         help="build and start an application (alias: push)",
         description="Build every service of APPDIR's dotcloud.yml, start them behind the gateway "
         "on 127.0.0.1:PORT, wait until every instance answers, and print the application's URL. "
-        "Run it again to deploy changes; data services keep their data.",
+        "Run it again to deploy changes: the new images are built while the old instances "
+        "serve, then each code instance in turn leaves the gateway, is recreated, answers, and "
+        "comes back. With 2 instances or more of a service no request fails; a service with 1 "
+        "instance is briefly unavailable while it is replaced. Data services keep their data and "
+        "are recreated only when their definition changed.",
     )
     parser.add_argument(
         "appdir",
@@ -52,6 +62,7 @@ def register(subparsers: Subparsers) -> None:
         help=f"how long to wait for instances to answer (default: {DEFAULT_TIMEOUT:.0f})",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the URLs and errors")
+    add_json_flag(parser)
     parser.set_defaults(handler=run_up)
 
 
@@ -72,7 +83,7 @@ def run_up(args: argparse.Namespace) -> int:
     config = settings()
     state = StateStore(config.state_home).prepare(loaded.application)
     port = args.port or state.gateway_port
-    reporter = ConsoleReporter(quiet=args.quiet)
+    reporter = ConsoleReporter(quiet=args.quiet or args.json)
     deployment = deploy(
         loaded.application,
         state,
@@ -82,7 +93,10 @@ def run_up(args: argparse.Namespace) -> int:
         reporter=reporter,
         timeout=args.timeout,
     )
-    print_live(deployment)
+    if args.json:
+        print_json({"app": deployment.app, "port": deployment.port, "urls": deployment.urls})
+    else:
+        print_live(deployment)
     return 0
 
 

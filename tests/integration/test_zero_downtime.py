@@ -1,0 +1,117 @@
+"""A push with `instances: 2`: a client requesting the whole time sees no failure."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import requests
+
+from dotcloud_emulator.platform.naming import LABEL_APP, LABEL_SERVICE
+
+from .conftest import (
+    Cli,
+    RunningApp,
+    copy_sample,
+    free_port,
+    poll,
+    remove_app_leftovers,
+    unique_app,
+)
+
+MAX_CLIENT_SECONDS = 600.0
+MAX_REQUESTS = 200_000
+NEW_CODE_TIMEOUT = 60.0
+OLD_LINE = "        return plain(self.instance_label)\n"
+NEW_LINE = '        return plain(self.instance_label + " v2")\n'
+
+
+@dataclass
+class Client:
+    """GET requests in a loop, a new connection each, until stopped (or a bound is reached)."""
+
+    url: str
+    answers: Counter[str] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def sent(self) -> int:
+        return sum(self.answers.values()) + len(self.failures)
+
+    def run(self) -> None:
+        deadline = time.monotonic() + MAX_CLIENT_SECONDS
+        while not self.stop.is_set() and time.monotonic() < deadline and self.sent < MAX_REQUESTS:
+            try:
+                response = requests.get(self.url, timeout=10)
+            except requests.RequestException as exc:
+                self.failures.append(f"{exc.__class__.__name__}: {exc}")
+                continue
+            if response.status_code != 200:
+                self.failures.append(f"HTTP {response.status_code}: {response.text[:200]}")
+            else:
+                self.answers[response.text] += 1
+
+
+def two_instance_copy(destination: Path) -> Path:
+    appdir = copy_sample(destination)
+    buildfile = appdir / "dotcloud.yml"
+    text = buildfile.read_text(encoding="utf-8")
+    buildfile.write_text(text.replace("  type: python\n", "  type: python\n  instances: 2\n", 1))
+    return appdir
+
+
+def change_code(appdir: Path) -> None:
+    wsgi = appdir / "services" / "www" / "wsgi.py"
+    source = wsgi.read_text(encoding="utf-8")
+    assert OLD_LINE in source, "the sample's /instance handler changed: update this test"
+    wsgi.write_text(source.replace(OLD_LINE, NEW_LINE), encoding="utf-8")
+
+
+def container_ids(app: str, service: str) -> set[str]:
+    selector = {"label": [f"{LABEL_APP}={app}", f"{LABEL_SERVICE}={service}"]}
+    return {c.id for c in docker.from_env().containers.list(all=True, filters=selector)}
+
+
+def test_push_with_two_instances_loses_no_request(
+    cli: Cli, tmp_path: Path, cleanup_apps: list[str]
+) -> None:
+    app = RunningApp(unique_app("zero"), free_port(), two_instance_copy(tmp_path))
+    cleanup_apps.append(app.name)
+    try:
+        cli.run("up", str(app.appdir), "-A", app.name, "--port", str(app.port))
+        session_before = container_ids(app.name, "session")
+        change_code(app.appdir)
+        client = Client(f"{app.base}/instance")
+        thread = threading.Thread(target=client.run, daemon=True)
+        thread.start()
+        try:
+            pushed = cli.run("push", str(app.appdir), "-A", app.name, "--port", str(app.port))
+        finally:
+            client.stop.set()
+            thread.join(timeout=30)
+
+        print(f"zero-downtime push: {client.sent} requests, {len(client.failures)} failed")
+        assert client.failures == [], client.failures[:10]
+        assert client.sent > 0
+        assert "[www.1] Re-routing traffic to the new build..." in pushed.stderr
+        assert container_ids(app.name, "session") == session_before
+        assert_every_instance_serves_the_new_code(app)
+    finally:
+        cli.run("destroy", app.name, "-y", check=False)
+        remove_app_leftovers(app.name)
+
+
+def assert_every_instance_serves_the_new_code(app: RunningApp) -> None:
+    seen: set[str] = set()
+
+    def both_answered() -> bool:
+        seen.add(requests.get(f"{app.base}/instance", timeout=10).text)
+        return {"www.0 v2", "www.1 v2"} <= seen
+
+    poll(both_answered, timeout=NEW_CODE_TIMEOUT, what="www.0 and www.1 with the new code")
+    assert not {"www.0", "www.1"} & seen, f"an old instance still answers: {seen}"
