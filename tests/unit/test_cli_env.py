@@ -113,10 +113,14 @@ def test_show_includes_env_set_variables(
         ("tutorial.nope", 'application tutorial has no service "nope" (services: www, session)'),
         (
             "tutorial.www.x",
-            '"x" in "tutorial.www.x" is not an instance number: it has 1 instance (0)',
+            '"x" in "tutorial.www.x" is not an instance number',
         ),
         ("tutorial.www.1", "tutorial.www has no instance 1: it has 1 instance (0)"),
-        ("tutorial..www", '"tutorial..www" is not a target: use APP.SERVICE[.INSTANCE]'),
+        (
+            "tutorial..www",
+            '"tutorial..www" is not a valid target here: use APP or APP.SERVICE or '
+            "APP.SERVICE.INSTANCE",
+        ),
     ],
 )
 def test_show_bad_targets(

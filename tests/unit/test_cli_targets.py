@@ -5,21 +5,21 @@ from __future__ import annotations
 import pytest
 
 from dotcloud_emulator.cli import main as cli
-from dotcloud_emulator.cli.commands.common import AppTarget, parse_app_target
 from dotcloud_emulator.errors import UsageError
+from dotcloud_emulator.platform.target import Target, parse_target
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("tutorial", AppTarget("tutorial")),
-        ("tutorial.www", AppTarget("tutorial", "www")),
-        ("tutorial.www.1", AppTarget("tutorial", "www", 1)),
-        ("my_app2.session.0", AppTarget("my_app2", "session", 0)),
+        ("tutorial", Target("tutorial")),
+        ("tutorial.www", Target("tutorial", "www")),
+        ("tutorial.www.1", Target("tutorial", "www", 1)),
+        ("my_app2.session.0", Target("my_app2", "session", 0)),
     ],
 )
-def test_valid_targets(text: str, expected: AppTarget) -> None:
-    target = parse_app_target(text)
+def test_valid_targets(text: str, expected: Target) -> None:
+    target = parse_target(text)
 
     assert target == expected
     assert target.text == text
@@ -55,7 +55,7 @@ def test_valid_targets(text: str, expected: AppTarget) -> None:
 )
 def test_invalid_targets(text: str, kwargs: dict[str, object], message: str) -> None:
     with pytest.raises(UsageError) as caught:
-        parse_app_target(text, **kwargs)  # type: ignore[arg-type]
+        parse_target(text, **kwargs)  # type: ignore[arg-type]
 
     assert caught.value.message == message
     assert caught.value.exit_code == 2
@@ -63,7 +63,7 @@ def test_invalid_targets(text: str, kwargs: dict[str, object], message: str) -> 
 
 def test_bad_application_name_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match='invalid application name "Tutorial"'):
-        parse_app_target("Tutorial.www")
+        parse_target("Tutorial.www")
 
 
 @pytest.mark.parametrize(

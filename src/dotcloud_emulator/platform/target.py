@@ -1,4 +1,4 @@
-"""`APP.SERVICE[.INSTANCE]` targets (`tutorial.www`, `tutorial.www.1`)."""
+"""Targets as the dotCloud CLI wrote them: `tutorial`, `tutorial.www`, `tutorial.www.1`."""
 
 from __future__ import annotations
 
@@ -6,27 +6,42 @@ from dataclasses import dataclass
 
 from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.errors import UsageError
+from dotcloud_emulator.platform.appname import check_app_name
 from dotcloud_emulator.platform.environment import instance_count
 from dotcloud_emulator.platform.state import AppState
 
+TARGET_FORMS = ("APP", "APP.SERVICE", "APP.SERVICE.INSTANCE")
 TARGET_FORM = "APP.SERVICE[.INSTANCE]"
 
 
 @dataclass(frozen=True)
 class Target:
-    text: str
+    """A target checked for shape; `resolve_instance` checks it against the application."""
+
     app: str
-    service: str | None
-    instance: str | None  # as typed; checked against the application by `resolve_instance`
+    service: str | None = None
+    instance: int | None = None
+
+    @property
+    def text(self) -> str:
+        parts = [self.app, self.service, None if self.instance is None else str(self.instance)]
+        return ".".join(part for part in parts if part is not None)
 
 
-def parse_target(text: str) -> Target:
+def parse_target(text: str, *, max_depth: int = 3, require_service: bool = False) -> Target:
+    """Parse `APP[.SVC[.N]]`; anything else is a one-line usage error (exit 2)."""
     parts = text.split(".")
-    if len(parts) > 3 or any(not part for part in parts):
-        raise UsageError(f'"{text}" is not a target: use {TARGET_FORM}, e.g. tutorial.www.0')
+    min_depth = 2 if require_service else 1
+    if not min_depth <= len(parts) <= max_depth or not all(parts):
+        forms = " or ".join(TARGET_FORMS[min_depth - 1 : max_depth])
+        raise UsageError(f'"{text}" is not a valid target here: use {forms}')
+    check_app_name(parts[0])
     service = parts[1] if len(parts) > 1 else None
-    instance = parts[2] if len(parts) > 2 else None
-    return Target(text, parts[0], service, instance)
+    if len(parts) < 3:
+        return Target(parts[0], service)
+    if not (parts[2].isascii() and parts[2].isdigit()):
+        raise UsageError(f'"{parts[2]}" in "{text}" is not an instance number')
+    return Target(parts[0], service, int(parts[2]))
 
 
 def resolve_instance(
@@ -46,26 +61,11 @@ def resolve_instance(
         )
     service = application.service(target.service)
     count = instance_count(service, state)
-    instance = _instance_number(target, count)
+    instance = target.instance or 0
     if instance >= count:
+        numbers = ", ".join(str(n) for n in range(count))
         raise UsageError(
             f"{application.name}.{service.name} has no instance {instance}: "
-            f"{_instances_text(count)}"
+            f"it has {count} instance{'s' if count != 1 else ''} ({numbers})"
         )
     return service, instance
-
-
-def _instance_number(target: Target, count: int) -> int:
-    if target.instance is None:
-        return 0
-    if not (target.instance.isascii() and target.instance.isdigit()):
-        raise UsageError(
-            f'"{target.instance}" in "{target.text}" is not an instance number: '
-            f"{_instances_text(count)}"
-        )
-    return int(target.instance)
-
-
-def _instances_text(count: int) -> str:
-    numbers = ", ".join(str(n) for n in range(count))
-    return f"it has {count} instance{'s' if count != 1 else ''} ({numbers})"

@@ -8,7 +8,6 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeAlias
 
@@ -16,43 +15,12 @@ from dotcloud_emulator.buildfile.loader import BUILDFILE_NAME, load_application
 from dotcloud_emulator.buildfile.model import Application
 from dotcloud_emulator.engine import inventory
 from dotcloud_emulator.errors import UsageError, UserError
-from dotcloud_emulator.platform.appname import check_app_name, discover_app_name
+from dotcloud_emulator.platform.appname import discover_app_name
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import StateStore
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
-TARGET_FORMS = ("APP", "APP.SERVICE", "APP.SERVICE.INSTANCE")
 DETAIL_WIDTH = 70
-
-
-@dataclass(frozen=True)
-class AppTarget:
-    """`tutorial`, `tutorial.www` or `tutorial.www.1`, checked for shape (not against Docker)."""
-
-    app: str
-    service: str | None = None
-    instance: int | None = None
-
-    @property
-    def text(self) -> str:
-        parts = [self.app, self.service, None if self.instance is None else str(self.instance)]
-        return ".".join(part for part in parts if part is not None)
-
-
-def parse_app_target(text: str, *, max_depth: int = 3, require_service: bool = False) -> AppTarget:
-    """Parse `APP[.SVC[.N]]`; anything else is a one-line usage error (exit 2)."""
-    parts = text.split(".")
-    min_depth = 2 if require_service else 1
-    if not min_depth <= len(parts) <= max_depth or not all(parts):
-        forms = " or ".join(TARGET_FORMS[min_depth - 1 : max_depth])
-        raise UsageError(f'"{text}" is not a valid target here: use {forms}')
-    check_app_name(parts[0])
-    service = parts[1] if len(parts) > 1 else None
-    if len(parts) < 3:
-        return AppTarget(parts[0], service)
-    if not (parts[2].isascii() and parts[2].isdigit()):
-        raise UsageError(f'"{parts[2]}" in "{text}" is not an instance number')
-    return AppTarget(parts[0], service, int(parts[2]))
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:

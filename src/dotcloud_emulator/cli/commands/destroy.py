@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 
 from dotcloud_emulator.cli.commands.common import (
-    AppTarget,
     Subparsers,
     announce,
     confirm,
-    parse_app_target,
     settings,
 )
 from dotcloud_emulator.engine import lifecycle
 from dotcloud_emulator.engine.client import docker_client
 from dotcloud_emulator.platform.state import StateStore
+from dotcloud_emulator.platform.target import Target, parse_target
 
 
 def register(subparsers: Subparsers) -> None:
@@ -33,7 +32,7 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run_destroy(args: argparse.Namespace) -> int:
-    target = parse_app_target(args.target, max_depth=2)
+    target = parse_target(args.target, max_depth=2)
     what = f'"{target.text}"'
     question = (
         f"Destroy the application {what}?"
@@ -53,12 +52,12 @@ def run_destroy(args: argparse.Namespace) -> int:
     return 0
 
 
-def destroy_application(client: object, target: AppTarget) -> None:
+def destroy_application(client: object, target: Target) -> None:
     lifecycle.destroy_app(client, target.app)
     StateStore(settings().state_home).destroy(target.app)
 
 
-def destroy_service(client: object, target: AppTarget, service: str) -> None:
+def destroy_service(client: object, target: Target, service: str) -> None:
     lifecycle.destroy_service(client, target.app, service)
     store = StateStore(settings().state_home)
     if not store.exists(target.app):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from dotcloud_emulator.cli.commands.common import Subparsers, announce, parse_app_target
+from dotcloud_emulator.cli.commands.common import Subparsers, announce
 from dotcloud_emulator.engine import lifecycle
 from dotcloud_emulator.engine.client import docker_client
+from dotcloud_emulator.platform.target import parse_target
 
 
 def register(subparsers: Subparsers) -> None:
@@ -21,7 +22,7 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run_down(args: argparse.Namespace) -> int:
-    target = parse_app_target(args.app, max_depth=1)
+    target = parse_target(args.app, max_depth=1)
     client = docker_client()
     announce(f'Stopping application "{target.app}"')
     removed = lifecycle.down(client, target.app)

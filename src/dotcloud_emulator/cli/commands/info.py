@@ -15,7 +15,6 @@ from dotcloud_emulator.cli.commands.common import (
     Subparsers,
     add_json_flag,
     find_application,
-    parse_app_target,
     print_json,
     settings,
 )
@@ -25,6 +24,7 @@ from dotcloud_emulator.engine.endpoints import data_url, service_web_urls
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform.environment import instance_count
 from dotcloud_emulator.platform.state import AppState, StateStore
+from dotcloud_emulator.platform.target import parse_target
 
 CLUSTER = "local"
 
@@ -64,7 +64,7 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run_info(args: argparse.Namespace) -> int:
-    target = parse_app_target(args.target, max_depth=2)
+    target = parse_target(args.target, max_depth=2)
     client = docker_client()
     application = find_application(target.app, client)
     state = StateStore(settings().state_home).load(target.app)

@@ -8,10 +8,11 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from dotcloud_emulator.cli.commands.common import Subparsers, parse_app_target
+from dotcloud_emulator.cli.commands.common import Subparsers
 from dotcloud_emulator.engine import inventory
 from dotcloud_emulator.engine.client import docker_client
 from dotcloud_emulator.errors import UsageError
+from dotcloud_emulator.platform.target import parse_target
 
 DEFAULT_LINES = 100
 
@@ -39,7 +40,7 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run_logs(args: argparse.Namespace) -> int:
-    target = parse_app_target(args.target)
+    target = parse_target(args.target)
     if args.lines < 0:
         raise UsageError("--lines must be 0 or more")
     client = docker_client()

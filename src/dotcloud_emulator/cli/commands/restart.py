@@ -9,7 +9,6 @@ from dotcloud_emulator.cli.commands.common import (
     Subparsers,
     announce,
     find_application,
-    parse_app_target,
     settings,
 )
 from dotcloud_emulator.engine import inventory, lifecycle
@@ -17,6 +16,7 @@ from dotcloud_emulator.engine.client import docker_client
 from dotcloud_emulator.engine.rollout import restart_instances
 from dotcloud_emulator.errors import UserError
 from dotcloud_emulator.platform.state import StateStore
+from dotcloud_emulator.platform.target import parse_target
 
 
 def register(subparsers: Subparsers) -> None:
@@ -33,7 +33,7 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run_restart(args: argparse.Namespace) -> int:
-    target = parse_app_target(args.target, require_service=True)
+    target = parse_target(args.target, require_service=True)
     if target.service is None:
         raise UserError(f"{args.target} names no service")
     client = docker_client()

@@ -6,11 +6,12 @@ import argparse
 import subprocess
 import sys
 
-from dotcloud_emulator.cli.commands.common import Subparsers, parse_app_target
+from dotcloud_emulator.cli.commands.common import Subparsers
 from dotcloud_emulator.engine import inventory
 from dotcloud_emulator.engine.client import docker_client
 from dotcloud_emulator.errors import UsageError, UserError
 from dotcloud_emulator.platform import naming
+from dotcloud_emulator.platform.target import parse_target
 
 WORKDIR = f"{naming.HOME}/current"
 USER = "dotcloud"
@@ -37,7 +38,7 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    target = parse_app_target(args.target, require_service=True)
+    target = parse_target(args.target, require_service=True)
     command = strip_separator(args.command)
     client = docker_client()
     instance = pick_instance(

@@ -11,7 +11,6 @@ from dotcloud_emulator.cli.commands.common import (
     add_json_flag,
     announce,
     find_application,
-    parse_app_target,
     print_json,
     settings,
 )
@@ -22,6 +21,7 @@ from dotcloud_emulator.errors import UsageError, UserError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.environment import instance_count
 from dotcloud_emulator.platform.state import StateStore
+from dotcloud_emulator.platform.target import parse_target
 
 
 def register(subparsers: Subparsers) -> None:
@@ -37,7 +37,7 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    target = parse_app_target(args.target, max_depth=2)
+    target = parse_target(args.target, max_depth=2)
     client = docker_client()
     application = find_application(target.app, client)
     statuses = instance_statuses(client, target.app, application)

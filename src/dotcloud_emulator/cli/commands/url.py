@@ -8,7 +8,6 @@ from dotcloud_emulator.cli.commands.common import (
     Subparsers,
     add_json_flag,
     find_application,
-    parse_app_target,
     print_json,
     settings,
 )
@@ -16,6 +15,7 @@ from dotcloud_emulator.cli.commands.info import gather, no_service_message, serv
 from dotcloud_emulator.engine.client import docker_client
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform.state import StateStore
+from dotcloud_emulator.platform.target import parse_target
 
 
 def register(subparsers: Subparsers) -> None:
@@ -31,7 +31,7 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run_url(args: argparse.Namespace) -> int:
-    target = parse_app_target(args.target, max_depth=2)
+    target = parse_target(args.target, max_depth=2)
     client = docker_client()
     application = find_application(target.app, client)
     state = StateStore(settings().state_home).load(target.app)
