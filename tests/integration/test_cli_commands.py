@@ -84,6 +84,7 @@ def test_no_image_holds_the_ca_bundle_or_a_password(tutorial: RunningApp, cli: C
                 "-c",
                 f"find / -xdev -type f -size {len(bundle)}c -exec sha256sum {{}} +",
             ],
+            user="0",
             remove=True,
             labels={LABEL_APP: tutorial.name},
         ).decode()
