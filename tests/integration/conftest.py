@@ -8,6 +8,7 @@ and a final sweep removes anything left carrying the run's application labels.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -170,11 +171,12 @@ def copy_sample(destination: Path) -> Path:
     return appdir
 
 
-@pytest.fixture(scope="session")
-def tutorial(
-    cli: Cli, tmp_path_factory: pytest.TempPathFactory, cleanup_apps: list[str]
+@contextlib.contextmanager
+def running_app(
+    cli: Cli, prefix: str, appdir: Path, cleanup_apps: list[str]
 ) -> Iterator[RunningApp]:
-    app = RunningApp(unique_app("tut"), free_port(), copy_sample(tmp_path_factory.mktemp("app")))
+    """`up` an application under a unique name; `destroy` it afterwards, whatever happened."""
+    app = RunningApp(unique_app(prefix), free_port(), appdir)
     cleanup_apps.append(app.name)
     try:
         cli.run("up", str(app.appdir), "-A", app.name, "--port", str(app.port))
@@ -182,3 +184,11 @@ def tutorial(
     finally:
         cli.run("destroy", app.name, "-y", check=False)
         remove_app_leftovers(app.name)
+
+
+@pytest.fixture(scope="session")
+def tutorial(
+    cli: Cli, tmp_path_factory: pytest.TempPathFactory, cleanup_apps: list[str]
+) -> Iterator[RunningApp]:
+    with running_app(cli, "tut", copy_sample(tmp_path_factory.mktemp("app")), cleanup_apps) as app:
+        yield app

@@ -17,7 +17,13 @@ import requests
 
 from dotcloud_emulator.platform.naming import LABEL_APP
 
-from .conftest import ROOT, Cli, RunningApp, free_port, poll, remove_app_leftovers, unique_app
+from .conftest import (
+    ROOT,
+    Cli,
+    RunningApp,
+    poll,
+    running_app,
+)
 
 EXAMPLE = ROOT / "examples" / "jobs"
 JOB_TEXT = "hello from the dotCloud emulator"
@@ -30,14 +36,8 @@ def jobs_app(
 ) -> Iterator[RunningApp]:
     appdir = tmp_path_factory.mktemp("example") / "jobs"
     shutil.copytree(EXAMPLE, appdir, ignore=shutil.ignore_patterns("__pycache__", ".dotcloud"))
-    app = RunningApp(unique_app("jobs"), free_port(), appdir)
-    cleanup_apps.append(app.name)
-    try:
-        up(cli, app)
+    with running_app(cli, "jobs", appdir, cleanup_apps) as app:
         yield app
-    finally:
-        cli.run("destroy", app.name, "-y", check=False)
-        remove_app_leftovers(app.name)
 
 
 def up(cli: Cli, app: RunningApp) -> None:

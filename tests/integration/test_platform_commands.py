@@ -19,10 +19,8 @@ from .conftest import (
     Cli,
     RunningApp,
     copy_sample,
-    free_port,
     poll,
-    remove_app_leftovers,
-    unique_app,
+    running_app,
 )
 
 SCALE_TIMEOUT = 180.0
@@ -32,14 +30,9 @@ SCALE_TIMEOUT = 180.0
 def platform_app(
     cli: Cli, tmp_path_factory: pytest.TempPathFactory, cleanup_apps: list[str]
 ) -> Iterator[RunningApp]:
-    app = RunningApp(unique_app("plat"), free_port(), copy_sample(tmp_path_factory.mktemp("plat")))
-    cleanup_apps.append(app.name)
-    try:
-        cli.run("up", str(app.appdir), "-A", app.name, "--port", str(app.port))
+    appdir = copy_sample(tmp_path_factory.mktemp("plat"))
+    with running_app(cli, "plat", appdir, cleanup_apps) as app:
         yield app
-    finally:
-        cli.run("destroy", app.name, "-y", check=False)
-        remove_app_leftovers(app.name)
 
 
 def get(app: RunningApp, path: str, host: str | None = None) -> requests.Response:

@@ -19,7 +19,7 @@ import yaml
 
 from dotcloud_emulator.platform.naming import LABEL_APP, LABEL_INSTANCE, LABEL_SERVICE
 
-from .conftest import Cli, RunningApp, free_port, remove_app_leftovers, unique_app
+from .conftest import Cli, RunningApp, running_app
 
 BUILD_FILE = """\
 site:
@@ -128,14 +128,9 @@ def write_app(appdir: Path) -> Path:
 def types_app(
     cli: Cli, tmp_path_factory: pytest.TempPathFactory, cleanup_apps: list[str]
 ) -> Iterator[RunningApp]:
-    app = RunningApp(unique_app("types"), free_port(), write_app(tmp_path_factory.mktemp("types")))
-    cleanup_apps.append(app.name)
-    try:
-        cli.run("up", str(app.appdir), "-A", app.name, "--port", str(app.port))
+    appdir = write_app(tmp_path_factory.mktemp("types"))
+    with running_app(cli, "types", appdir, cleanup_apps) as app:
         yield app
-    finally:
-        cli.run("destroy", app.name, "-y", check=False)
-        remove_app_leftovers(app.name)
 
 
 def run_in(cli: Cli, app: RunningApp, service: str, command: str) -> str:
