@@ -50,8 +50,10 @@ lint: setup ## ruff and mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: setup docker ## run the benchmarks under bench/ and print their figures
+bench: setup docker ## run the benchmarks under bench/ and print their figures (about 6 minutes)
 	$(PY) bench/validate_bench.py
+	$(PY) bench/up_bench.py
+	$(PY) bench/http_bench.py
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

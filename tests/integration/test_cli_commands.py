@@ -10,7 +10,7 @@ import requests
 
 from dotcloud_emulator.platform.naming import LABEL_APP
 
-from .conftest import Cli, RunningApp
+from .conftest import Cli, RunningApp, poll
 
 
 def test_status_reports_each_instance_up(tutorial: RunningApp, cli: Cli) -> None:
@@ -31,13 +31,15 @@ def test_url_prints_urls_that_answer(tutorial: RunningApp, cli: Cli) -> None:
 
 
 def test_logs_are_prefixed_with_the_instance(tutorial: RunningApp, cli: Cli) -> None:
-    requests.get(f"{tutorial.base}/static/app.js", timeout=10)
+    requests.get(f"{tutorial.base}/static/app.js?probe=logs", timeout=10)
+    shown: list[str] = []
 
-    lines = cli.run("logs", f"{tutorial.name}.www", "-n", "20").stdout.splitlines()
+    def request_logged() -> bool:
+        shown[:] = cli.run("logs", f"{tutorial.name}.www", "-n", "20").stdout.splitlines()
+        return any("GET /static/app.js?probe=logs" in line for line in shown)
 
-    assert lines
-    assert all(line.startswith("[www.0] ") for line in lines)
-    assert any("GET /static/app.js" in line for line in lines)
+    poll(request_logged, what="the request in the access log (nginx flushes it each second)")
+    assert all(line.startswith("[www.0] ") for line in shown)
 
 
 def test_logs_hold_no_secret(tutorial: RunningApp, cli: Cli) -> None:

@@ -66,22 +66,29 @@ def upstream(routes: str) -> list[str]:
     return [line.split()[1] for line in block.splitlines() if line.strip().startswith("server ")]
 
 
-def test_a_push_recreates_every_running_code_instance_and_starts_missing_ones(
+def test_a_push_recreates_the_stale_code_instances_and_starts_missing_ones(
     tmp_path: Path,
 ) -> None:
-    desired = [("www", 0), ("www", 1), ("session", 0)]
+    desired = [("www", 0), ("www", 1), ("www", 2), ("session", 0)]
+    running = [("www", 0), ("www", 1), ("session", 0)]
 
-    plan = plan_rollout(
-        tutorial(tmp_path), desired, [("www", 0), ("session", 0)], recreate_code=True
+    plan = plan_rollout(tutorial(tmp_path), desired, running, recreate=[("www", 1)])
+
+    assert plan == Plan(start=[("www", 2)], replace=[(("www", 1), "recreate")], retire=[])
+
+
+def test_a_push_of_unchanged_code_replaces_nothing(tmp_path: Path) -> None:
+    running = [("www", 0), ("session", 0)]
+
+    assert plan_rollout(tutorial(tmp_path), running, running) == Plan(
+        start=[], replace=[], retire=[]
     )
-
-    assert plan == Plan(start=[("www", 1)], replace=[(("www", 0), "recreate")], retire=[])
 
 
 def test_data_instances_start_before_code_and_are_never_replaced(tmp_path: Path) -> None:
     desired = [("www", 0), ("session", 0)]
 
-    plan = plan_rollout(tutorial(tmp_path), desired, [], recreate_code=True)
+    plan = plan_rollout(tutorial(tmp_path), desired, [], recreate=[("session", 0)])
 
     assert plan.start == [("session", 0), ("www", 0)]
     assert plan.replace == []
@@ -93,9 +100,7 @@ def test_a_state_change_restarts_only_the_named_instances_and_retires_extras(
     running = [("www", 0), ("www", 1), ("www", 2), ("session", 0)]
     desired = [("www", 0), ("session", 0)]
 
-    plan = plan_rollout(
-        tutorial(tmp_path), desired, running, recreate_code=False, restart=[("www", 0)]
-    )
+    plan = plan_rollout(tutorial(tmp_path), desired, running, restart=[("www", 0)])
 
     assert plan == Plan(
         start=[], replace=[(("www", 0), "restart")], retire=[("www", 1), ("www", 2)]

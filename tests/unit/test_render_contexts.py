@@ -238,7 +238,7 @@ def test_nginx_site_is_the_platform_server_block(tmp_path: Path) -> None:
     assert "include /home/dotcloud/current/*uwsgi.conf;" in site
     nginx = files_of(tmp_path, www())["platform/nginx.conf"]
     assert "log_format combined-realip '$remote_addr ($http_x_real_ip) - $remote_user" in nginx
-    assert "access_log /var/log/nginx/access.log combined-realip;" in nginx
+    assert "access_log /var/log/nginx/access.log combined-realip buffer=64k flush=1s;" in nginx
 
 
 def test_postinstall_is_quoted_into_the_entrypoint(tmp_path: Path) -> None:

@@ -23,10 +23,12 @@ from dotcloud_emulator.engine.endpoints import service_web_urls, web_services
 from dotcloud_emulator.engine.lifecycle import stop_containers
 from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT, first_failure, wait_until_ready
 from dotcloud_emulator.engine.rollout import (
+    InstanceKey,
     Rollout,
     changed_environments,
     desired_instances,
     environment_texts,
+    is_data_service,
     plan_rollout,
     revision_name,
 )
@@ -95,15 +97,23 @@ def deploy(
     check_gateway_port(client, app, port)
     state.gateway_port = port
     state.appdir = str(application.root)
-    StateStore(settings.state_home).save(state)
+    store = StateStore(settings.state_home)
+    store.save(state)
+    instances_dir = store.app_dir(app) / "instances"
+    before = environment_texts(instances_dir)
     compose_file = generate_project(
         application, state, settings, application.root, read_ca_bundle(environ)
     )
+    changed = changed_environments(before, environment_texts(instances_dir))
     project = ComposeProject.for_app(app, compose_file, settings.state_home, port)
     build(client, application, project, report)
     if is_live(client, app):
         report.step("Deploying code, one instance at a time...")
-        roll_out(client, application, state, settings, project, report, timeout, recreate=True)
+        stale = stale_code_instances(client, application)
+        roll_out(
+            client, application, state, settings, project, report, timeout,
+            recreate=stale, restart=changed,
+        )  # fmt: skip
     else:
         start_fresh(client, application, project, report, timeout)
     report.step("Application fully deployed")
@@ -156,19 +166,38 @@ def roll_out(
     report: Reporter,
     timeout: float,
     *,
-    recreate: bool = False,
+    recreate: set[str] | None = None,
     restart: set[str] | None = None,
 ) -> None:
-    """Recreate every code instance (a push), or restart those named in `restart` (`www-0`)."""
+    """Recreate the code instances named in `recreate` (`www-0`: a new image), restart those in
+    `restart` (a new environment), start missing instances and retire extra ones."""
     live = running_keys(client, application.name)
     desired = desired_instances(application, state)
-    to_restart = [key for key in desired if naming.instance_service(*key) in (restart or set())]
-    plan = plan_rollout(application, desired, live, recreate_code=recreate, restart=to_restart)
+
+    def named(names: set[str] | None) -> list[InstanceKey]:
+        return [key for key in desired if naming.instance_service(*key) in (names or set())]
+
+    plan = plan_rollout(
+        application, desired, live, recreate=named(recreate), restart=named(restart)
+    )
     rollout = Rollout.begin(
         client, application, state, settings, project, report,
         timeout=timeout, revision=revision_name(),
     )  # fmt: skip
     rollout.run(plan)
+
+
+def stale_code_instances(client: Any, application: Application) -> set[str]:
+    """Running code instances whose container was made from another image than the one just
+    built: only they need replacing, so a push of unchanged code recreates nothing."""
+    stale: set[str] = set()
+    for instance in inventory.instances(client, application.name):
+        if is_data_service(application, instance.service):
+            continue
+        built = client.images.get(service_image(application.name, instance.service)).id
+        if client.containers.get(instance.container_id).image.id != built:
+            stale.add(naming.instance_service(instance.service, instance.number))
+    return stale
 
 
 def running_keys(client: Any, app: str) -> list[tuple[str, int]]:

@@ -92,11 +92,12 @@ def plan_rollout(
     desired: Iterable[InstanceKey],
     running: Iterable[InstanceKey],
     *,
-    recreate_code: bool,
+    recreate: Iterable[InstanceKey] = (),
     restart: Iterable[InstanceKey] = (),
 ) -> Plan:
-    """Start what is missing, replace code instances (all, or those to restart), retire extras."""
-    wanted, live, to_restart = list(desired), set(running), set(restart)
+    """Start what is missing, replace code instances (recreate or restart), retire extras."""
+    wanted, live = list(desired), set(running)
+    to_recreate, to_restart = set(recreate), set(restart)
     data = [key for key in wanted if is_data_service(application, key[0])]
     code = [key for key in wanted if key not in data]
     plan = Plan()
@@ -104,7 +105,7 @@ def plan_rollout(
     for key in code:
         if key not in live:
             continue
-        if recreate_code:
+        if key in to_recreate:
             plan.replace.append((key, "recreate"))
         elif key in to_restart:
             plan.replace.append((key, "restart"))
