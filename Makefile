@@ -4,6 +4,7 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 APP_PORT ?= 8080
+APP ?= tutorial
 CLI := $(PY) tools/dotcloud_emulator.py
 
 .DEFAULT_GOAL := help
@@ -25,13 +26,13 @@ docker: ## make a Docker engine, Compose v2 and the base image available (instal
 	bash scripts/ensure-base-image.sh
 
 up: setup docker ## run the sample application (dotcloud.yml) and print its URL
-	$(CLI) up . --port $(APP_PORT)
+	$(CLI) up . -A $(APP) --port $(APP_PORT)
 
 down: setup ## stop the sample application, keeping its data
-	$(CLI) down tutorial
+	$(CLI) down $(APP)
 
 status: setup ## show the sample application's instances
-	$(CLI) status tutorial
+	$(CLI) status $(APP)
 
 generate: setup ## regenerate docker-compose.yml from dotcloud.yml
 	$(CLI) generate .

@@ -98,12 +98,19 @@ class Cli:
 
 
 @pytest.fixture(scope="session")
-def cli(docker_engine: None, state_home: Path) -> Cli:
+def cli(docker_engine: None, state_home: Path, cleanup_apps: list[str]) -> Cli:
     return Cli(state_home)
 
 
+APPS_OF_THIS_RUN: list[str] = []
+
+
 def unique_app(prefix: str) -> str:
-    return f"{prefix}{RUN_ID}"
+    """A name no other run uses; every such application is swept and checked at the end."""
+    name = f"{prefix}{RUN_ID}"
+    if name not in APPS_OF_THIS_RUN:
+        APPS_OF_THIS_RUN.append(name)
+    return name
 
 
 def remove_app_leftovers(app: str) -> None:
@@ -124,13 +131,33 @@ def remove_app_leftovers(app: str) -> None:
 
 @pytest.fixture(scope="session")
 def cleanup_apps() -> Iterator[list[str]]:
-    apps: list[str] = []
-    yield apps
+    """The applications to sweep after the run (every `unique_app` name is one)."""
+    yield APPS_OF_THIS_RUN
+    if _engine_problem() is not None:
+        return
+    apps = list(APPS_OF_THIS_RUN)
     for app in apps:
         try:
             remove_app_leftovers(app)
         except Exception as exc:  # report, but keep cleaning the others
             print(f"cleanup of {app} failed: {exc}", file=sys.stderr)
+    left = {app: found for app in apps if (found := leftovers(app))}
+    assert not left, f"the tests left Docker objects behind: {left}"
+
+
+def leftovers(app: str) -> list[str]:
+    """Containers, networks and volumes still carrying the application's label."""
+    import docker
+
+    from dotcloud_emulator.platform.naming import LABEL_APP
+
+    client = docker.from_env()
+    selector = {"label": f"{LABEL_APP}={app}"}
+    return [
+        *(f"container {c.name}" for c in client.containers.list(all=True, filters=selector)),
+        *(f"network {n.name}" for n in client.networks.list(filters=selector)),
+        *(f"volume {v.name}" for v in client.volumes.list(filters=selector)),
+    ]
 
 
 READY_TIMEOUT = 60.0
@@ -177,7 +204,6 @@ def running_app(
 ) -> Iterator[RunningApp]:
     """`up` an application under a unique name; `destroy` it afterwards, whatever happened."""
     app = RunningApp(unique_app(prefix), free_port(), appdir)
-    cleanup_apps.append(app.name)
     try:
         cli.run("up", str(app.appdir), "-A", app.name, "--port", str(app.port))
         yield app

@@ -81,7 +81,6 @@ def test_push_with_two_instances_loses_no_request(
     cli: Cli, tmp_path: Path, cleanup_apps: list[str]
 ) -> None:
     app = RunningApp(unique_app("zero"), free_port(), two_instance_copy(tmp_path))
-    cleanup_apps.append(app.name)
     try:
         cli.run("up", str(app.appdir), "-A", app.name, "--port", str(app.port))
         session_before = container_ids(app.name, "session")

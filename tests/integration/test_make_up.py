@@ -1,0 +1,43 @@
+"""The README's first command, `make up`, from a fresh clone of the repository."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from .conftest import ROOT, Cli, free_port, remove_app_leftovers, unique_app
+
+
+def test_make_up_from_a_fresh_clone_serves_the_sample(
+    cli: Cli, tmp_path: Path, cleanup_apps: list[str]
+) -> None:
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True, timeout=120)
+    app, port = unique_app("make"), free_port()
+    # The clone's own code runs (tools/ puts its src/ first); the virtualenv is reused to save
+    # the time of installing the same pinned packages again.
+    venv = Path(sys.executable).parent.parent
+    make = ["make", f"VENV={venv}", f"APP={app}", f"APP_PORT={port}"]
+    try:
+        result = subprocess.run(
+            [*make, "up"], cwd=clone, env=cli.env(), capture_output=True, text=True, timeout=900
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert f"Application is live at http://www.{app}.localhost:{port}/" in (
+            result.stdout + result.stderr
+        )
+
+        page = requests.get(f"http://127.0.0.1:{port}/", timeout=10)
+        assert page.status_code == 200
+        assert 'id="generate"' in page.text
+
+        down = subprocess.run(
+            [*make, "down"], cwd=clone, env=cli.env(), capture_output=True, text=True, timeout=300
+        )
+        assert down.returncode == 0, down.stderr[-3000:]
+    finally:
+        cli.run("destroy", app, "-y", check=False)
+        remove_app_leftovers(app)
