@@ -8,7 +8,7 @@ APP ?= tutorial
 CLI := $(PY) tools/dotcloud_emulator.py
 
 .DEFAULT_GOAL := help
-.PHONY: help setup docker up down status test unit integration lint bench generate clean
+.PHONY: help setup docker browser up down status test unit integration lint bench generate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ docker: ## make a Docker engine, Compose v2 and the base image available (instal
 	bash scripts/ensure-docker.sh
 	bash scripts/ensure-base-image.sh
 
+browser: ## make Debian's headless Chromium available for the browser test (installs it if missing)
+	bash scripts/ensure-browser.sh
+
 up: setup docker ## run the sample application (dotcloud.yml) and print its URL
 	$(CLI) up . -A $(APP) --port $(APP_PORT)
 
@@ -40,10 +43,10 @@ generate: setup ## regenerate docker-compose.yml from dotcloud.yml
 unit: setup ## run the unit tests (no Docker)
 	$(PY) -m pytest tests/unit -q
 
-integration: setup docker ## run the integration tests against a real Docker engine
+integration: setup docker browser ## run the integration tests against a real Docker engine
 	$(PY) -m pytest tests/integration -q
 
-test: setup docker ## run every test: unit, then integration (needs Docker; installs it if missing)
+test: setup docker browser ## run every test: unit, then integration (installs Docker and Chromium if missing)
 	$(PY) -m pytest tests -q
 
 lint: setup ## ruff and mypy
