@@ -226,9 +226,11 @@ def test_the_buildscript_ran_as_dotcloud_from_the_code_root_with_service_variabl
     assert lines[-1] == "/usr/bin/nc"
 
 
-def test_custom_tcp_and_udp_ports_answer_on_loopback(types_app: RunningApp) -> None:
+def test_custom_tcp_and_udp_ports_answer_on_loopback(types_app: RunningApp, cli: Cli) -> None:
     tcp_port = host_port(types_app, "svc", "42800/tcp")
     udp_port = host_port(types_app, "svc", "42802/udp")
+    shown = {port["url"] for port in info(cli, types_app, "svc")["ports"]}
+    assert {f"tcp://127.0.0.1:{tcp_port}", f"udp://127.0.0.1:{udp_port}"} <= shown
 
     with socket.create_connection(("127.0.0.1", tcp_port), timeout=10) as echo:
         echo.sendall(b"ping over tcp\n")

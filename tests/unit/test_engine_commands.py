@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import pytest
 
+from dotcloud_emulator.buildfile.model import Service
 from dotcloud_emulator.cli.commands.info import (
     ServiceFacts,
+    custom_ports,
     render_yaml,
     service_document,
     summary_table,
@@ -14,6 +18,7 @@ from dotcloud_emulator.cli.commands.logs import split_lines
 from dotcloud_emulator.cli.commands.run import exec_argv, strip_separator
 from dotcloud_emulator.cli.commands.url import print_url_lines
 from dotcloud_emulator.engine.endpoints import data_url
+from dotcloud_emulator.engine.inventory import Instance
 
 SESSION = ServiceFacts(
     app="tutorial",
@@ -106,3 +111,28 @@ def test_leading_separator_is_dropped() -> None:
 
 def test_log_chunks_are_split_into_lines() -> None:
     assert list(split_lines([b"one\ntw", b"o\n", b"three"])) == ["one", "two", "three"]
+
+
+def running_instance(number: int, published: dict[str, int]) -> Instance:
+    return Instance(
+        app="tutorial", service="relay", number=number, role="service", type="custom",
+        container_id=f"c{number}", container_name=f"relay-{number}", status="running",
+        health="healthy", exit_code=0, published=published,
+    )  # fmt: skip
+
+
+def test_info_lists_each_instances_tcp_and_udp_ports_but_not_http() -> None:
+    relay = Service(
+        "relay", "custom", ports=MappingProxyType({"web": "http", "logs": "tcp", "dns": "udp"})
+    )
+    found = [
+        running_instance(1, {"42801/tcp": 40002, "42802/udp": 40003}),
+        running_instance(0, {"42801/tcp": 40000, "42802/udp": 40001}),
+    ]
+
+    assert custom_ports(relay, found) == [
+        ("logs", "tcp://127.0.0.1:40000"),
+        ("dns", "udp://127.0.0.1:40001"),
+        ("logs", "tcp://127.0.0.1:40002"),
+        ("dns", "udp://127.0.0.1:40003"),
+    ]

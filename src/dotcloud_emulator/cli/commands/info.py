@@ -20,9 +20,9 @@ from dotcloud_emulator.cli.commands.common import (
 )
 from dotcloud_emulator.engine import inventory
 from dotcloud_emulator.engine.client import docker_client
-from dotcloud_emulator.engine.endpoints import data_url, service_web_urls
+from dotcloud_emulator.engine.endpoints import LOOPBACK, data_url, service_web_urls
 from dotcloud_emulator.errors import UsageError
-from dotcloud_emulator.platform.environment import instance_count
+from dotcloud_emulator.platform.environment import custom_port_numbers, instance_count
 from dotcloud_emulator.platform.state import AppState, StateStore
 from dotcloud_emulator.platform.target import parse_target
 
@@ -122,6 +122,8 @@ def gather(
     running.update({i.number: i.running for i in found})
     password = state.passwords.get(name, "")
     ports = data_ports(type_name, password, found)
+    if service is not None:
+        ports.extend(custom_ports(service, found))
     if service and application and any(running.values()):
         domains = state.domains.get(name, [])
         urls = service_web_urls(
@@ -157,6 +159,20 @@ def data_ports(
     host_port = primary.host_port(service_type.data_port.port) if primary else None
     url = data_url(type_name, password, host_port) if host_port else None
     return [(service_type.data_port.name, url)] if url else []
+
+
+def custom_ports(service: Service, found: Sequence[inventory.Instance]) -> list[tuple[str, str]]:
+    """Each `tcp`/`udp` port of `ports:` on every running instance, as published on loopback."""
+    numbers = custom_port_numbers(service)
+    ports: list[tuple[str, str]] = []
+    for instance in sorted((i for i in found if i.running), key=lambda i: i.number):
+        for name, protocol in service.ports.items():
+            if protocol == "http":
+                continue
+            host_port = instance.host_port(numbers[name], protocol)
+            if host_port:
+                ports.append((name, f"{protocol}://{LOOPBACK}:{host_port}"))
+    return ports
 
 
 def service_document(facts: ServiceFacts) -> dict[str, object]:
