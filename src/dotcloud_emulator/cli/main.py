@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from dotcloud_emulator import __version__
+from dotcloud_emulator.buildfile.diagnostics import BuildFileError
 from dotcloud_emulator.errors import EXIT_USAGE, UserError
 
 COMMAND_MODULES = (
@@ -61,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args))
+    except BuildFileError as exc:
+        for diagnostic in exc.diagnostics:
+            print(diagnostic.format(), file=sys.stderr)
+        return exc.exit_code
     except UserError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return exc.exit_code

@@ -23,6 +23,31 @@ Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 DETAIL_WIDTH = 70
 
 
+def add_appdir_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "appdir",
+        metavar="APPDIR",
+        nargs="?",
+        type=Path,
+        default=Path("."),
+        help="the directory holding dotcloud.yml (default: the current directory)",
+    )
+    parser.add_argument(
+        "-A",
+        "--application",
+        metavar="NAME",
+        help="the application's name (default: the connected name, else the directory's name)",
+    )
+
+
+def load_buildfile(appdir: Path, explicit_name: str | None, *, strict: bool = False) -> Application:
+    """The application in APPDIR, its warnings printed; errors raise `BuildFileError`."""
+    loaded = load_application(appdir, discover_app_name(appdir, explicit_name), strict=strict)
+    for warning in loaded.warnings:
+        print(warning.format(), file=sys.stderr)
+    return loaded.application
+
+
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
 

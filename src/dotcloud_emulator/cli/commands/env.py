@@ -184,7 +184,7 @@ def _check_assignment(argument: str, key: str, equals: str) -> None:
 
 
 def _load_application(appdir: Path, app: str) -> Application:
-    from dotcloud_emulator.buildfile.loader import load_application
+    from dotcloud_emulator.cli.commands.common import load_buildfile
 
     found = discover_app_name(appdir)
     if found != app and not _deployed_from(app, appdir):
@@ -192,10 +192,7 @@ def _load_application(appdir: Path, app: str) -> Application:
             f'{appdir.resolve()} holds application "{found}", not "{app}"; '
             "pass --dir with the application's directory"
         )
-    result = load_application(appdir, app)
-    for warning in result.warnings:
-        print(warning.format(), file=sys.stderr)
-    return result.application
+    return load_buildfile(appdir, app)
 
 
 def _deployed_from(app: str, appdir: Path) -> bool:

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from dotcloud_emulator.buildfile.loader import load_application
 from dotcloud_emulator.cli.commands.common import (
     ConsoleReporter,
     Subparsers,
+    add_appdir_arguments,
     add_json_flag,
+    load_buildfile,
     print_json,
     settings,
 )
 from dotcloud_emulator.engine.client import check_compose_available, docker_client
 from dotcloud_emulator.engine.deploy import Deployment, deploy
 from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT
-from dotcloud_emulator.platform.appname import discover_app_name
 from dotcloud_emulator.platform.state import StateStore
 
 
@@ -34,20 +33,7 @@ def register(subparsers: Subparsers) -> None:
         "instance is briefly unavailable while it is replaced. Data services keep their data and "
         "are recreated only when their definition changed.",
     )
-    parser.add_argument(
-        "appdir",
-        metavar="APPDIR",
-        nargs="?",
-        type=Path,
-        default=Path("."),
-        help="the directory holding dotcloud.yml (default: the current directory)",
-    )
-    parser.add_argument(
-        "-A",
-        "--application",
-        metavar="NAME",
-        help="the application's name (default: the connected name, else the directory's name)",
-    )
+    add_appdir_arguments(parser)
     parser.add_argument(
         "--port",
         type=port_number,
@@ -74,18 +60,15 @@ def port_number(text: str) -> int:
 
 def run_up(args: argparse.Namespace) -> int:
     appdir: Path = args.appdir
-    name = discover_app_name(appdir, args.application)
-    loaded = load_application(appdir, name)
-    for warning in loaded.warnings:
-        print(warning.format(), file=sys.stderr)
+    application = load_buildfile(appdir, args.application)
     client = docker_client()
     check_compose_available()
     config = settings()
-    state = StateStore(config.state_home).prepare(loaded.application)
+    state = StateStore(config.state_home).prepare(application)
     port = args.port or state.gateway_port
     reporter = ConsoleReporter(quiet=args.quiet or args.json)
     deployment = deploy(
-        loaded.application,
+        application,
         state,
         config,
         client=client,
