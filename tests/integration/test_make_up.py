@@ -18,9 +18,10 @@ def test_make_up_from_a_fresh_clone_serves_the_sample(
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True, timeout=120)
     app, port = unique_app("make"), free_port()
     # The clone's own code runs (tools/ puts its src/ first); the virtualenv is reused to save
-    # the time of installing the same pinned packages again.
+    # the time of installing the same pinned packages again, and `-o` keeps make from
+    # reinstalling into it (which would point its editable install at this temporary clone).
     venv = Path(sys.executable).parent.parent
-    make = ["make", f"VENV={venv}", f"APP={app}", f"APP_PORT={port}"]
+    make = ["make", "-o", f"{venv}/.installed", f"VENV={venv}", f"APP={app}", f"APP_PORT={port}"]
     try:
         result = subprocess.run(
             [*make, "up"], cwd=clone, env=cli.env(), capture_output=True, text=True, timeout=900
@@ -38,6 +39,7 @@ def test_make_up_from_a_fresh_clone_serves_the_sample(
             [*make, "down"], cwd=clone, env=cli.env(), capture_output=True, text=True, timeout=300
         )
         assert down.returncode == 0, down.stderr[-3000:]
+        assert "pip install" not in result.stdout + down.stdout
     finally:
         cli.run("destroy", app, "-y", check=False)
         remove_app_leftovers(app)
