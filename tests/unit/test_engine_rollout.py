@@ -154,3 +154,14 @@ def test_data_instances_are_never_drained(tmp_path: Path) -> None:
     rolling.drain(("session", 0))
 
     assert gateway.applied == []
+
+
+def test_stopped_containers_no_longer_wanted_are_retired_too(tmp_path: Path) -> None:
+    desired = [("www", 0), ("session", 0)]
+    running = [("www", 0), ("session", 0)]
+    existing = [*running, ("www", 1)]  # stopped: not running, still there
+
+    plan = plan_rollout(tutorial(tmp_path), desired, running, existing=existing)
+
+    assert plan.retire == [("www", 1)]
+    assert plan.start == []

@@ -177,8 +177,14 @@ def roll_out(
     def named(names: set[str] | None) -> list[InstanceKey]:
         return [key for key in desired if naming.instance_service(*key) in (names or set())]
 
+    existing = [(i.service, i.number) for i in inventory.instances(client, application.name)]
     plan = plan_rollout(
-        application, desired, live, recreate=named(recreate), restart=named(restart)
+        application,
+        desired,
+        live,
+        recreate=named(recreate),
+        restart=named(restart),
+        existing=existing,
     )
     rollout = Rollout.begin(
         client, application, state, settings, project, report,

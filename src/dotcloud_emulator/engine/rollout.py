@@ -94,8 +94,10 @@ def plan_rollout(
     *,
     recreate: Iterable[InstanceKey] = (),
     restart: Iterable[InstanceKey] = (),
+    existing: Iterable[InstanceKey] = (),
 ) -> Plan:
-    """Start what is missing, replace code instances (recreate or restart), retire extras."""
+    """Start what is missing, replace code instances (recreate or restart), retire extras:
+    running ones, and stopped containers (`existing`) no longer wanted."""
     wanted, live = list(desired), set(running)
     to_recreate, to_restart = set(recreate), set(restart)
     data = [key for key in wanted if is_data_service(application, key[0])]
@@ -109,7 +111,7 @@ def plan_rollout(
             plan.replace.append((key, "recreate"))
         elif key in to_restart:
             plan.replace.append((key, "restart"))
-    plan.retire = sorted(key for key in live if key not in wanted)
+    plan.retire = sorted(key for key in live | set(existing) if key not in wanted)
     return plan
 
 
