@@ -99,3 +99,21 @@ def test_a_failing_postinstall_names_the_instance_and_starts_nothing(
     finally:
         cli.run("destroy", app, "-y", check=False)
         remove_app_leftovers(app)
+
+
+def test_an_app_that_cannot_load_is_reported_with_its_traceback(cli: Cli, tmp_path: Path) -> None:
+    app = unique_app("noload")
+    (tmp_path / "dotcloud.yml").write_text("www:\n  type: python\n")
+    (tmp_path / "wsgi.py").write_text("import a_module_nobody_installed\n")
+    try:
+        result = cli.run("up", str(tmp_path), "-A", app, "--port", str(free_port()), check=False)
+
+        assert result.returncode == 1, result.stderr
+        assert "www.0 did not become responsive" in result.stderr
+        assert "Supervisor gave up: uwsgi FATAL" in result.stderr
+        assert "No module named 'a_module_nobody_installed'" in result.stderr
+        running = docker.from_env().containers.list(filters={"label": f"{LABEL_APP}={app}"})
+        assert running == []
+    finally:
+        cli.run("destroy", app, "-y", check=False)
+        remove_app_leftovers(app)

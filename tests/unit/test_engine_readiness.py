@@ -160,3 +160,23 @@ def test_timeout_names_what_it_was_waiting_for() -> None:
         "www.0 did not become responsive: not ready after 2s (health check starting)"
     )
     assert clock.now == pytest.approx(2.0)
+
+
+def test_a_program_supervisor_gave_up_on_fails_without_waiting_for_the_start_period() -> None:
+    probe = {
+        "ExitCode": 1,
+        "Output": "Supervisor gave up: uwsgi FATAL Exited too quickly (see the process log)\n",
+    }
+
+    readiness = readiness_from_attrs(attrs(health={"Status": "starting", "Log": [probe]}))
+
+    assert readiness.verdict == "failed"
+    assert "uwsgi FATAL Exited too quickly" in readiness.reason
+
+
+def test_a_program_in_backoff_is_still_waited_for() -> None:
+    probe = {"ExitCode": 1, "Output": "not RUNNING: worker BACKOFF Exited too quickly"}
+
+    readiness = readiness_from_attrs(attrs(health={"Status": "starting", "Log": [probe]}))
+
+    assert readiness.verdict == "waiting"

@@ -178,6 +178,12 @@ def test_processes_are_shell_quoted_supervisor_programs(tmp_path: Path) -> None:
     assert programs["worker"]["stdout_logfile_maxbytes"] == "0"
 
 
+def test_uwsgi_must_stay_up_five_seconds_for_a_start_to_count(tmp_path: Path) -> None:
+    programs = supervisor_programs(files_of(tmp_path, www())["platform/supervisord.conf"])
+    assert programs["uwsgi"]["startsecs"] == "5"
+    assert "startsecs" not in programs["nginx"]
+
+
 def test_a_single_process_is_named_after_the_service(tmp_path: Path) -> None:
     service = Service("jobs", "python-worker", process="python work.py")
     programs = supervisor_programs(files_of(tmp_path, service)["platform/supervisord.conf"])

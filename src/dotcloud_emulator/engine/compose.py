@@ -69,8 +69,8 @@ def build_argv(project: ComposeProject) -> list[str]:
     return project.argv("build")
 
 
-def up_argv(project: ComposeProject) -> list[str]:
-    return project.argv("up", "--detach", "--remove-orphans", "--no-build")
+def up_argv(project: ComposeProject, *services: str) -> list[str]:
+    return project.argv("up", "--detach", "--remove-orphans", "--no-build", *services)
 
 
 def stop_argv(project: ComposeProject) -> list[str]:

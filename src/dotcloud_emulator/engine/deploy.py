@@ -115,7 +115,7 @@ def deploy(
             recreate=stale, restart=changed,
         )  # fmt: skip
     else:
-        start_fresh(client, application, project, report, timeout)
+        start_fresh(client, application, state, project, report, timeout)
     report.step("Application fully deployed")
     return Deployment(app, port, deployment_urls(application, state, settings, port))
 
@@ -223,30 +223,74 @@ def build(client: Any, application: Application, project: ComposeProject, report
 
 
 def start_fresh(
-    client: Any, application: Application, project: ComposeProject, report: Reporter, timeout: float
+    client: Any,
+    application: Application,
+    state: AppState,
+    project: ComposeProject,
+    report: Reporter,
+    timeout: float,
 ) -> None:
-    """Start every container with one `compose up`; on a failure, stop what it started."""
+    """Start every container; on a failure, stop what it started."""
     try:
-        start(client, application, project, report, timeout)
+        start(client, application, state, project, report, timeout)
     except UserError:
         stop_containers(inventory.containers(client, application.name))
         raise
 
 
 def start(
-    client: Any, application: Application, project: ComposeProject, report: Reporter, timeout: float
+    client: Any,
+    application: Application,
+    state: AppState,
+    project: ComposeProject,
+    report: Reporter,
+    timeout: float,
 ) -> None:
+    """Start the services' instances, wait until they answer, then start the gateway.
+
+    The gateway comes last, on its own: Compose would otherwise block on its `depends_on`
+    until a broken instance's healthcheck start period ran out, while our own polling stops as
+    soon as Supervisor gives up on a program.
+    """
     report.step("Initializing services... (This may take a few minutes)")
-    with report.activity("Starting services"):
+    instances = [naming.instance_service(*key) for key in desired_instances(application, state)]
+    compose_up(client, application, project, report, "Starting services", instances)
+    services = {i.label: i.container_id for i in inventory.instances(client, application.name)}
+    wait_for(client, application, report, services, timeout)
+    if web_services(application):
+        gateway_service = naming.GATEWAY_SERVICE
+        compose_up(client, application, project, report, "Starting the gateway", [gateway_service])
+        gateway = inventory.gateway(client, application.name)
+        if gateway is not None:
+            wait_for(client, application, report, {gateway.label: gateway.container_id}, timeout)
+
+
+def compose_up(
+    client: Any,
+    application: Application,
+    project: ComposeProject,
+    report: Reporter,
+    activity: str,
+    services: list[str],
+) -> None:
+    with report.activity(activity):
         try:
-            run_compose(project, up_argv(project), on_line=report.detail)
+            run_compose(project, up_argv(project, *services), on_line=report.detail)
         except ComposeError as exc:
             # Compose stops at a dependency's failed healthcheck; name it, with its logs.
             failure = first_failure(client, started_instances(client, application.name))
             if failure is not None:
                 raise failure from exc
             raise
-    waiting = started_instances(client, application.name)
+
+
+def wait_for(
+    client: Any,
+    application: Application,
+    report: Reporter,
+    waiting: dict[str, str],
+    timeout: float,
+) -> None:
     for label in waiting:
         report.event(label, "Waiting for the instance to become responsive...")
     with report.activity(f"Waiting for {', '.join(waiting)} to become responsive"):

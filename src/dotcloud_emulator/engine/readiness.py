@@ -37,9 +37,16 @@ def readiness_from_attrs(attrs: Mapping[str, Any]) -> Readiness:
     health_status = health.get("Status")
     if health_status in (None, "healthy"):
         return Readiness("ready")
-    if health_status == "unhealthy":
+    if health_status == "unhealthy" or gave_up(health):
         return Readiness("failed", f"health check failed{last_check_text(health)}")
     return Readiness("waiting", f"health check {health_status}{last_check_text(health)}")
+
+
+def gave_up(health: Mapping[str, Any]) -> bool:
+    """The last probe saw a Supervisor program in FATAL state: it will not come back by itself,
+    so there is no point waiting out the healthcheck's start period."""
+    log: Sequence[Mapping[str, Any]] = health.get("Log") or []
+    return bool(log) and " FATAL " in f" {log[-1].get('Output', '')} "
 
 
 def last_check_text(health: Mapping[str, Any]) -> str:

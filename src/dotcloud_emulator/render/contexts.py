@@ -117,6 +117,9 @@ class Program:
     command: str
     directory: str
     stopsignal: str = ""
+    # Seconds a start must last to count: uWSGI whose app fails to load dies after ~1 s, and
+    # must reach FATAL (so readiness fails fast) instead of being restarted forever.
+    startsecs: int = 1
 
 
 def is_renderable(service: Service) -> bool:
@@ -274,7 +277,9 @@ def code_programs(service: Service, stack: CodeStack) -> list[Program]:
             Program("nginx", "/usr/sbin/nginx -c /etc/dotcloud/nginx.conf", naming.HOME)
         )
     if stack.uwsgi:
-        programs.append(Program("uwsgi", "/usr/bin/uwsgi --ini /etc/dotcloud/uwsgi.ini", CURRENT))
+        programs.append(
+            Program("uwsgi", "/usr/bin/uwsgi --ini /etc/dotcloud/uwsgi.ini", CURRENT, startsecs=5)
+        )
     reserved = {program.name for program in programs}
     user_processes = dict(service.processes)
     if service.process:
