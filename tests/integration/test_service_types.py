@@ -53,10 +53,9 @@ location = /from-app-conf {
 }
 """
 WORKER_LOOP = """\
-import time
+import signal
 
-while True:
-    time.sleep(60)
+signal.pause()
 """
 BUILDER = """\
 #!/bin/sh

@@ -97,15 +97,8 @@ def deploy(
     check_gateway_port(client, app, port)
     state.gateway_port = port
     state.appdir = str(application.root)
-    store = StateStore(settings.state_home)
-    store.save(state)
-    instances_dir = store.app_dir(app) / "instances"
-    before = environment_texts(instances_dir)
-    compose_file = generate_project(
-        application, state, settings, application.root, read_ca_bundle(environ)
-    )
-    changed = changed_environments(before, environment_texts(instances_dir))
-    project = ComposeProject.for_app(app, compose_file, settings.state_home, port)
+    StateStore(settings.state_home).save(state)
+    project, changed = regenerate(application, state, settings, environ)
     build(client, application, project, report)
     if is_live(client, app):
         report.step("Deploying code, one instance at a time...")
@@ -136,20 +129,31 @@ def reconfigure(
     stop. Returns False, changing nothing in Docker, when the application is not running.
     """
     report = reporter or SilentReporter()
-    store = StateStore(settings.state_home)
-    instances_dir = store.app_dir(application.name) / "instances"
+    project, changed = regenerate(application, state, settings, environ)
+    if not is_live(client, application.name):
+        return False
+    roll_out(client, application, state, settings, project, report, timeout, restart=changed)
+    return True
+
+
+def regenerate(
+    application: Application,
+    state: AppState,
+    settings: Settings,
+    environ: Mapping[str, str] | None,
+) -> tuple[ComposeProject, set[str]]:
+    """Write the Compose project and every instance's environment again; returns the project
+    and the instances (`www-0`) whose environment changed, which must restart to see it."""
+    instances_dir = StateStore(settings.state_home).app_dir(application.name) / "instances"
     before = environment_texts(instances_dir)
     compose_file = generate_project(
         application, state, settings, application.root, read_ca_bundle(environ)
     )
-    if not is_live(client, application.name):
-        return False
     changed = changed_environments(before, environment_texts(instances_dir))
     project = ComposeProject.for_app(
         application.name, compose_file, settings.state_home, state.gateway_port
     )
-    roll_out(client, application, state, settings, project, report, timeout, restart=changed)
-    return True
+    return project, changed
 
 
 def is_live(client: Any, app: str) -> bool:
