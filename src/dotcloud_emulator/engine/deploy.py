@@ -204,7 +204,7 @@ def stale_code_instances(client: Any, application: Application) -> set[str]:
     for instance in inventory.instances(client, application.name):
         if is_data_service(application, instance.service):
             continue
-        built = client.images.get(service_image(application.name, instance.service)).id
+        built = client.images.get(naming.image(application.name, instance.service)).id
         if client.containers.get(instance.container_id).image.id != built:
             stale.add(naming.instance_service(instance.service, instance.number))
     return stale
@@ -220,7 +220,7 @@ def build(client: Any, application: Application, project: ComposeProject, report
     with report.activity(f"Building {names}"):
         run_compose(project, build_argv(project), on_line=report.detail)
     for service in application.services:
-        size = image_size(client, service_image(application.name, service.name))
+        size = image_size(client, naming.image(application.name, service.name))
         suffix = f". Compiled image size is {size}" if size else ""
         report.event(service.name, f"Build completed successfully{suffix}")
     report.step("Application build is done")
@@ -310,10 +310,6 @@ def started_instances(client: Any, app: str) -> dict[str, str]:
     """`{"www.0": container id}` for every container of the application, the gateway included."""
     found = inventory.instances(client, app, include_gateway=True)
     return {instance.label: instance.container_id for instance in found}
-
-
-def service_image(app: str, service: str) -> str:
-    return f"{naming.compose_project(app)}/{service}:latest"
 
 
 def image_size(client: Any, reference: str) -> str:

@@ -158,7 +158,7 @@ def images(client: Any, app: str) -> list[Any]:
     by_id: dict[str, Any] = {}
     for image in client.images.list(filters=app_selector(app)):
         by_id[image.id] = image
-    prefix = f"{naming.compose_project(app)}/"
+    prefix = naming.image_prefix(app)
     for image in client.images.list(filters={"reference": f"{prefix}*"}):
         by_id[image.id] = image
     return list(by_id.values())

@@ -79,7 +79,7 @@ def restart(
 
 def remove_images(client: Any, app: str) -> int:
     """Untag the application's images; an image shared with another app keeps its other tags."""
-    prefix = f"{naming.compose_project(app)}/"
+    prefix = naming.image_prefix(app)
     count = 0
     for image in inventory.images(client, app):
         own_tags = [tag for tag in image.tags if tag.startswith(prefix)]

@@ -37,6 +37,16 @@ def instance_name(service: str, instance: int) -> str:
     return f"{service}.{instance}"
 
 
+def image_prefix(app: str) -> str:
+    """What every image of the application is named under: `dotcloud-tutorial/`."""
+    return f"{compose_project(app)}/"
+
+
+def image(app: str, name: str) -> str:
+    """One image per dotCloud service, shared by its instances: `dotcloud-tutorial/www:latest`."""
+    return f"{image_prefix(app)}{name}:latest"
+
+
 def data_volume(service: str, instance: int) -> str:
     return f"{service}-{instance}-data"
 

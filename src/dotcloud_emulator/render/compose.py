@@ -96,7 +96,7 @@ def _instance_labels(
 def _instance(
     application: Application, service: Service, instance: int, depends_on: list[str]
 ) -> Mapping:
-    definition: Mapping = {"image": layout.image(application.name, service.name)}
+    definition: Mapping = {"image": naming.image(application.name, service.name)}
     if instance == 0:
         definition["build"] = _build(application, service)
     else:
@@ -171,7 +171,7 @@ def _healthcheck(start_period: str) -> Mapping:
 
 def _gateway(application: Application, state: AppState, http_instances: list[str]) -> Mapping:
     return {
-        "image": layout.image(application.name, layout.GATEWAY_IMAGE),
+        "image": naming.image(application.name, layout.GATEWAY_IMAGE),
         "build": {
             "context": layout.GATEWAY_CONTEXT.as_posix(),
             "labels": {

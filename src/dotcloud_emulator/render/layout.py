@@ -1,7 +1,4 @@
-"""Where generated things go: build contexts, images, the gateway's files, instance mounts.
-
-TODO(naming): these belong in platform/naming.py next to the other names; kept here until then.
-"""
+"""Where `generate` writes things: build contexts, the gateway's files, instance mounts."""
 
 from __future__ import annotations
 
@@ -22,11 +19,6 @@ GENERATED_ROOTS = (BUILD_ROOT, GATEWAY_CONTEXT)
 
 def build_context(service: str) -> PurePosixPath:
     return BUILD_ROOT / service
-
-
-def image(app: str, name: str) -> str:
-    """One image per dotCloud service, shared by its instances: `dotcloud-tutorial/www:latest`."""
-    return f"{naming.compose_project(app)}/{name}:latest"
 
 
 def instance_mount_source(app: str, service: str, instance: int) -> str:
