@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dotcloud_emulator.buildfile.schema import KNOWN_KEYS
-from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES
+from dotcloud_emulator.catalogue import SERVICE_TYPES
 from dotcloud_emulator.cli.main import main
 
 VALID = (Path(__file__).parent / "fixtures" / "buildfiles" / "valid_tutorial.yml").read_bytes()

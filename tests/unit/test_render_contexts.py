@@ -297,5 +297,5 @@ def test_redis_snapshot_holds_only_its_approot(tmp_path: Path) -> None:
 
 
 def test_a_missing_template_variable_fails_at_render_time() -> None:
-    with pytest.raises(jinja2.UndefinedError, match="processes"):
+    with pytest.raises(jinja2.UndefinedError, match="uwsgi_plugin"):
         render_template("code/uwsgi.ini.j2", app="a", service="b")

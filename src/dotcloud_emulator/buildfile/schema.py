@@ -8,19 +8,12 @@ and go on, so one pass finds every problem. Adding a key is one line in `SERVICE
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import cast
 
 from dotcloud_emulator.buildfile.diagnostics import Position, Reporter
-from dotcloud_emulator.buildfile.servicetypes import (
-    LEGACY_PYTHON3,
-    PYTHON2,
-    PYTHON_VERSIONS,
-    ConfigKey,
-    ServiceType,
-)
 from dotcloud_emulator.buildfile.suggest import did_you_mean
 from dotcloud_emulator.buildfile.yamltree import (
     Mapping,
@@ -29,6 +22,12 @@ from dotcloud_emulator.buildfile.yamltree import (
     Sequence,
     YamlNode,
     to_python,
+)
+from dotcloud_emulator.catalogue import (
+    PLATFORM_PYTHON_VERSIONS,
+    ConfigKey,
+    ServiceType,
+    python_stack,
 )
 
 SERVICE_NAME = re.compile(r"^[a-z0-9_]+$")
@@ -302,7 +301,7 @@ def buildscript(node: YamlNode, ctx: Context, label: str) -> str | None:
 def instances(node: YamlNode, ctx: Context, label: str) -> int:
     count = cast(int, integer(1, MAX_INSTANCES)(node, ctx, label))
     stype = ctx.service_type
-    if stype is not None and stype.kind == "data" and count > 1:
+    if stype is not None and stype.is_data and count > 1:
         raise Problem(
             node,
             f"a {stype.name} service runs 1 instance here: scaling data services is not supported "
@@ -313,7 +312,7 @@ def instances(node: YamlNode, ctx: Context, label: str) -> int:
 
 def ports(node: YamlNode, ctx: Context, label: str) -> object:
     stype = ctx.service_type
-    if stype is not None and stype.kind == "data":
+    if stype is not None and stype.is_data:
         raise Problem(
             node, f"{label} is only for code services; a {stype.name} service has its own port"
         )
@@ -323,7 +322,7 @@ def ports(node: YamlNode, ctx: Context, label: str) -> object:
 PORTS = mapping_of(port_name, choice(PORT_PROTOCOLS, "port type"))
 
 
-# --- config: the per-type keys come from servicetypes.ServiceType.config_keys --------------
+# --- config: the per-type keys come from the catalogue (ServiceType.config_keys) --------------
 
 
 def config(node: YamlNode, ctx: Context, label: str) -> dict[str, object]:
@@ -379,20 +378,38 @@ def config_checker(name: str, spec: ConfigKey) -> Checker:
 
 
 def python_version(node: YamlNode, ctx: Context, label: str) -> str:
+    """A version some runtime of the type accepts; a nearby Python runs it with a warning."""
     version = string(node, ctx, label)
-    if version in PYTHON2:
-        raise Problem(
-            node,
-            f"python_version {version}: Python 2 is not available here (the stack is Debian "
-            "bookworm, with Python 3.11 only); use v3.11",
-        )
-    if version in LEGACY_PYTHON3:
-        ctx.reporter.warning(node, f"python_version {version} runs on Python 3.11 here")
+    stype = ctx.service_type
+    if stype is None:
         return version
-    return cast(str, choice(SUPPORTED_PYTHON, "value")(node, ctx, label))
+    stack = python_stack(stype, version)
+    runtime = stack.python if stack is not None else None
+    if runtime is None:
+        if version in PLATFORM_PYTHON_VERSIONS:
+            raise Problem(node, unavailable_python_message(version, stype))
+        accepted = tuple(name for known in stype.python_runtimes for name in known.accepts)
+        return cast(str, choice(accepted, "value")(node, ctx, label))
+    if not runtime.runs_as_asked(version):
+        ctx.reporter.warning(
+            node, f"python_version {version} runs on Python {runtime.version} here"
+        )
+    return version
 
 
-SUPPORTED_PYTHON = (*PYTHON_VERSIONS, *LEGACY_PYTHON3)
+def unavailable_python_message(version: str, stype: ServiceType) -> str:
+    runtimes = stype.python_runtimes
+    major = version.removeprefix("v").split(".")[0]
+    return (
+        f"python_version {version}: Python {major} is not available here (the stack is Debian "
+        f"{joined(runtime.debian for runtime in runtimes)}, with Python "
+        f"{joined(runtime.version for runtime in runtimes)} only); use "
+        f"{stype.config_keys['python_version'].default}"
+    )
+
+
+def joined(words: Iterable[str]) -> str:
+    return " and ".join(dict.fromkeys(words))
 
 
 # --- the per-service schema ----------------------------------------------------------------

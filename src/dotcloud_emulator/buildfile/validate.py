@@ -20,9 +20,9 @@ from dotcloud_emulator.buildfile.schema import (
     report,
     shorten,
 )
-from dotcloud_emulator.buildfile.servicetypes import RUNNABLE_TYPES, SERVICE_TYPES, ServiceType
 from dotcloud_emulator.buildfile.suggest import did_you_mean, nearest
 from dotcloud_emulator.buildfile.yamltree import Mapping, Rejected, Scalar, YamlNode, to_python
+from dotcloud_emulator.catalogue import SERVICE_TYPES, ServiceType, runnable_types
 
 BUILDFILE = '"dotcloud.yml"'
 
@@ -132,15 +132,15 @@ def check_type(
 
 
 def type_problem(name: str) -> str:
-    runnable = ", ".join(RUNNABLE_TYPES)
+    runnable = ", ".join(runnable_types())
     known = SERVICE_TYPES.get(name)
     if known is not None:
-        if known.runnable:
+        if known.runs_here:
             return ""
         return (
             f"'{name}' is a dotCloud service type this emulator does not run (it runs: {runnable})"
         )
-    hint = did_you_mean(name, RUNNABLE_TYPES) or f"the emulator runs: {runnable}"
+    hint = did_you_mean(name, runnable_types()) or f"the emulator runs: {runnable}"
     return f'unrecognized service type "{shorten(name)}" ({hint})'
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dotcloud_emulator.buildfile.model import Application, Service
-from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES
+from dotcloud_emulator.catalogue import data_port
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.environment import is_http_service
 
@@ -31,8 +31,7 @@ def service_web_urls(
 
 def data_url(service_type_name: str, password: str, host_port: int) -> str | None:
     """`redis://root:PASSWORD@127.0.0.1:49153` for a data service's port published on loopback."""
-    service_type = SERVICE_TYPES.get(service_type_name)
-    if service_type is None or service_type.data_port is None:
+    port = data_port(service_type_name)
+    if port is None:
         return None
-    port = service_type.data_port
     return f"{port.scheme}://{port.login}:{password}@{LOOPBACK}:{host_port}"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from dotcloud_emulator.buildfile.model import Application
-from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES
+from dotcloud_emulator.catalogue import is_data
 from dotcloud_emulator.engine import inventory
 from dotcloud_emulator.engine.compose import ComposeProject, run_compose
 from dotcloud_emulator.engine.lifecycle import STOP_TIMEOUT, remove_containers
@@ -50,8 +50,7 @@ def is_data_service(application: Application, service: str) -> bool:
     names = application.service_names
     if service not in names:
         return False
-    service_type = SERVICE_TYPES.get(application.service(service).type)
-    return service_type is not None and service_type.kind == "data"
+    return is_data(application.service(service))
 
 
 def desired_instances(application: Application, state: AppState) -> list[InstanceKey]:

@@ -19,8 +19,9 @@ gateway address.
 
 from __future__ import annotations
 
+from dotcloud_emulator import catalogue
 from dotcloud_emulator.buildfile.model import Application, Service
-from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES, DataPort
+from dotcloud_emulator.catalogue import DataPort
 from dotcloud_emulator.errors import UsageError, UserError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.envfiles import environment_files
@@ -57,9 +58,7 @@ def custom_port_numbers(service: Service) -> dict[str, int]:
 
 
 def is_http_service(service: Service) -> bool:
-    service_type = SERVICE_TYPES.get(service.type)
-    typed_http = service_type is not None and service_type.http
-    return typed_http or "http" in service.ports.values()
+    return catalogue.serves_http(service.type) or "http" in service.ports.values()
 
 
 def instance_environment(
@@ -101,8 +100,7 @@ def _instance_variables(application: Application, service: Service, instance: in
         "DOTCLOUD_SERVICE_NAME": service.name,
         "DOTCLOUD_SERVICE_ID": str(instance),
     }
-    service_type = SERVICE_TYPES.get(service.type)
-    if service_type is not None and service_type.http:
+    if catalogue.serves_http(service.type):
         env["PORT_HTTP"] = HTTP_BIND_PORT
     for name, port in custom_port_numbers(service).items():
         env[f"PORT_{name.upper()}"] = port
@@ -129,9 +127,9 @@ def _instance_addresses(
 ) -> dict[str, str]:
     prefix = f"DOTCLOUD_{service.name.upper()}"
     env: dict[str, str] = {}
-    service_type = SERVICE_TYPES.get(service.type)
-    if service_type is not None and service_type.data_port is not None:
-        env.update(_data_variables(prefix, service_type.data_port, state, service, instance))
+    data_port = catalogue.data_port(service.type)
+    if data_port is not None:
+        env.update(_data_variables(prefix, data_port, state, service, instance))
     if is_http_service(service):
         host = naming.http_host(application.name, service.name, settings.domain)
         env[f"{prefix}_HTTP_HOST"] = host

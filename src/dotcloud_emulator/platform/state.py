@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from dotcloud_emulator.buildfile.model import Application
-from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES
+from dotcloud_emulator.catalogue import data_port
 from dotcloud_emulator.errors import UserError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.appname import check_app_name
@@ -126,8 +126,7 @@ def _add_missing_entries(state: AppState, application: Application) -> bool:
     changed = False
     now = time.time()
     for service in application.services:
-        service_type = SERVICE_TYPES.get(service.type)
-        if service_type and service_type.data_port and service.name not in state.passwords:
+        if data_port(service.type) and service.name not in state.passwords:
             state.passwords[service.name] = new_password()
             changed = True
         if service.name not in state.service_created:

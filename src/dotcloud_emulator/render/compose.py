@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from dotcloud_emulator import catalogue
 from dotcloud_emulator.buildfile.model import Application, Service
-from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.environment import custom_port_numbers, instance_count
 from dotcloud_emulator.platform.settings import DEFAULT_GATEWAY_PORT, Settings
 from dotcloud_emulator.platform.state import AppState
 from dotcloud_emulator.render import layout
-from dotcloud_emulator.render.contexts import CODE_STACKS, check_renderable
+from dotcloud_emulator.render.contexts import check_renderable
 from dotcloud_emulator.render.files import File
 from dotcloud_emulator.render.gateway import http_services
 from dotcloud_emulator.render.yamlio import dump_yaml
@@ -27,14 +27,6 @@ HEADER = (
     "# Regenerate with `dotcloud-emulator generate`; run with `dotcloud-emulator up`.\n"
 )
 HEALTH_COMMAND = ["CMD", "/usr/local/bin/dotcloud-health"]
-ROLE_SERVICE = "service"
-ROLE_GATEWAY = "gateway"
-ROLE_DATA = "data"
-# Generous start periods: failures meanwhile do not count, and the first success ends them.
-CODE_START_PERIOD = "120s"
-DATA_START_PERIOD = "30s"
-# A database's first start creates its files before it answers.
-START_PERIODS = {"redis": DATA_START_PERIOD, "postgresql": "120s", "mysql": "120s"}
 # Passed from the environment of `docker compose build` to pip in the discarded build stage.
 PIP_BUILD_ARGS = ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST"]
 
@@ -57,13 +49,13 @@ def _services(application: Application, state: AppState) -> Mapping:
     data_instances = [
         naming.instance_service(service.name, n)
         for service in application.services
-        if _is_data(service)
+        if catalogue.is_data(service)
         for n in range(instance_count(service, state))
     ]
     services: Mapping = {}
     for service in application.services:
         for n in range(instance_count(service, state)):
-            depends = [] if _is_data(service) else data_instances
+            depends = [] if catalogue.is_data(service) else data_instances
             services[naming.instance_service(service.name, n)] = _instance(
                 application, service, n, depends
             )
@@ -75,10 +67,6 @@ def _services(application: Application, state: AppState) -> Mapping:
     if http_instances:
         services[naming.GATEWAY_SERVICE] = _gateway(application, state, http_instances)
     return services
-
-
-def _is_data(service: Service) -> bool:
-    return SERVICE_TYPES[service.type].kind == "data"
 
 
 def _instance_labels(
@@ -101,7 +89,7 @@ def _instance(
         definition["build"] = _build(application, service)
     else:
         definition["pull_policy"] = "never"  # instance 0 builds the image
-    definition["labels"] = _instance_labels(application, service, instance, ROLE_SERVICE)
+    definition["labels"] = _instance_labels(application, service, instance, naming.ROLE_SERVICE)
     definition["volumes"] = [
         {
             "type": "bind",
@@ -122,8 +110,8 @@ def _instance(
         definition["ports"] = ports
     if depends_on:
         definition["depends_on"] = {name: {"condition": "service_healthy"} for name in depends_on}
-    definition["healthcheck"] = _healthcheck(START_PERIODS.get(service.type, CODE_START_PERIOD))
-    definition["stop_grace_period"] = "20s"
+    definition["healthcheck"] = _healthcheck(seconds(catalogue.start_period(service)))
+    definition["stop_grace_period"] = seconds(naming.STOP_TIMEOUT)
     # Supervisor restarts crashed programs inside; a failed start (postinstall) stays visible.
     definition["restart"] = "no"
     return definition
@@ -132,7 +120,7 @@ def _instance(
 def published_ports(service: Service) -> list[Mapping]:
     """Ports published on loopback only, each on a host port Docker picks: a data service's port,
     and every `tcp`/`udp` port of `ports:` (`http` ones go through the gateway)."""
-    data_port = SERVICE_TYPES[service.type].data_port
+    data_port = catalogue.data_port(service.type)
     if data_port is not None:
         return [_loopback(data_port.port, "tcp")]
     numbers = custom_port_numbers(service)
@@ -153,10 +141,13 @@ def _build(application: Application, service: Service) -> Mapping:
         # Labelled images are found, and removed by `destroy`, like everything else the app made.
         "labels": {naming.LABEL_APP: application.name, naming.LABEL_SERVICE: service.name},
     }
-    stack = CODE_STACKS.get(service.type)
-    if stack is not None and stack.virtualenv:
+    if catalogue.stack_for(service).virtualenv:
         build["args"] = PIP_BUILD_ARGS
     return build
+
+
+def seconds(count: int) -> str:
+    return f"{count}s"
 
 
 def _healthcheck(start_period: str) -> Mapping:
@@ -182,7 +173,7 @@ def _gateway(application: Application, state: AppState, http_instances: list[str
         "labels": {
             naming.LABEL_APP: application.name,
             naming.LABEL_SERVICE: naming.GATEWAY_SERVICE,
-            naming.LABEL_ROLE: ROLE_GATEWAY,
+            naming.LABEL_ROLE: naming.ROLE_GATEWAY,
         },
         "ports": [
             {
@@ -214,6 +205,6 @@ def _volumes(application: Application, state: AppState) -> Mapping:
     for service in application.services:
         for n in range(instance_count(service, state)):
             volumes[naming.data_volume(service.name, n)] = {
-                "labels": _instance_labels(application, service, n, ROLE_DATA)
+                "labels": _instance_labels(application, service, n, naming.ROLE_DATA)
             }
     return volumes

@@ -8,127 +8,27 @@ type, so the layer cache shares it. Code services with a virtualenv install thei
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from dotcloud_emulator import catalogue
 from dotcloud_emulator.buildfile.model import Application, Service
-from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES, DataPort
+from dotcloud_emulator.catalogue import CURRENT, DATA_DIR, RUNTIME_DIR, DataPort, Program, Stack
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.environment import custom_port_numbers
-from dotcloud_emulator.platform.settings import Settings
+from dotcloud_emulator.platform.settings import DEFAULT_BASE_IMAGE, Settings
 from dotcloud_emulator.render import layout
 from dotcloud_emulator.render.files import CodeSnapshot, File, Rendered
 from dotcloud_emulator.render.templating import render_template, shellquote
 
 EXECUTABLE = 0o755
-PROGRAM_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-CURRENT = f"{naming.HOME}/current"
-DATA_DIR = f"{naming.HOME}/data"
-RUNTIME_DIR = "/var/dotcloud"  # sockets and pid files of the unprivileged servers
-# Folders the unprivileged programs write to (nginx and supervisord logs, the uWSGI socket).
-CODE_OWNED_DIRS = ("/var/log/supervisor", "/var/log/nginx", RUNTIME_DIR, DATA_DIR)
 CUSTOM_DEFAULT_PROCESS = "~/run"
 
 
-@dataclass(frozen=True)
-class CodeStack:
-    packages: tuple[str, ...]
-    virtualenv: bool
-    nginx: bool
-    uwsgi: bool
-
-
-CODE_STACKS = {
-    "python": CodeStack(
-        (
-            "ca-certificates",
-            "nginx-light",
-            "python3",
-            "python3-venv",
-            "supervisor",
-            "uwsgi",
-            "uwsgi-plugin-python3",
-        ),
-        virtualenv=True,
-        nginx=True,
-        uwsgi=True,
-    ),
-    "python-worker": CodeStack(
-        ("ca-certificates", "python3", "python3-venv", "supervisor"),
-        virtualenv=True,
-        nginx=False,
-        uwsgi=False,
-    ),
-    "static": CodeStack(("nginx-light", "supervisor"), virtualenv=False, nginx=True, uwsgi=False),
-    # The buildscript installs what the service needs; `systempackages` adds Debian packages.
-    "custom": CodeStack(
-        ("ca-certificates", "supervisor"), virtualenv=False, nginx=False, uwsgi=False
-    ),
-}
-
-
-@dataclass(frozen=True)
-class DataStack:
-    """A data type's packages, its templates folder and what its server needs from the image."""
-
-    packages: tuple[str, ...]
-    templates: str
-    owned_dirs: tuple[str, ...] = (DATA_DIR,)
-    preinstall: str = ""  # shell run before apt-get, in the same layer
-    config_files: tuple[str, ...] = ()  # templates of the folder, copied to CONFIG_FILES_DIR
-    stopsignal: str = ""
-
-
-CONFIG_FILES_DIR = "/etc/dotcloud"
-# Debian's postgresql-common creates a cluster at install time unless told not to; ours is made
-# by dotcloud-init in the data volume.
-NO_DEBIAN_CLUSTER = (
-    "install -d /etc/postgresql-common/createcluster.d"
-    " && echo 'create_main_cluster = false'"
-    " > /etc/postgresql-common/createcluster.d/dotcloud.conf"
-)
-DATA_STACKS = {
-    "redis": DataStack(("redis-server", "redis-tools"), "redis"),
-    "postgresql": DataStack(
-        ("postgresql-15",),
-        "postgresql",
-        owned_dirs=(DATA_DIR, RUNTIME_DIR, "/run/postgresql"),
-        preinstall=NO_DEBIAN_CLUSTER,
-        config_files=("pg_hba.conf", "pg_ident.conf"),
-        stopsignal="SIGINT",  # fast shutdown: SIGTERM waits for every client to disconnect
-    ),
-    "mysql": DataStack(
-        ("mariadb-server",),
-        "mysql",
-        owned_dirs=(DATA_DIR, RUNTIME_DIR),
-        config_files=("dotcloud.cnf",),
-    ),
-}
-# Where each config file goes when it is not CONFIG_FILES_DIR.
-CONFIG_FILE_TARGETS = {"dotcloud.cnf": "/etc/mysql/mariadb.conf.d/99-dotcloud.cnf"}
-
-
-@dataclass(frozen=True)
-class Program:
-    name: str
-    command: str
-    directory: str
-    stopsignal: str = ""
-    # Seconds a start must last to count: uWSGI whose app fails to load dies after ~1 s, and
-    # must reach FATAL (so readiness fails fast) instead of being restarted forever.
-    startsecs: int = 1
-
-
-def is_renderable(service: Service) -> bool:
-    return service.type in CODE_STACKS or service.type in DATA_STACKS
-
-
 def check_renderable(service: Service) -> None:
-    if not is_renderable(service):
-        runnable = ", ".join([*CODE_STACKS, *DATA_STACKS])
+    if not catalogue.runs_here(service.type):
+        runnable = ", ".join(catalogue.runnable_types())
         raise UsageError(
             f'service {service.name}: type "{service.type}" is not runnable yet in this version '
             f"of dotcloud-emulator (runnable: {runnable})"
@@ -145,7 +45,7 @@ def render_build_context(
 ) -> list[Rendered]:
     """One service's build context; `has_requirements_file`: the approot has requirements.txt."""
     check_renderable(service)
-    if service.type in DATA_STACKS:
+    if catalogue.is_data(service):
         return _data_context(application, service, settings)
     return _code_context(application, service, settings, ca_bundle, has_requirements_file)
 
@@ -165,7 +65,15 @@ def code_root(service: Service) -> str:
     return "code" if root == PurePosixPath(".") else f"code/{root}"
 
 
-def _common_context(application: Application, service: Service) -> dict[str, object]:
+def base_image(stack: Stack, settings: Settings) -> str:
+    """The stack's base image; the setting (DOTCLOUD_BASE_IMAGE) stands in for the default one."""
+    return settings.base_image if stack.base_image == DEFAULT_BASE_IMAGE else stack.base_image
+
+
+def _stack_context(
+    application: Application, service: Service, stack: Stack, settings: Settings
+) -> dict[str, object]:
+    """The values every build context's templates share: the service and its stack."""
     return {
         "app": application.name,
         "service": service.name,
@@ -173,7 +81,30 @@ def _common_context(application: Application, service: Service) -> dict[str, obj
         "instance_mount": naming.INSTANCE_MOUNT,
         "current_target": code_root(service),
         "runtime_dir": RUNTIME_DIR,
+        "base_image": base_image(stack, settings),
+        "stack_packages": stack.packages,
+        "stack_preinstall": stack.preinstall,
+        "owned_dirs": stack.owned_dirs,
+        "config_files": [(f"platform/{file.name}", file.target) for file in stack.config_files],
     }
+
+
+def _platform_files(stack: Stack, platform: PurePosixPath, values: dict[str, object]) -> list[File]:
+    """The entrypoint, the readiness check and the stack's config files, under `platform/`."""
+    templates = stack.templates
+    return [
+        File(platform / "profile", render_template("common/profile")),
+        File(
+            platform / "dotcloud-init",
+            render_template(f"{templates}/dotcloud-init.j2", **values),
+            EXECUTABLE,
+        ),
+        File(platform / "dotcloud-health", render_template(stack.health, **values), EXECUTABLE),
+        *(
+            File(platform / file.name, render_template(f"{templates}/{file.template}", **values))
+            for file in stack.config_files
+        ),
+    ]
 
 
 # --- code services -------------------------------------------------------------------------------
@@ -186,18 +117,16 @@ def _code_context(
     ca_bundle: str,
     has_requirements_file: bool,
 ) -> list[Rendered]:
-    stack = CODE_STACKS[service.type]
+    stack = catalogue.stack_for(service)
     context = layout.build_context(service.name)
     values = {
-        **_common_context(application, service),
-        "base_image": settings.base_image,
-        "stack_packages": stack.packages,
-        "stack_preinstall": "",
-        "owned_dirs": CODE_OWNED_DIRS,
+        **_stack_context(application, service, stack, settings),
         "systempackages": service.systempackages,
         "virtualenv": stack.virtualenv,
+        "virtualenv_command": stack.python.virtualenv if stack.python else "",
+        "pip_packages": stack.pip_packages,
         "nginx": stack.nginx,
-        "uwsgi": stack.uwsgi,
+        "uwsgi": stack.uwsgi is not None,
         "code_root": code_root(service),
         "has_requirements_file": has_requirements_file,
         "requirements": service.requirements,
@@ -210,40 +139,16 @@ def _code_context(
         # A Python literal for the health script: names are [a-z0-9_], numbers are ints.
         "listening_ports": repr(tuple(listening_ports(service))),
     }
-    platform = context / "platform"
+    if stack.uwsgi is not None:
+        values.update(uwsgi_values(service), uwsgi_plugin=stack.uwsgi.plugin)
     items: list[Rendered] = [
-        File(context / "Dockerfile", render_template("code/Dockerfile.j2", **values)),
-        File(platform / "profile", render_template("common/profile")),
-        File(platform / "supervisord.conf", render_template("code/supervisord.conf.j2", **values)),
-        File(
-            platform / "dotcloud-init",
-            render_template("code/dotcloud-init.j2", **values),
-            EXECUTABLE,
-        ),
-        File(platform / "dotcloud-health", _code_health(stack, values), EXECUTABLE),
+        File(context / "Dockerfile", render_template(stack.dockerfile, **values)),
+        *_platform_files(stack, context / "platform", values),
         CodeSnapshot(application.root, context / "code"),
     ]
     if stack.virtualenv:
         items.append(File(context / "ca-bundle.crt", ca_bundle))
-    if stack.nginx:
-        items.append(File(platform / "nginx.conf", render_template("code/nginx.conf.j2", **values)))
-        items.append(
-            File(platform / "nginx-site.conf", render_template("code/nginx-site.conf.j2", **values))
-        )
-    if stack.uwsgi:
-        items.append(
-            File(
-                platform / "uwsgi.ini",
-                render_template("code/uwsgi.ini.j2", **values, **uwsgi_values(service)),
-            )
-        )
     return items
-
-
-def _code_health(stack: CodeStack, values: dict[str, object]) -> str:
-    if stack.nginx:
-        return render_template("code/dotcloud-health-http.j2", **values)
-    return render_template("code/dotcloud-health-programs.j2", **values)
 
 
 def listening_ports(service: Service) -> list[tuple[str, int]]:
@@ -254,40 +159,25 @@ def listening_ports(service: Service) -> list[tuple[str, int]]:
 
 def uwsgi_values(service: Service) -> dict[str, object]:
     return {
-        "processes": _config(service, "uwsgi_processes"),
-        "buffer_size": _config(service, "uwsgi_buffer_size"),
-        "harakiri": _config(service, "uwsgi_harakiri"),
-        "memory_report": _config(service, "uwsgi_memory_report"),
-        "enable_threads": _config(service, "uwsgi_enable_threads"),
-        "single_interpreter": _config(service, "uwsgi_single_interpreter"),
+        "processes": catalogue.config_value(service, "uwsgi_processes"),
+        "buffer_size": catalogue.config_value(service, "uwsgi_buffer_size"),
+        "harakiri": catalogue.config_value(service, "uwsgi_harakiri"),
+        "memory_report": catalogue.config_value(service, "uwsgi_memory_report"),
+        "enable_threads": catalogue.config_value(service, "uwsgi_enable_threads"),
+        "single_interpreter": catalogue.config_value(service, "uwsgi_single_interpreter"),
     }
 
 
-def _config(service: Service, key: str) -> object:
-    if key in service.config:
-        return service.config[key]
-    return SERVICE_TYPES[service.type].config_keys[key].default
-
-
-def code_programs(service: Service, stack: CodeStack) -> list[Program]:
-    """supervisord programs: the platform's nginx and uWSGI, then `process` or `processes`."""
-    programs = []
-    if stack.nginx:
-        programs.append(
-            Program("nginx", "/usr/sbin/nginx -c /etc/dotcloud/nginx.conf", naming.HOME)
-        )
-    if stack.uwsgi:
-        programs.append(
-            Program("uwsgi", "/usr/bin/uwsgi --ini /etc/dotcloud/uwsgi.ini", CURRENT, startsecs=5)
-        )
-    reserved = {program.name for program in programs}
+def code_programs(service: Service, stack: Stack) -> list[Program]:
+    """supervisord programs: the stack's own (nginx, uWSGI), then `process` or `processes`."""
+    programs = list(stack.programs)
     user_processes = dict(service.processes)
     if service.process:
         user_processes = {service.name: service.process}
     if service.type == "custom" and not user_processes:
         user_processes = {service.name: CUSTOM_DEFAULT_PROCESS}
     for name, command in user_processes.items():
-        _check_program_name(service, name, reserved)
+        _check_program_name(service, name, stack.reserved_program_names)
         programs.append(user_program(service, name, command))
     return programs
 
@@ -388,12 +278,7 @@ def _plain(value: object) -> object:
     return value
 
 
-def _check_program_name(service: Service, name: str, reserved: set[str]) -> None:
-    if not PROGRAM_NAME.match(name):
-        raise UsageError(
-            f'service {service.name}: process name "{name}" may only hold letters, digits, '
-            '"_", "." and "-"'
-        )
+def _check_program_name(service: Service, name: str, reserved: frozenset[str]) -> None:
     if name in reserved:
         raise UsageError(
             f'service {service.name}: process name "{name}" is taken by the platform\'s own '
@@ -405,51 +290,27 @@ def _check_program_name(service: Service, name: str, reserved: set[str]) -> None
 
 
 def _data_context(application: Application, service: Service, settings: Settings) -> list[Rendered]:
-    data_port = SERVICE_TYPES[service.type].data_port
+    data_port = catalogue.data_port(service.type)
     if data_port is None:  # the catalogue gives every data type a port
         raise UsageError(f"service {service.name}: type {service.type} has no data port")
-    stack = DATA_STACKS[service.type]
+    stack = catalogue.stack_for(service)
     context = layout.build_context(service.name)
-    platform = context / "platform"
     variable = password_variable(service, data_port)
     values = {
-        **_common_context(application, service),
-        "base_image": settings.base_image,
-        "stack_packages": stack.packages,
-        "stack_preinstall": stack.preinstall,
-        "owned_dirs": stack.owned_dirs,
+        **_stack_context(application, service, stack, settings),
         "systempackages": (),
-        "config_files": [
-            (f"platform/{name}", CONFIG_FILE_TARGETS.get(name, f"{CONFIG_FILES_DIR}/{name}"))
-            for name in stack.config_files
-        ],
-        "stopsignal": stack.stopsignal,
+        "stopsignal": stack.stop_signal,
         "port": data_port.port,
         "login": data_port.login,
         "password_variable": variable,
         "password_reference": f'"${{{variable}:-}}"',
         "data_dir": DATA_DIR,
-        "config_dir": CONFIG_FILES_DIR,
+        "config_dir": catalogue.CONFIG_FILES_DIR,
     }
     root = approot(service)
-    templates = stack.templates
     return [
-        File(context / "Dockerfile", render_template("data/Dockerfile.j2", **values)),
-        File(platform / "profile", render_template("common/profile")),
-        File(
-            platform / "dotcloud-init",
-            render_template(f"{templates}/dotcloud-init.j2", **values),
-            EXECUTABLE,
-        ),
-        File(
-            platform / "dotcloud-health",
-            render_template(f"{templates}/dotcloud-health.j2", **values),
-            EXECUTABLE,
-        ),
-        *(
-            File(platform / name, render_template(f"{templates}/{name}.j2", **values))
-            for name in stack.config_files
-        ),
+        File(context / "Dockerfile", render_template(stack.dockerfile, **values)),
+        *_platform_files(stack, context / "platform", values),
         CodeSnapshot(
             application.root,
             context / "code",

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from dotcloud_emulator import catalogue
 from dotcloud_emulator.buildfile.model import Application, Service
-from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.environment import (
     HTTP_BIND_PORT,
@@ -44,8 +44,7 @@ def http_services(application: Application) -> list[Service]:
 
 def http_port(service: Service) -> int:
     """The port the service's instances serve HTTP on: 8080, or its first `http` custom port."""
-    service_type = SERVICE_TYPES.get(service.type)
-    if service_type is not None and service_type.http:
+    if catalogue.serves_http(service.type):
         return HTTP_BIND_PORT
     ports = custom_port_numbers(service)
     return next(ports[name] for name, protocol in service.ports.items() if protocol == "http")

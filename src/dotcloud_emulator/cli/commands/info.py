@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from dotcloud_emulator.buildfile.model import Application, Service
-from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES
+from dotcloud_emulator.catalogue import SERVICE_TYPES
 from dotcloud_emulator.cli.commands.common import (
     Subparsers,
     add_json_flag,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from dotcloud_emulator.buildfile.model import Application
 from dotcloud_emulator.buildfile.schema import MAX_INSTANCES
-from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES
+from dotcloud_emulator.catalogue import SERVICE_TYPES
 from dotcloud_emulator.cli.commands.common import (
     Subparsers,
     add_json_flag,
@@ -82,7 +82,7 @@ def check_scalable(application: Application, request: ScaleRequest) -> None:
             f'application {application.name} has no service "{request.service}" (services: {known})'
         )
     service_type = SERVICE_TYPES.get(application.service(request.service).type)
-    if service_type is not None and service_type.kind == "data":
+    if service_type is not None and service_type.is_data:
         raise UsageError(
             f"{request.service} is a {service_type.name} service: data services run 1 instance "
             "here and cannot be scaled"

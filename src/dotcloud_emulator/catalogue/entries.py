@@ -1,0 +1,125 @@
+"""Every dotCloud service type and what the emulator does with it: one entry per type.
+
+Adding a type or a config key is one entry here, not another `if`; adding a Python is one entry of
+`stacks.PYTHON_RUNTIMES`.
+"""
+
+from __future__ import annotations
+
+from dotcloud_emulator.catalogue import stacks
+from dotcloud_emulator.catalogue.model import ConfigKey, DataPort, PythonRuntime, ServiceType, Stack
+
+# The python_version values the platform offered; those no runtime here accepts are refused.
+PLATFORM_PYTHON_VERSIONS = ("v2.6", "v2.7", "v3.1", "v3.2")
+DEFAULT_PYTHON_VERSION = "v3.11"
+
+
+def python_version_key(runtimes: tuple[PythonRuntime, ...]) -> ConfigKey:
+    """`python_version`: the interpreter of the virtualenv ~/env."""
+    accepted = [version for runtime in runtimes for version in runtime.accepts]
+    return ConfigKey(
+        str,
+        DEFAULT_PYTHON_VERSION,
+        choices=tuple(dict.fromkeys([*accepted, *PLATFORM_PYTHON_VERSIONS])),
+    )
+
+
+_UWSGI_KEYS: dict[str, ConfigKey] = {
+    "uwsgi_processes": ConfigKey(int, 4, minimum=1, maximum=64),  # uWSGI worker processes
+    "uwsgi_harakiri": ConfigKey(int, None, minimum=1),  # kill a request after N seconds
+    "uwsgi_buffer_size": ConfigKey(int, 4096, minimum=512, maximum=65535),  # request headers
+    "uwsgi_enable_threads": ConfigKey(bool, False),  # let the app start threads
+    "uwsgi_single_interpreter": ConfigKey(bool, False),  # one interpreter per worker
+    "uwsgi_memory_report": ConfigKey(bool, False),  # log memory use per request
+    "enable_newrelic": ConfigKey(bool, False),  # accepted and ignored: no New Relic here
+}
+
+_SMTP_KEYS: dict[str, ConfigKey] = {
+    "smtp_server": ConfigKey(str),
+    "smtp_port": ConfigKey(int, minimum=1, maximum=65535),
+    "smtp_username": ConfigKey(str),
+    "smtp_password": ConfigKey(str),
+}
+
+
+def python_type(runtimes: tuple[PythonRuntime, ...]) -> ServiceType:
+    return ServiceType(
+        "python",
+        "code",
+        "host any Python/WSGI web app: Django, Pylons, Web2py...",
+        stacks=tuple(stacks.python_web_stack(runtime) for runtime in runtimes),
+        http=True,
+        config_keys={"python_version": python_version_key(runtimes), **_UWSGI_KEYS, **_SMTP_KEYS},
+    )
+
+
+def python_worker_type(runtimes: tuple[PythonRuntime, ...]) -> ServiceType:
+    return ServiceType(
+        "python-worker",
+        "code",
+        "run background Python processes",
+        stacks=tuple(stacks.python_worker_stack(runtime) for runtime in runtimes),
+        config_keys={"python_version": python_version_key(runtimes), **_SMTP_KEYS},
+    )
+
+
+def data_type(
+    name: str, description: str, stack: Stack, port: DataPort, *, start_period: int
+) -> ServiceType:
+    return ServiceType(
+        name,
+        "data",
+        description,
+        stacks=(stack,),
+        data_port=port,
+        platform_keys=(port.password_key,),
+        start_period=start_period,
+    )
+
+
+SERVICE_TYPES: dict[str, ServiceType] = {
+    t.name: t
+    for t in (
+        python_type(stacks.PYTHON_RUNTIMES),
+        python_worker_type(stacks.PYTHON_RUNTIMES),
+        ServiceType("static", "static", "host static HTTP content", (stacks.STATIC,), http=True),
+        ServiceType("custom", "code", "custom", (stacks.CUSTOM,)),
+        data_type(
+            "redis",
+            "advanced key-value store",
+            stacks.REDIS,
+            DataPort("redis", "REDIS", "redis", 6379, "root", "redis_password"),
+            start_period=30,
+        ),
+        # A database's first start creates its files before it answers.
+        data_type(
+            "postgresql",
+            "the world's most advanced open source database",
+            stacks.POSTGRESQL,
+            DataPort("sql", "SQL", "pgsql", 5432, "root", "postgresql_password"),
+            start_period=120,
+        ),
+        data_type(
+            "mysql",  # served by MariaDB 10.11 (Debian has no Oracle MySQL)
+            "the world's most popular open source database",
+            stacks.MYSQL,
+            DataPort("mysql", "MYSQL", "mysql", 3306, "root", "mysql_password"),
+            start_period=120,
+        ),
+        ServiceType("ruby", "code", "host any Ruby/Rack web app: Rails, Sinatra..."),
+        ServiceType("ruby-worker", "code", "run background Ruby processes"),
+        ServiceType("perl", "code", "host any Perl/PSGI web app: Plack, Mojolicious, Dancer..."),
+        ServiceType("perl-worker", "code", "run backgound Perl processes"),
+        ServiceType("php", "code", "host any PHP web app: Drupal, WordPress..."),
+        ServiceType("php-worker", "code", "run background PHP processes"),
+        ServiceType("nodejs", "code", "run JavaScript processes (including web apps)"),
+        ServiceType("java", "code", "host any Java servlet (also Clojure, Play!, and much more)"),
+        ServiceType("opa", "code", "the unified language for web 2.0 development"),
+        ServiceType("mysql-masterslave", "data", "MySQL Master/Slave replicated deployment"),
+        ServiceType("postgis", "data", "PostgreSQL with the PostGIS extensions"),
+        ServiceType("mongodb", "data", "scalable, high-performance, document-oriented database"),
+        ServiceType("rabbitmq", "data", "AMQP message queue server"),
+        ServiceType("solr", "data", "the search server based on the Lucene Java search library"),
+        ServiceType("smtp", "data", "authenticated SMTP relay to send e-mails reliably"),
+    )
+}

@@ -1,0 +1,66 @@
+"""Questions every stage asks the catalogue about a service or a type name."""
+
+from __future__ import annotations
+
+from dotcloud_emulator.buildfile.model import Service
+from dotcloud_emulator.catalogue.entries import SERVICE_TYPES
+from dotcloud_emulator.catalogue.model import DataPort, ServiceType, Stack
+from dotcloud_emulator.errors import UsageError
+
+
+def runs_here(type_name: str) -> bool:
+    service_type = SERVICE_TYPES.get(type_name)
+    return service_type is not None and service_type.runs_here
+
+
+def runnable_types() -> tuple[str, ...]:
+    """The types the emulator runs, in catalogue order."""
+    return tuple(name for name, service_type in SERVICE_TYPES.items() if service_type.runs_here)
+
+
+def is_data(service: Service) -> bool:
+    service_type = SERVICE_TYPES.get(service.type)
+    return service_type is not None and service_type.is_data
+
+
+def serves_http(type_name: str) -> bool:
+    """The type has an HTTP front end of its own (nginx on PORT_HTTP), routed by the gateway."""
+    service_type = SERVICE_TYPES.get(type_name)
+    return service_type is not None and service_type.http
+
+
+def data_port(type_name: str) -> DataPort | None:
+    service_type = SERVICE_TYPES.get(type_name)
+    return service_type.data_port if service_type is not None else None
+
+
+def start_period(service: Service) -> int:
+    return SERVICE_TYPES[service.type].start_period
+
+
+def python_stack(service_type: ServiceType, version: str) -> Stack | None:
+    """The stack a `python_version` value runs on for this type, or None if none accepts it."""
+    for stack in service_type.stacks:
+        if stack.python is not None and version in stack.python.accepts:
+            return stack
+    return None
+
+
+def stack_for(service: Service) -> Stack:
+    """The stack a validated service runs on: its type's, chosen by `python_version` when the
+    type has one per Python runtime."""
+    service_type = SERVICE_TYPES[service.type]
+    if len(service_type.stacks) == 1:
+        return service_type.stacks[0]
+    version = config_value(service, "python_version")
+    stack = python_stack(service_type, str(version))
+    if stack is None:
+        raise UsageError(f"service {service.name}: python_version {version} is not available here")
+    return stack
+
+
+def config_value(service: Service, key: str) -> object:
+    """A config key's value, or the type's default for it."""
+    if key in service.config:
+        return service.config[key]
+    return SERVICE_TYPES[service.type].config_keys[key].default

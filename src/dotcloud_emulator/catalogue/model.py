@@ -1,0 +1,160 @@
+"""What a catalogue entry says: a service type, the stack (or stacks) it runs on, and their parts.
+
+Every stage reads these: the build-file schema (kinds, config keys), the environment (ports and
+variable naming), the renderers (packages, templates, programs) and the engine (kinds).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from dotcloud_emulator.platform import naming
+
+# code: the application's code runs in it; static: its files are served as they are;
+# data: a server the platform configures, reached through its port.
+Kind = Literal["code", "data", "static"]
+
+# Paths inside every image, shared by the stacks and the templates' values.
+CURRENT = f"{naming.HOME}/current"
+DATA_DIR = f"{naming.HOME}/data"
+VIRTUALENV = f"{naming.HOME}/env"
+RUNTIME_DIR = "/var/dotcloud"  # sockets and pid files of the unprivileged servers
+CONFIG_FILES_DIR = "/etc/dotcloud"
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    """A `config:` key a user may set: its YAML type, its default and any allowed values."""
+
+    type: type
+    default: object = None
+    choices: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+@dataclass(frozen=True)
+class DataPort:
+    """The port a data service exposes and how its DOTCLOUD_<SVC>_<INFIX>_* variables are named."""
+
+    name: str  # the port name shown by `info` (redis, mysql, sql)
+    infix: str  # the variable infix (REDIS, MYSQL, SQL)
+    scheme: str  # the URL scheme (redis, mysql, pgsql)
+    port: int  # the daemon's port inside the stack
+    login: str
+    password_key: str  # the platform-set config key holding the generated password
+
+
+@dataclass(frozen=True)
+class Program:
+    """One Supervisor program: the platform's own (nginx, uWSGI) or one of the service's."""
+
+    name: str
+    command: str
+    directory: str
+    stopsignal: str = ""
+    # Seconds a start must last to count: uWSGI whose app fails to load dies after ~1 s, and
+    # must reach FATAL (so readiness fails fast) instead of being restarted forever.
+    startsecs: int = 1
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """A platform file rendered from `<templates>/<name>.j2` into `platform/<name>`, copied to
+    `target` in the image."""
+
+    name: str
+    target: str
+
+    @property
+    def template(self) -> str:
+        return f"{self.name}.j2"
+
+
+@dataclass(frozen=True)
+class Uwsgi:
+    """How a stack runs uWSGI: from Debian with a plugin, or built by pip in the virtualenv."""
+
+    packages: tuple[str, ...]  # Debian packages
+    plugin: str  # the `plugins =` line of uwsgi.ini; "" for a uWSGI built with Python inside
+    binary: str
+    pip_packages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PythonRuntime:
+    """One Python a code stack can be built on, and the `python_version` values it serves."""
+
+    version: str  # what runs: "3.11"
+    accepts: tuple[str, ...]  # `python_version` values that run on it, in the order shown
+    debian: str  # the Debian release providing it
+    base_image: str
+    packages: tuple[str, ...]
+    virtualenv: str  # the command creating the virtualenv
+    uwsgi: Uwsgi
+
+    def runs_as_asked(self, requested: str) -> bool:
+        """v3 and v3.11 run as asked on 3.11; v3.1 does not (it is another Python)."""
+        parts = requested.removeprefix("v").split(".")
+        return self.version.split(".")[: len(parts)] == parts
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Everything a build context needs to know about the image a service type runs in."""
+
+    name: str
+    base_image: str
+    packages: tuple[str, ...]
+    templates: str  # the template folder of the entrypoint and the config files
+    dockerfile: str  # the Dockerfile template
+    health: str  # the readiness check: the template of `dotcloud-health`
+    owned_dirs: tuple[str, ...] = (DATA_DIR,)  # folders the unprivileged servers write to
+    preinstall: str = ""  # shell run before apt-get, in the same layer
+    config_files: tuple[ConfigFile, ...] = ()  # in the order the Dockerfile copies them
+    stop_signal: str = ""
+    python: PythonRuntime | None = None  # set: the stack has a virtualenv
+    pip_packages: tuple[str, ...] = ()  # installed in the virtualenv before the application's
+    nginx: bool = False
+    uwsgi: Uwsgi | None = None
+    programs: tuple[Program, ...] = ()  # the platform's own Supervisor programs
+
+    @property
+    def virtualenv(self) -> bool:
+        return self.python is not None
+
+    @property
+    def reserved_program_names(self) -> frozenset[str]:
+        return frozenset(program.name for program in self.programs)
+
+
+@dataclass(frozen=True)
+class ServiceType:
+    name: str
+    kind: Kind
+    description: str
+    # The stacks it runs on here, one per Python runtime for the Python types; none: the platform
+    # had the type, the emulator does not run it.
+    stacks: tuple[Stack, ...] = ()
+    http: bool = False  # has an HTTP front end routed by the gateway
+    data_port: DataPort | None = None
+    config_keys: Mapping[str, ConfigKey] = field(default_factory=dict)
+    # Config keys the platform sets itself (passwords); a user may not set them.
+    platform_keys: tuple[str, ...] = ()
+    # Seconds of the healthcheck's start period: failures meanwhile do not count, and the first
+    # success ends it.
+    start_period: int = 120
+
+    @property
+    def runs_here(self) -> bool:
+        return bool(self.stacks)
+
+    @property
+    def is_data(self) -> bool:
+        return self.kind == "data"
+
+    @property
+    def python_runtimes(self) -> tuple[PythonRuntime, ...]:
+        return tuple(stack.python for stack in self.stacks if stack.python is not None)

@@ -1,0 +1,192 @@
+"""The stacks: the image each service type runs in, built from Debian packages and templates.
+
+A Python type has one stack per entry of `PYTHON_RUNTIMES`; adding a Python is one runtime entry
+(plus templates, when the shared `code/` ones do not fit).
+"""
+
+from __future__ import annotations
+
+from dotcloud_emulator.catalogue.model import (
+    CONFIG_FILES_DIR,
+    CURRENT,
+    DATA_DIR,
+    RUNTIME_DIR,
+    VIRTUALENV,
+    ConfigFile,
+    Program,
+    PythonRuntime,
+    Stack,
+    Uwsgi,
+)
+from dotcloud_emulator.platform import naming
+from dotcloud_emulator.platform.settings import DEFAULT_BASE_IMAGE
+
+# Debian bookworm; the DOTCLOUD_BASE_IMAGE setting stands in for it (a mirror, a loaded image).
+BOOKWORM = DEFAULT_BASE_IMAGE
+
+PYTHON_3_11 = PythonRuntime(
+    version="3.11",
+    # v3.1 and v3.2, which the platform offered, run on 3.11 (with a warning).
+    accepts=("v3.11", "v3", "v3.1", "v3.2"),
+    debian="bookworm",
+    base_image=BOOKWORM,
+    packages=("python3", "python3-venv"),
+    virtualenv=f"python3 -m venv {VIRTUALENV}",
+    uwsgi=Uwsgi(("uwsgi", "uwsgi-plugin-python3"), plugin="python3", binary="/usr/bin/uwsgi"),
+)
+# The first runtime accepting a service's python_version builds it.
+PYTHON_RUNTIMES: tuple[PythonRuntime, ...] = (PYTHON_3_11,)
+
+# --- code stacks ---------------------------------------------------------------------------------
+
+CODE_DOCKERFILE = "code/Dockerfile.j2"
+HTTP_HEALTH = "code/dotcloud-health-http.j2"  # nginx answers (and uWSGI has loaded the app)
+PROGRAMS_HEALTH = "code/dotcloud-health-programs.j2"  # every program RUNNING, every port open
+# Folders the unprivileged programs write to (nginx and supervisord logs, the uWSGI socket).
+CODE_OWNED_DIRS = ("/var/log/supervisor", "/var/log/nginx", RUNTIME_DIR, DATA_DIR)
+SUPERVISOR_CONF = ConfigFile("supervisord.conf", "/etc/supervisor/supervisord.conf")
+NGINX_CONFS = (
+    ConfigFile("nginx.conf", f"{CONFIG_FILES_DIR}/nginx.conf"),
+    ConfigFile("nginx-site.conf", "/etc/nginx/sites-enabled/default"),
+)
+UWSGI_INI = ConfigFile("uwsgi.ini", f"{CONFIG_FILES_DIR}/uwsgi.ini")
+NGINX_PROGRAM = Program("nginx", f"/usr/sbin/nginx -c {CONFIG_FILES_DIR}/nginx.conf", naming.HOME)
+
+
+def uwsgi_program(uwsgi: Uwsgi) -> Program:
+    return Program("uwsgi", f"{uwsgi.binary} --ini {UWSGI_INI.target}", CURRENT, startsecs=5)
+
+
+def code_stack(
+    name: str,
+    packages: set[str],
+    *,
+    health: str,
+    config_files: tuple[ConfigFile, ...],
+    base_image: str = BOOKWORM,
+    python: PythonRuntime | None = None,
+    nginx: bool = False,
+    uwsgi: Uwsgi | None = None,
+) -> Stack:
+    """A code stack: Supervisor runs the platform's programs (nginx, uWSGI) and the service's."""
+    programs = (NGINX_PROGRAM,) if nginx else ()
+    if uwsgi is not None:
+        programs = (*programs, uwsgi_program(uwsgi))
+    return Stack(
+        name=name,
+        base_image=base_image,
+        packages=tuple(sorted(packages)),
+        templates="code",
+        dockerfile=CODE_DOCKERFILE,
+        health=health,
+        owned_dirs=CODE_OWNED_DIRS,
+        config_files=config_files,
+        python=python,
+        pip_packages=uwsgi.pip_packages if uwsgi is not None else (),
+        nginx=nginx,
+        uwsgi=uwsgi,
+        programs=programs,
+    )
+
+
+def python_web_stack(runtime: PythonRuntime) -> Stack:
+    """nginx in front of uWSGI running the application's `wsgi.py` from the virtualenv."""
+    return code_stack(
+        f"python{runtime.version}",
+        {
+            "ca-certificates",
+            "nginx-light",
+            "supervisor",
+            *runtime.packages,
+            *runtime.uwsgi.packages,
+        },
+        health=HTTP_HEALTH,
+        config_files=(SUPERVISOR_CONF, *NGINX_CONFS, UWSGI_INI),
+        base_image=runtime.base_image,
+        python=runtime,
+        nginx=True,
+        uwsgi=runtime.uwsgi,
+    )
+
+
+def python_worker_stack(runtime: PythonRuntime) -> Stack:
+    """The virtualenv and Supervisor, for the service's own processes."""
+    return code_stack(
+        f"python{runtime.version}-worker",
+        {"ca-certificates", "supervisor", *runtime.packages},
+        health=PROGRAMS_HEALTH,
+        config_files=(SUPERVISOR_CONF,),
+        base_image=runtime.base_image,
+        python=runtime,
+    )
+
+
+STATIC = code_stack(
+    "static",
+    {"nginx-light", "supervisor"},
+    health=HTTP_HEALTH,
+    config_files=(SUPERVISOR_CONF, *NGINX_CONFS),
+    nginx=True,
+)
+# The buildscript installs what the service needs; `systempackages` adds Debian packages.
+CUSTOM = code_stack(
+    "custom",
+    {"ca-certificates", "supervisor"},
+    health=PROGRAMS_HEALTH,
+    config_files=(SUPERVISOR_CONF,),
+)
+
+# --- data stacks ---------------------------------------------------------------------------------
+
+
+def data_stack(
+    name: str,
+    packages: tuple[str, ...],
+    *,
+    owned_dirs: tuple[str, ...] = (DATA_DIR,),
+    preinstall: str = "",
+    config_files: tuple[ConfigFile, ...] = (),
+    stop_signal: str = "",
+) -> Stack:
+    """A data server set up by `<name>/dotcloud-init.j2`, checked by `<name>/dotcloud-health.j2`."""
+    return Stack(
+        name=name,
+        base_image=BOOKWORM,
+        packages=packages,
+        templates=name,
+        dockerfile="data/Dockerfile.j2",
+        health=f"{name}/dotcloud-health.j2",
+        owned_dirs=owned_dirs,
+        preinstall=preinstall,
+        config_files=config_files,
+        stop_signal=stop_signal,
+    )
+
+
+# Debian's postgresql-common creates a cluster at install time unless told not to; ours is made
+# by dotcloud-init in the data volume.
+NO_DEBIAN_CLUSTER = (
+    "install -d /etc/postgresql-common/createcluster.d"
+    " && echo 'create_main_cluster = false'"
+    " > /etc/postgresql-common/createcluster.d/dotcloud.conf"
+)
+
+REDIS = data_stack("redis", ("redis-server", "redis-tools"))
+POSTGRESQL = data_stack(
+    "postgresql",
+    ("postgresql-15",),
+    owned_dirs=(DATA_DIR, RUNTIME_DIR, "/run/postgresql"),
+    preinstall=NO_DEBIAN_CLUSTER,
+    config_files=(
+        ConfigFile("pg_hba.conf", f"{CONFIG_FILES_DIR}/pg_hba.conf"),
+        ConfigFile("pg_ident.conf", f"{CONFIG_FILES_DIR}/pg_ident.conf"),
+    ),
+    stop_signal="SIGINT",  # fast shutdown: SIGTERM waits for every client to disconnect
+)
+# The platform's mysql is served by MariaDB 10.11: Debian has no Oracle MySQL.
+MYSQL = data_stack(
+    "mysql",
+    ("mariadb-server",),
+    owned_dirs=(DATA_DIR, RUNTIME_DIR),
+    config_files=(ConfigFile("dotcloud.cnf", "/etc/mysql/mariadb.conf.d/99-dotcloud.cnf"),),
+)
