@@ -33,10 +33,10 @@ from dotcloud_emulator.engine.rollout import (
     revision_name,
 )
 from dotcloud_emulator.errors import UserError
+from dotcloud_emulator.generate import generate_project, read_ca_bundle
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState, StateStore
-from dotcloud_emulator.render.project import generate_project, read_ca_bundle
 
 GATEWAY_HOST = "127.0.0.1"
 

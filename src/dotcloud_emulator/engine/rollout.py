@@ -19,7 +19,7 @@ from dotcloud_emulator.buildfile.model import Application
 from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES
 from dotcloud_emulator.engine import inventory
 from dotcloud_emulator.engine.compose import ComposeProject, run_compose
-from dotcloud_emulator.engine.lifecycle import STOP_TIMEOUT, remove_containers
+from dotcloud_emulator.engine.lifecycle import remove_containers
 from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT, wait_until_ready
 from dotcloud_emulator.engine.routing import GatewayControl
 from dotcloud_emulator.errors import UserError
@@ -244,7 +244,7 @@ class Rollout:
         if not containers:
             raise UserError(f"{label(key)} has no container: run `up` first")
         for container in containers:
-            container.restart(timeout=STOP_TIMEOUT)
+            container.restart(timeout=naming.STOP_TIMEOUT)
 
     def _containers(self, key: InstanceKey) -> list[Any]:
         found = inventory.instances(self.client, self.application.name, key[0], key[1])
