@@ -34,6 +34,16 @@ def test_build_and_up_argv(project: ComposeProject) -> None:
         "--remove-orphans",
         "--no-build",
     ]
+    assert up_argv(project, "www-1", alone=True, recreate=True) == [
+        *common,
+        *target,
+        "up",
+        "--detach",
+        "--no-deps",
+        "--no-build",
+        "--force-recreate",
+        "www-1",
+    ]
 
 
 @pytest.mark.parametrize(("buildkit", "flag"), [(True, "1"), (False, "0")])

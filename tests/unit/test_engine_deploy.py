@@ -17,6 +17,7 @@ from dotcloud_emulator.engine.deploy import (
     port_is_free,
 )
 from dotcloud_emulator.errors import UserError
+from dotcloud_emulator.generate import GeneratedProject
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState
 
@@ -164,13 +165,14 @@ def www_container(status: str, exit_code: int = 0) -> RecordingContainer:
 def no_compose(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[list[str]]:
     """Record compose commands instead of running them, and generate nothing."""
     ran: list[list[str]] = []
+    for module in ("deploy", "compose_engine"):
+        monkeypatch.setattr(
+            f"dotcloud_emulator.engine.{module}.run_compose",
+            lambda project, argv, on_line=None: ran.append(argv[-4:]) or [],
+        )
     monkeypatch.setattr(
-        "dotcloud_emulator.engine.deploy.run_compose",
-        lambda project, argv, on_line=None: ran.append(argv[-4:]) or [],
-    )
-    monkeypatch.setattr(
-        "dotcloud_emulator.engine.deploy.generate_project",
-        lambda *args: tmp_path / "docker-compose.yml",
+        "dotcloud_emulator.engine.deploy.write_project",
+        lambda *args: GeneratedProject(tmp_path / "docker-compose.yml", frozenset()),
     )
     return ran
 

@@ -1,21 +1,26 @@
-"""Planning a rollout, and draining an instance from the gateway only when another one serves."""
+"""The plan (pure) and the rollout that carries it out: a recording executor stands in for Compose,
+so the order of starts, waits, drains and routes is checked without Docker."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from dotcloud_emulator.buildfile.model import Application, Service
-from dotcloud_emulator.engine.compose import ComposeProject
-from dotcloud_emulator.engine.rollout import (
+from dotcloud_emulator.engine.context import DeployContext
+from dotcloud_emulator.engine.executor import OnReady
+from dotcloud_emulator.engine.plan import (
+    Action,
+    InstanceKey,
     Plan,
-    Rollout,
-    changed_environments,
     desired_instances,
-    environment_texts,
+    label,
     plan_rollout,
     revision_name,
 )
+from dotcloud_emulator.engine.rollout import Rollout
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState
 
@@ -25,45 +30,88 @@ def tutorial(root: Path) -> Application:
     return Application("tutorial", root, root / "dotcloud.yml", services)
 
 
-class RecordingGateway:
-    def __init__(self) -> None:
-        self.applied: list[str] = []
+class Lines:
+    """A reporter that keeps what a console would show, activities included."""
 
-    def apply(self, routes: str) -> None:
-        self.applied.append(routes)
-
-
-class Events:
     def __init__(self) -> None:
         self.lines: list[str] = []
+
+    def step(self, text: str) -> None:
+        self.lines.append(f"---> {text}")
 
     def event(self, source: str, text: str) -> None:
         self.lines.append(f"[{source}] {text}")
 
+    @contextlib.contextmanager
+    def activity(self, text: str) -> Iterator[None]:
+        self.lines.append(f"==> {text}")
+        yield
 
-def rollout(root: Path, serving: set[int]) -> tuple[Rollout, RecordingGateway]:
-    gateway = RecordingGateway()
-    state = AppState(app="tutorial", created_at=0.0, scale={"www": 3})
-    project = ComposeProject.for_app("tutorial", root / "docker-compose.yml", root)
-    gateway_control: Any = gateway
-    return (
-        Rollout(
-            client=None,
-            application=tutorial(root),
-            state=state,
-            settings=Settings(root),
-            project=project,
-            report=Events(),
-            gateway=gateway_control,
-            rotation={"www": set(serving)},
-        ),
-        gateway,
-    )
+    def detail(self, line: str) -> None:
+        pass
 
 
-def upstream(routes: str) -> list[str]:
-    block = routes[routes.index("upstream service_www {") :].split("}", 1)[0]
-    return [line.split()[1] for line in block.splitlines() if line.strip().startswith("server ")]
+class RecordingExecutor:
+    """Records each call the rollout makes; every instance answers at once."""
+
+    def __init__(self, running: Sequence[InstanceKey] = (), gateway_serves: bool = True) -> None:
+        self._running = list(running)
+        self._gateway_serves = gateway_serves
+        self.calls: list[tuple[Any, ...]] = []
+
+    def running(self) -> list[InstanceKey]:
+        return list(self._running)
+
+    def existing(self) -> list[InstanceKey]:
+        return list(self._running)
+
+    def outdated(self) -> list[InstanceKey]:
+        return []
+
+    def start(self, keys: Sequence[InstanceKey], *, first: bool = False) -> None:
+        self.calls.append(("start", [label(k) for k in keys], first))
+
+    def wait(self, keys: Sequence[InstanceKey], on_ready: OnReady | None = None) -> None:
+        self.calls.append(("wait", [label(k) for k in keys]))
+        for key in keys:
+            if on_ready is not None:
+                on_ready(label(key))
+
+    def replace(self, key: InstanceKey, action: Action) -> None:
+        self.calls.append(("replace", label(key), action))
+
+    def retire(self, key: InstanceKey) -> None:
+        self.calls.append(("retire", label(key)))
+
+    def gateway_serves(self) -> bool:
+        return self._gateway_serves
+
+    def start_gateway(self, *, first: bool = False) -> None:
+        self.calls.append(("start_gateway", first))
+
+    def wait_gateway(self, on_ready: OnReady | None = None) -> None:
+        self.calls.append(("wait_gateway",))
+        if on_ready is not None:
+            on_ready("gateway")
+
+    def route(self, rotation: Mapping[str, Collection[int]]) -> None:
+        self.calls.append(("route", {s: sorted(n) for s, n in rotation.items()}))
+
+
+def context(root: Path, scale: int = 1) -> tuple[DeployContext, Lines]:
+    lines = Lines()
+    state = AppState(app="tutorial", created_at=0.0, scale={"www": scale})
+    ctx = DeployContext.create(None, tutorial(root), state, Settings(root), reporter=lines)
+    return ctx, lines
+
+
+def rollout(root: Path, serving: set[int]) -> tuple[Rollout, RecordingExecutor]:
+    ctx, _ = context(root, scale=3)
+    executor = RecordingExecutor([("www", n) for n in sorted(serving)])
+    return Rollout.begin(ctx, executor), executor
+
+
+# --- the plan -----------------------------------------------------------------------------------
 
 
 def test_a_push_recreates_the_stale_code_instances_and_starts_missing_ones(
@@ -113,47 +161,8 @@ def test_desired_instances_follow_the_scale(tmp_path: Path) -> None:
     assert desired_instances(tutorial(tmp_path), state) == [("www", 0), ("www", 1), ("session", 0)]
 
 
-def test_changed_environments_are_found_by_content(tmp_path: Path) -> None:
-    for name, text in (("www-0", "{}"), ("session-0", '{"A": "1"}')):
-        (tmp_path / name).mkdir()
-        (tmp_path / name / "environment.json").write_text(text)
-    before = environment_texts(tmp_path)
-    (tmp_path / "www-0" / "environment.json").write_text('{"GREETING": "hello"}')
-    (tmp_path / "www-1").mkdir()
-    (tmp_path / "www-1" / "environment.json").write_text("{}")
-
-    assert changed_environments(before, environment_texts(tmp_path)) == {"www-0", "www-1"}
-    assert environment_texts(tmp_path / "missing") == {}
-
-
 def test_a_revision_is_named_like_the_platforms() -> None:
     assert revision_name(1339191773.365) == "rsync-1339191773365"
-
-
-def test_draining_takes_the_instance_out_of_the_upstream(tmp_path: Path) -> None:
-    rolling, gateway = rollout(tmp_path, {0, 1, 2})
-
-    rolling.drain(("www", 1))
-
-    assert upstream(gateway.applied[-1]) == ["www-0:8080", "www-2:8080"]
-    assert rolling.rotation == {"www": {0, 2}}
-
-
-def test_the_last_instance_in_service_is_not_drained(tmp_path: Path) -> None:
-    rolling, gateway = rollout(tmp_path, {0})
-
-    rolling.drain(("www", 0))
-
-    assert gateway.applied == []
-    assert rolling.rotation == {"www": {0}}
-
-
-def test_data_instances_are_never_drained(tmp_path: Path) -> None:
-    rolling, gateway = rollout(tmp_path, {0, 1})
-
-    rolling.drain(("session", 0))
-
-    assert gateway.applied == []
 
 
 def test_stopped_containers_no_longer_wanted_are_retired_too(tmp_path: Path) -> None:
@@ -165,3 +174,118 @@ def test_stopped_containers_no_longer_wanted_are_retired_too(tmp_path: Path) -> 
 
     assert plan.retire == [("www", 1)]
     assert plan.start == []
+
+
+# --- carrying it out ----------------------------------------------------------------------------
+
+
+def test_draining_takes_the_instance_out_of_the_rotation(tmp_path: Path) -> None:
+    rolling, executor = rollout(tmp_path, {0, 1, 2})
+
+    rolling.drain(("www", 1))
+
+    assert executor.calls == [("route", {"www": [0, 2]})]
+    assert rolling.rotation == {"www": {0, 2}}
+
+
+def test_the_last_instance_in_service_is_not_drained(tmp_path: Path) -> None:
+    rolling, executor = rollout(tmp_path, {0})
+
+    rolling.drain(("www", 0))
+
+    assert executor.calls == []
+    assert rolling.rotation == {"www": {0}}
+
+
+def test_data_instances_are_never_drained(tmp_path: Path) -> None:
+    rolling, executor = rollout(tmp_path, {0, 1})
+
+    rolling.drain(("session", 0))
+
+    assert executor.calls == []
+
+
+def test_a_rolling_push_drains_each_instance_while_it_is_replaced(tmp_path: Path) -> None:
+    ctx, lines = context(tmp_path, scale=3)
+    running = [("www", 0), ("www", 1), ("www", 3), ("session", 0)]
+    executor = RecordingExecutor(running)
+    plan = plan_rollout(
+        ctx.application, desired_instances(ctx.application, ctx.state), running,
+        recreate=[("www", 1)],
+    )  # fmt: skip
+
+    Rollout.begin(ctx, executor, revision="rsync-1").run(plan)
+
+    assert executor.calls == [
+        ("start", ["www.2"], False),
+        ("wait", ["www.2"]),
+        ("route", {"www": [0, 1, 2, 3]}),
+        ("route", {"www": [0, 2, 3]}),  # www.1 leaves before it is replaced
+        ("replace", "www.1", "recreate"),
+        ("wait", ["www.1"]),
+        ("route", {"www": [0, 1, 2, 3]}),
+        ("route", {"www": [0, 1, 2]}),  # www.3 leaves before it stops
+        ("retire", "www.3"),
+        ("route", {"www": [0, 1, 2]}),
+    ]
+    assert lines.lines == [
+        "[www.2] Initializing...",
+        "[www.2] Service initialized",
+        "[www.1] Deploying build revision rsync-1...",
+        "[www.1] Waiting for the instance to become responsive...",
+        "[www.1] Re-routing traffic to the new build...",
+        "[www.1] Successfully deployed build revision rsync-1",
+        "[www.3] Stopping (scaled down)",
+    ]
+
+
+def test_a_first_start_starts_every_instance_then_the_gateway(tmp_path: Path) -> None:
+    ctx, lines = context(tmp_path)
+    executor = RecordingExecutor(gateway_serves=False)
+
+    Rollout.begin(ctx, executor).first_start(desired_instances(ctx.application, ctx.state))
+
+    assert executor.calls == [
+        ("start", ["www.0", "session.0"], True),  # one start: the engine orders dependencies
+        ("wait", ["session.0", "www.0"]),
+        ("route", {"www": [0]}),  # nothing to route yet: no gateway runs
+        ("start_gateway", True),
+        ("wait_gateway",),  # a new gateway reads the generated routes: no reload
+    ]
+    assert lines.lines == [
+        "==> Starting services",
+        "[session.0] Waiting for the instance to become responsive...",
+        "[www.0] Waiting for the instance to become responsive...",
+        "==> Waiting for session.0, www.0 to become responsive",
+        "[session.0] Instance is up and responsive",
+        "[www.0] Instance is up and responsive",
+        "==> Starting the gateway",
+        "[gateway] Waiting for the instance to become responsive...",
+        "==> Waiting for gateway to become responsive",
+        "[gateway] Instance is up and responsive",
+    ]
+
+
+def test_a_rollout_replaces_a_gateway_that_does_not_serve_quietly(tmp_path: Path) -> None:
+    ctx, lines = context(tmp_path)
+    running = [("www", 0), ("session", 0)]
+    executor = RecordingExecutor(running, gateway_serves=False)
+
+    Rollout.begin(ctx, executor).run(Plan())
+
+    assert executor.calls == [("start_gateway", False), ("wait_gateway",)]
+    assert lines.lines == []
+
+
+def test_a_restart_of_the_only_instance_keeps_it_in_the_rotation(tmp_path: Path) -> None:
+    ctx, lines = context(tmp_path)
+    executor = RecordingExecutor([("www", 0), ("session", 0)])
+
+    Rollout.begin(ctx, executor).replace(("www", 0), "restart")
+
+    assert executor.calls == [
+        ("replace", "www.0", "restart"),
+        ("wait", ["www.0"]),
+        ("route", {"www": [0]}),
+    ]
+    assert lines.lines[0] == "[www.0] Restarting..."

@@ -1,4 +1,5 @@
-"""`generate`, in process: files written, secrets only in the state directory, build-file errors."""
+"""`generate`: files written, secrets only in the state directory, build-file errors; the pure
+renderer and the one writer behind it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from dotcloud_emulator.buildfile.loader import load_application
+from dotcloud_emulator.buildfile.model import Application
 from dotcloud_emulator.cli.main import main
+from dotcloud_emulator.errors import UserError
+from dotcloud_emulator.generate import read_ca_bundle, write_project
+from dotcloud_emulator.platform.settings import Settings
+from dotcloud_emulator.platform.state import AppState, StateStore
+from dotcloud_emulator.render.files import File
+from dotcloud_emulator.render.project import render_project
 
 BUILDFILE = """\
 www:
@@ -78,3 +87,53 @@ def test_a_type_without_a_runtime_is_a_usage_error(
     assert "'mongodb' is a dotCloud service type this emulator does not run" in (
         capsys.readouterr().err
     )
+
+
+def demo_application(root: Path) -> Application:
+    make_app(root)
+    return load_application(root, "demo").application
+
+
+def test_render_project_writes_nothing(tmp_path: Path, private_state_home: Path) -> None:
+    application = demo_application(tmp_path / "demo")
+    settings = Settings(private_state_home)
+    state = AppState(app="demo", created_at=0.0, passwords={"cache": "pw"})
+    before = sorted(tmp_path.rglob("*"))
+
+    items = render_project(application, state, settings, "", {"www"})
+
+    assert sorted(tmp_path.rglob("*")) == before
+    dockerfile = next(i for i in items if isinstance(i, File) and i.path.name == "Dockerfile")
+    assert "requirements.txt" in dockerfile.content
+
+
+def test_the_writer_names_the_instances_whose_environment_changed(
+    tmp_path: Path, private_state_home: Path
+) -> None:
+    application = demo_application(tmp_path / "demo")
+    settings = Settings(private_state_home)
+    state = StateStore(private_state_home).prepare(application)
+    out = tmp_path / "out"
+
+    first = write_project(application, state, settings, out, "")
+    again = write_project(application, state, settings, out, "")
+    state.variables["GREETING"] = "hello"
+    state.scale["www"] = 2
+    changed = write_project(application, state, settings, out, "")
+
+    assert first.compose_file == out / "docker-compose.yml"
+    assert first.changed_environments == {("www", 0), ("cache", 0)}
+    assert again.changed_environments == frozenset()
+    assert changed.changed_environments == {("www", 0), ("www", 1), ("cache", 0)}
+
+
+def test_the_ca_bundle_is_read_from_the_first_variable_set(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+
+    assert read_ca_bundle({"PIP_CERT": str(bundle), "SSL_CERT_FILE": "/missing"}) == (
+        "-----BEGIN CERTIFICATE-----\n"
+    )
+    assert read_ca_bundle({}) == ""
+    with pytest.raises(UserError, match=r"^SSL_CERT_FILE=/missing: cannot read the CA bundle"):
+        read_ca_bundle({"SSL_CERT_FILE": "/missing"})

@@ -69,12 +69,19 @@ def build_argv(project: ComposeProject) -> list[str]:
     return project.argv("build")
 
 
-def up_argv(project: ComposeProject, *services: str) -> list[str]:
-    return project.argv("up", "--detach", "--remove-orphans", "--no-build", *services)
+def up_argv(
+    project: ComposeProject, *services: str, alone: bool = False, recreate: bool = False
+) -> list[str]:
+    """Start `services` from the built images.
 
-
-def stop_argv(project: ComposeProject) -> list[str]:
-    return project.argv("stop")
+    By default Compose starts their dependencies first (waiting on their healthchecks) and drops
+    containers of services the file no longer has: a first start. `alone` touches nothing but
+    `services` (`--no-deps`), as a change to a running application must; `recreate` replaces
+    their containers even when Compose sees no change.
+    """
+    scope = ["--no-deps"] if alone else ["--remove-orphans"]
+    replace = ["--force-recreate"] if recreate else []
+    return project.argv("up", "--detach", *scope, "--no-build", *replace, *services)
 
 
 class ComposeError(UserError):

@@ -1,0 +1,126 @@
+"""Carrying out a plan with `docker compose` (to create and start) and docker-py (to look, wait,
+restart and remove); the gateway is reloaded through `GatewayControl`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dotcloud_emulator.engine import inventory
+from dotcloud_emulator.engine.compose import ComposeError, run_compose, up_argv
+from dotcloud_emulator.engine.context import DeployContext
+from dotcloud_emulator.engine.executor import OnReady, Rotation
+from dotcloud_emulator.engine.lifecycle import remove_containers, restart_containers
+from dotcloud_emulator.engine.plan import Action, InstanceKey, is_data_service, label
+from dotcloud_emulator.engine.readiness import first_failure, wait_until_ready
+from dotcloud_emulator.engine.routing import GatewayControl
+from dotcloud_emulator.errors import UserError
+from dotcloud_emulator.platform import naming
+from dotcloud_emulator.render.gateway import render_gateway_routes
+
+
+class ComposeEngine:
+    def __init__(self, ctx: DeployContext) -> None:
+        self.ctx = ctx
+        self._gateway: GatewayControl | None = None
+        self._gateway_looked_up = False
+
+    def running(self) -> list[InstanceKey]:
+        return [(i.service, i.number) for i in self._instances() if i.running]
+
+    def existing(self) -> list[InstanceKey]:
+        return [(i.service, i.number) for i in self._instances()]
+
+    def outdated(self) -> list[InstanceKey]:
+        """Code instances whose container was made from another image than the one just built:
+        only they need replacing, so a push of unchanged code recreates nothing."""
+        client, application = self.ctx.client, self.ctx.application
+        stale: list[InstanceKey] = []
+        for instance in self._instances():
+            if is_data_service(application, instance.service):
+                continue
+            built = client.images.get(naming.image(self.ctx.app, instance.service)).id
+            if client.containers.get(instance.container_id).image.id != built:
+                stale.append((instance.service, instance.number))
+        return stale
+
+    def start(self, keys: Sequence[InstanceKey], *, first: bool = False) -> None:
+        services = [naming.instance_service(*key) for key in keys]
+        self._up(services, first=first)
+
+    def wait(self, keys: Sequence[InstanceKey], on_ready: OnReady | None = None) -> None:
+        found = {(i.service, i.number): i.container_id for i in self._instances()}
+        waiting: dict[str, str] = {}
+        for key in keys:
+            if key not in found:
+                raise UserError(f"{label(key)} was not created")
+            waiting[label(key)] = found[key]
+        self._wait(waiting, on_ready)
+
+    def replace(self, key: InstanceKey, action: Action) -> None:
+        if action == "recreate":
+            self._up([naming.instance_service(*key)], recreate=True)
+            return
+        found = inventory.instances(self.ctx.client, self.ctx.app, *key)
+        if not found:
+            raise UserError(f"{label(key)} has no container: run `up` first")
+        restart_containers(self.ctx.client, found)
+
+    def retire(self, key: InstanceKey) -> None:
+        found = inventory.instances(self.ctx.client, self.ctx.app, *key)
+        remove_containers([self.ctx.client.containers.get(i.container_id) for i in found])
+
+    def gateway_serves(self) -> bool:
+        if self._running_gateway() is None:
+            return False
+        found = inventory.gateway(self.ctx.client, self.ctx.app)
+        port = None if found is None else next(iter(found.published.values()), None)
+        return port == self.ctx.state.gateway_port
+
+    def start_gateway(self, *, first: bool = False) -> None:
+        # A first start leaves the gateway to Compose like the instances; a running application
+        # gets a new gateway (a port change is a new container).
+        self._up([naming.GATEWAY_SERVICE], first=first, recreate=not first)
+        self._gateway_looked_up = False
+
+    def wait_gateway(self, on_ready: OnReady | None = None) -> None:
+        found = inventory.gateway(self.ctx.client, self.ctx.app)
+        if found is None:
+            raise UserError(f"the gateway of {self.ctx.app} was not created")
+        self._wait({naming.GATEWAY_SERVICE: found.container_id}, on_ready)
+
+    def route(self, rotation: Rotation) -> None:
+        gateway = self._running_gateway()
+        if gateway is None:
+            return
+        ctx = self.ctx
+        routes = render_gateway_routes(ctx.application, ctx.state, ctx.settings, rotation)
+        gateway.apply(routes.content)
+
+    def _up(self, services: list[str], *, first: bool = False, recreate: bool = False) -> None:
+        project = self.ctx.project
+        argv = up_argv(project, *services, alone=not first, recreate=recreate)
+        try:
+            run_compose(project, argv, on_line=self.ctx.reporter.detail)
+        except ComposeError as exc:
+            # With dependencies, Compose stops at one's failed healthcheck: name it, with its logs.
+            failure = first_failure(self.ctx.client, self._all_containers()) if first else None
+            if failure is not None:
+                raise failure from exc
+            raise
+
+    def _wait(self, waiting: dict[str, str], on_ready: OnReady | None) -> None:
+        wait_until_ready(self.ctx.client, waiting, timeout=self.ctx.timeout, on_ready=on_ready)
+
+    def _running_gateway(self) -> GatewayControl | None:
+        if not self._gateway_looked_up:
+            self._gateway = GatewayControl.find(self.ctx.client, self.ctx.app)
+            self._gateway_looked_up = True
+        return self._gateway
+
+    def _instances(self) -> list[inventory.Instance]:
+        return inventory.instances(self.ctx.client, self.ctx.app)
+
+    def _all_containers(self) -> dict[str, str]:
+        """`{"www.0": container id}` for every container of the application, the gateway too."""
+        found = inventory.instances(self.ctx.client, self.ctx.app, include_gateway=True)
+        return {instance.label: instance.container_id for instance in found}
