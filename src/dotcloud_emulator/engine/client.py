@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import shutil
 import subprocess
+from collections.abc import Iterator
 from typing import Any
 
-from dotcloud_emulator.errors import UserError
+from dotcloud_emulator.errors import ContainerGone, DockerRefused, UserError
 
 INSTALL_HINT = "Start it, or run `make docker` to install and start one."
 
@@ -27,6 +29,34 @@ def docker_client() -> Any:
     except OSError as exc:
         raise UserError(f"cannot reach the Docker engine ({exc}). {INSTALL_HINT}") from exc
     return client
+
+
+@contextlib.contextmanager
+def docker_errors(instance: str | None = None) -> Iterator[None]:
+    """The one boundary where docker-py's errors become a one-line `UserError`.
+
+    `instance` (`www.0`) names what the block works on, when it is one instance; the CLI wraps
+    every command in this too, so an error nobody named still reads as one line.
+    """
+    from docker.errors import APIError, NotFound
+
+    try:
+        yield
+    except NotFound as exc:
+        if instance is None and not _about_a_container(exc):
+            raise DockerRefused(None, _explanation(exc)) from exc
+        raise ContainerGone(instance) from exc
+    except APIError as exc:
+        raise DockerRefused(instance, _explanation(exc)) from exc
+
+
+def _about_a_container(exc: Exception) -> bool:
+    return "container" in _explanation(exc).lower()
+
+
+def _explanation(exc: Exception) -> str:
+    explanation = getattr(exc, "explanation", None)
+    return _first_line(Exception(explanation)) if explanation else _first_line(exc)
 
 
 def check_compose_available() -> None:
