@@ -9,13 +9,18 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from dotcloud_emulator.api.connect import connect, docker_boundary, find_application, settings
+from dotcloud_emulator.api.connect import (
+    connect,
+    docker_boundary,
+    find_application,
+    settings,
+    store,
+)
 from dotcloud_emulator.api.progress import Progress
 from dotcloud_emulator.engine import inventory, lifecycle
 from dotcloud_emulator.engine.rollout import restart_instances
 from dotcloud_emulator.errors import NoSuchInstance, NotRunning, UsageError, UserError
 from dotcloud_emulator.platform import naming
-from dotcloud_emulator.platform.state import StateStore
 from dotcloud_emulator.platform.target import Target
 
 WORKDIR = f"{naming.HOME}/current"
@@ -177,7 +182,7 @@ def restart(
             if application is None:
                 lifecycle.restart(selection.client, target.app, service, number)
             else:
-                state = StateStore(settings().state_home).load(target.app)
+                state = store().load(target.app)
                 keys = [(service, number)]
                 restart_instances(selection.client, application, state, settings(), keys, progress)
         done(number)

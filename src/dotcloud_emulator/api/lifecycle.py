@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from dotcloud_emulator.api.connect import connect, connect_if_up, find_application, settings, store
@@ -80,7 +81,7 @@ def applications() -> dict[str, list[dict[str, object]]]:
     return {app: services_of(client, app, known.load(app).service_created) for app in apps}
 
 
-def services_of(client: Any, app: str, remembered: Any) -> list[dict[str, object]]:
+def services_of(client: Any, app: str, remembered: Iterable[str]) -> list[dict[str, object]]:
     found = inventory.instances(client, app)
     types = inventory.volume_types(client, app)
     types.update({i.service: i.type for i in found})
