@@ -38,16 +38,26 @@ def docker_errors(instance: str | None = None) -> Iterator[None]:
     `instance` (`www.0`) names what the block works on, when it is one instance; the CLI wraps
     every command in this too, so an error nobody named still reads as one line.
     """
-    from docker.errors import APIError, NotFound
-
     try:
         yield
-    except NotFound as exc:
-        if instance is None and not _about_a_container(exc):
-            raise DockerRefused(None, _explanation(exc)) from exc
-        raise ContainerGone(instance) from exc
-    except APIError as exc:
-        raise DockerRefused(instance, _explanation(exc)) from exc
+    except Exception as exc:
+        translated = translate_docker_error(exc, instance)
+        if translated is None:
+            raise
+        raise translated from exc
+
+
+def translate_docker_error(exc: Exception, instance: str | None) -> UserError | None:
+    """`NotFound` -> `ContainerGone`, `APIError` -> `DockerRefused`; None for anything else."""
+    if not type(exc).__module__.startswith("docker."):
+        return None  # docker-py is imported only when one of its errors is in hand
+    from docker.errors import APIError, NotFound
+
+    if isinstance(exc, NotFound) and (instance is not None or _about_a_container(exc)):
+        return ContainerGone(instance)
+    if isinstance(exc, APIError):
+        return DockerRefused(instance, _explanation(exc))
+    return None
 
 
 def _about_a_container(exc: Exception) -> bool:
