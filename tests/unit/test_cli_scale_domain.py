@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from dotcloud_emulator.api.domains import check_domain
+from dotcloud_emulator.api.scaling import ScaleRequest, parse_scale
 from dotcloud_emulator.cli import main as cli
-from dotcloud_emulator.cli.commands.domain import check_domain
-from dotcloud_emulator.cli.commands.scale import ScaleRequest, parse_scale
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform.state import StateStore
 

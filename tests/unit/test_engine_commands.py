@@ -6,16 +6,11 @@ from types import MappingProxyType
 
 import pytest
 
+from dotcloud_emulator.api.instances import exec_argv, split_lines
+from dotcloud_emulator.api.services import ServiceFacts, custom_ports, service_document
 from dotcloud_emulator.buildfile.model import Service
-from dotcloud_emulator.cli.commands.info import (
-    ServiceFacts,
-    custom_ports,
-    render_yaml,
-    service_document,
-    summary_table,
-)
-from dotcloud_emulator.cli.commands.logs import split_lines
-from dotcloud_emulator.cli.commands.run import exec_argv, strip_separator
+from dotcloud_emulator.cli.commands.info import render_yaml, summary_table
+from dotcloud_emulator.cli.commands.run import strip_separator
 from dotcloud_emulator.cli.commands.url import print_url_lines
 from dotcloud_emulator.engine.endpoints import data_url
 from dotcloud_emulator.engine.inventory import Instance

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from dotcloud_emulator import __version__
+from dotcloud_emulator.api.connect import docker_boundary
 from dotcloud_emulator.buildfile.diagnostics import BuildFileError
 from dotcloud_emulator.errors import EXIT_USAGE, UserError
 
@@ -61,7 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args))
+        with docker_boundary():
+            return int(args.handler(args))
     except BuildFileError as exc:
         for diagnostic in exc.diagnostics:
             print(diagnostic.format(), file=sys.stderr)

@@ -94,6 +94,15 @@ def _int(value: object) -> int:
         return 0
 
 
+def list_containers(client: Any, filters: Mapping[str, Any], *, every: bool = True) -> list[Any]:
+    """The containers matching `filters` (stopped ones too unless `every` is False).
+
+    Listing inspects each container in turn; one removed meanwhile is a normal race (another
+    command, `docker rm`), so it is left out instead of failing the whole listing.
+    """
+    return list(client.containers.list(all=every, filters=dict(filters), ignore_removed=True))
+
+
 def app_selector(app: str, *more: str) -> dict[str, list[str]]:
     return {"label": [f"{naming.LABEL_APP}={app}", *more]}
 
@@ -109,7 +118,7 @@ def instances(
     """The application's containers (running or not), sorted by service then instance number."""
     found = [
         instance_from_attrs(container.attrs)
-        for container in client.containers.list(all=True, filters=app_selector(app))
+        for container in list_containers(client, app_selector(app))
     ]
     selected = [
         instance
@@ -130,7 +139,7 @@ def gateway(client: Any, app: str) -> Instance | None:
 
 def containers(client: Any, app: str, service: str | None = None) -> list[Any]:
     more = [f"{naming.LABEL_SERVICE}={service}"] if service else []
-    return list(client.containers.list(all=True, filters=app_selector(app, *more)))
+    return list_containers(client, app_selector(app, *more))
 
 
 def volumes(client: Any, app: str, service: str | None = None) -> list[Any]:
@@ -168,7 +177,7 @@ def app_names(client: Any) -> list[str]:
     """Applications with at least one container or volume in Docker."""
     names = {
         container.labels.get(naming.LABEL_APP, "")
-        for container in client.containers.list(all=True, filters={"label": naming.LABEL_APP})
+        for container in list_containers(client, {"label": naming.LABEL_APP})
     }
     names.update(
         (volume.attrs.get("Labels") or {}).get(naming.LABEL_APP, "")
@@ -183,7 +192,7 @@ def holders_of_host_port(client: Any, port: int) -> list[Instance]:
         instance
         for instance in (
             instance_from_attrs(container.attrs)
-            for container in client.containers.list(filters={"label": naming.LABEL_APP})
+            for container in list_containers(client, {"label": naming.LABEL_APP}, every=False)
         )
         if port in instance.published.values()
     ]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from dotcloud_emulator.engine.client import docker_errors
 from dotcloud_emulator.errors import UserError
 
 DEFAULT_TIMEOUT = 300.0
@@ -81,7 +82,8 @@ def container_log_tail(container: Any, lines: int = LOG_TAIL_LINES) -> list[str]
 def first_failure(client: Any, containers: Mapping[str, str]) -> UserError | None:
     """The error for the first failed container (`{"www.0": container id}`), if any failed."""
     for label, container_id in containers.items():
-        container = client.containers.get(container_id)
+        with docker_errors(label):
+            container = client.containers.get(container_id)
         readiness = readiness_from_attrs(container.attrs)
         if readiness.verdict == "failed":
             return UserError(
@@ -105,7 +107,8 @@ def wait_until_ready(
     deadline = clock() + timeout
     while pending:
         for label, container_id in list(pending.items()):
-            container = client.containers.get(container_id)
+            with docker_errors(label):
+                container = client.containers.get(container_id)
             readiness = readiness_from_attrs(container.attrs)
             if readiness.verdict == "failed":
                 raise UserError(

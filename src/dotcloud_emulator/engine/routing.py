@@ -76,10 +76,15 @@ class GatewayControl:
     @classmethod
     def find(cls, client: Any, app: str) -> GatewayControl | None:
         """The application's running gateway, or None."""
+        from docker.errors import NotFound
+
         found = inventory.gateway(client, app)
         if found is None or not found.running:
             return None
-        container = client.containers.get(found.container_id)
+        try:
+            container = client.containers.get(found.container_id)
+        except NotFound:  # removed since the listing: no gateway runs
+            return None
         source = routes_source(container.attrs)
         if source is None:
             raise UserError(f"the gateway of {app} has no {ROUTES_MOUNT} mount: run `up` again")

@@ -41,6 +41,23 @@ class AppState:
     service_created: dict[str, float] = field(default_factory=dict)
     appdir: str | None = None  # where the application was last deployed from
 
+    def forget_service(self, service: str) -> None:
+        """Drop what the state keeps about one service (its password, scale, domains)."""
+        for kept in (self.passwords, self.service_created, self.scale, self.domains):
+            kept.pop(service, None)
+
+    def domain_owner(self, domain: str) -> str | None:
+        return next((s for s, names in self.domains.items() if domain in names), None)
+
+    def add_domain(self, service: str, domain: str) -> None:
+        self.domains.setdefault(service, []).append(domain)
+
+    def remove_domain(self, service: str, domain: str) -> None:
+        names = self.domains.get(service, [])
+        names.remove(domain)
+        if not names:
+            del self.domains[service]
+
 
 def new_password() -> str:
     return secrets.token_urlsafe(PASSWORD_BYTES)

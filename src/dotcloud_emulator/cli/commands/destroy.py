@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from dotcloud_emulator.cli.commands.common import (
-    Subparsers,
-    announce,
-    confirm,
-    settings,
-)
-from dotcloud_emulator.engine import lifecycle
-from dotcloud_emulator.engine.client import docker_client
-from dotcloud_emulator.platform.state import StateStore
-from dotcloud_emulator.platform.target import Target, parse_target
+from dotcloud_emulator.api import lifecycle
+from dotcloud_emulator.api.connect import check_engine
+from dotcloud_emulator.cli.commands.common import Console, Subparsers, confirm
+from dotcloud_emulator.platform.target import parse_target
 
 
 def register(subparsers: Subparsers) -> None:
@@ -39,32 +33,12 @@ def run_destroy(args: argparse.Namespace) -> int:
         if target.service is None
         else f"Destroy the service {what}?"
     )
+    console = Console()
     if not confirm(question, assume_yes=args.assume_yes, what=f"destroy {what}"):
-        announce("Cancelled")
+        console.announce("Cancelled")
         return 1
-    client = docker_client()
-    announce(f"Destroying {what}")
-    if target.service is None:
-        destroy_application(client, target)
-    else:
-        destroy_service(client, target, target.service)
-    announce("Destroyed.")
+    check_engine()  # before announcing: without an engine nothing is destroyed
+    console.announce(f"Destroying {what}")
+    lifecycle.destroy(target.app, target.service)
+    console.announce("Destroyed.")
     return 0
-
-
-def destroy_application(client: object, target: Target) -> None:
-    lifecycle.destroy_app(client, target.app)
-    StateStore(settings().state_home).destroy(target.app)
-
-
-def destroy_service(client: object, target: Target, service: str) -> None:
-    lifecycle.destroy_service(client, target.app, service)
-    store = StateStore(settings().state_home)
-    if not store.exists(target.app):
-        return
-    state = store.load(target.app)
-    state.passwords.pop(service, None)
-    state.service_created.pop(service, None)
-    state.scale.pop(service, None)
-    state.domains.pop(service, None)
-    store.save(state)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from dotcloud_emulator.cli.commands.common import Subparsers, announce
-from dotcloud_emulator.engine import lifecycle
-from dotcloud_emulator.engine.client import docker_client
+from dotcloud_emulator.api import lifecycle
+from dotcloud_emulator.api.connect import check_engine
+from dotcloud_emulator.cli.commands.common import Console, Subparsers
 from dotcloud_emulator.platform.target import parse_target
 
 
@@ -23,11 +23,12 @@ def register(subparsers: Subparsers) -> None:
 
 def run_down(args: argparse.Namespace) -> int:
     target = parse_target(args.app, max_depth=1)
-    client = docker_client()
-    announce(f'Stopping application "{target.app}"')
-    removed = lifecycle.down(client, target.app)
-    if removed.containers == 0:
-        announce(f'Application "{target.app}" was not running')
+    check_engine()  # before announcing: without an engine nothing stops
+    console = Console()
+    console.announce(f'Stopping application "{target.app}"')
+    removed = lifecycle.down(target.app)
+    if removed == 0:
+        console.announce(f'Application "{target.app}" was not running')
     else:
-        announce(f"Stopped {removed.containers} container(s); data volumes kept")
+        console.announce(f"Stopped {removed} container(s); data volumes kept")
     return 0

@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping, Sequence
 
-from dotcloud_emulator.cli.commands.common import Subparsers, add_json_flag, print_json, settings
-from dotcloud_emulator.engine import inventory
-from dotcloud_emulator.engine.client import docker_client
-from dotcloud_emulator.platform.state import StateStore
+from dotcloud_emulator.api.lifecycle import applications
+from dotcloud_emulator.cli.commands.common import Subparsers, add_json_flag, print_json
 
 
 def register(subparsers: Subparsers) -> None:
@@ -23,31 +21,12 @@ def register(subparsers: Subparsers) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    client = docker_client()
-    store = StateStore(settings().state_home)
-    apps = sorted(set(store.apps()) | set(inventory.app_names(client)))
-    listing = {app: services_of(client, app, store) for app in apps}
+    listing = applications()
     if args.json:
         print_json(listing)
     else:
         print(render_listing(listing))
     return 0
-
-
-def services_of(client: object, app: str, store: StateStore) -> list[dict[str, object]]:
-    found = inventory.instances(client, app)
-    types = inventory.volume_types(client, app)
-    types.update({i.service: i.type for i in found})
-    names = sorted({i.service for i in found} | set(store.load(app).service_created))
-    return [
-        {
-            "name": name,
-            "type": types.get(name, ""),
-            "instances": sum(1 for i in found if i.service == name),
-            "running": sum(1 for i in found if i.service == name and i.running),
-        }
-        for name in names
-    ]
 
 
 def render_listing(listing: Mapping[str, Sequence[Mapping[str, object]]]) -> str:

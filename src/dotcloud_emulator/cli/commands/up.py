@@ -5,19 +5,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dotcloud_emulator.api import lifecycle
+from dotcloud_emulator.api.lifecycle import DEFAULT_TIMEOUT, Deployment
 from dotcloud_emulator.cli.commands.common import (
-    ConsoleReporter,
+    Console,
     Subparsers,
     add_appdir_arguments,
     add_json_flag,
     load_buildfile,
     print_json,
-    settings,
 )
-from dotcloud_emulator.engine.client import check_compose_available, docker_client
-from dotcloud_emulator.engine.deploy import Deployment, deploy
-from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT
-from dotcloud_emulator.platform.state import StateStore
 
 
 def register(subparsers: Subparsers) -> None:
@@ -61,21 +58,8 @@ def port_number(text: str) -> int:
 def run_up(args: argparse.Namespace) -> int:
     appdir: Path = args.appdir
     application = load_buildfile(appdir, args.application)
-    client = docker_client()
-    check_compose_available()
-    config = settings()
-    state = StateStore(config.state_home).prepare(application)
-    port = args.port or state.gateway_port
-    reporter = ConsoleReporter(quiet=args.quiet or args.json)
-    deployment = deploy(
-        application,
-        state,
-        config,
-        client=client,
-        port=port,
-        reporter=reporter,
-        timeout=args.timeout,
-    )
+    console = Console(quiet=args.quiet or args.json)
+    deployment = lifecycle.up(application, args.port, args.timeout, console)
     if args.json:
         print_json({"app": deployment.app, "port": deployment.port, "urls": deployment.urls})
     else:

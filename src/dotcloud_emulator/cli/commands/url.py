@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from dotcloud_emulator.cli.commands.common import (
-    Subparsers,
-    add_json_flag,
-    find_application,
-    print_json,
-    settings,
-)
-from dotcloud_emulator.cli.commands.info import gather, no_service_message, service_names
-from dotcloud_emulator.engine.client import docker_client
-from dotcloud_emulator.errors import UsageError
-from dotcloud_emulator.platform.state import StateStore
+from dotcloud_emulator.api.services import AppView
+from dotcloud_emulator.cli.commands.common import Subparsers, add_json_flag, print_json
 from dotcloud_emulator.platform.target import parse_target
 
 
@@ -32,17 +23,9 @@ def register(subparsers: Subparsers) -> None:
 
 def run_url(args: argparse.Namespace) -> int:
     target = parse_target(args.target, max_depth=2)
-    client = docker_client()
-    application = find_application(target.app, client)
-    state = StateStore(settings().state_home).load(target.app)
-    names = service_names(client, target.app, application)
-    if target.service is not None and target.service not in names:
-        raise UsageError(no_service_message(target.app, target.service, names))
-    selected = [target.service] if target.service else names
-    urls = {
-        name: [url for _, url in gather(client, target.app, name, application, state).ports]
-        for name in selected
-    }
+    view = AppView.open(target.app)
+    view.check_service(target.service)
+    urls = view.urls([target.service] if target.service else view.names)
     if args.json:
         print_json(urls[target.service] if target.service else urls)
     elif target.service:

@@ -1,0 +1,97 @@
+"""Starting, stopping and removing applications, and listing what this machine holds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from dotcloud_emulator.api.connect import connect, connect_if_up, find_application, settings, store
+from dotcloud_emulator.api.progress import Progress
+from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator.engine import inventory, lifecycle
+from dotcloud_emulator.engine.client import check_compose_available
+from dotcloud_emulator.engine.deploy import Deployment, deploy, is_live, reconfigure
+from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT
+from dotcloud_emulator.errors import NoSuchApplication
+
+__all__ = ["DEFAULT_TIMEOUT", "Deployment", "apply_to_running", "destroy", "down", "up"]
+
+
+def up(
+    application: Application, port: int | None, timeout: float, progress: Progress
+) -> Deployment:
+    """Build and start the application, or roll a running one onto the new build."""
+    client = connect()
+    check_compose_available()
+    config = settings()
+    state = store().prepare(application)
+    return deploy(
+        application,
+        state,
+        config,
+        client=client,
+        port=port or state.gateway_port,
+        reporter=progress,
+        timeout=timeout,
+    )
+
+
+def down(app: str) -> int:
+    """Stop the application, keeping its data; how many containers were removed."""
+    return lifecycle.down(connect(), app).containers
+
+
+def destroy(app: str, service: str | None = None) -> None:
+    """Remove the application (or one service) with its data, and forget its state."""
+    client = connect()
+    state_store = store()
+    if service is None:
+        lifecycle.destroy_app(client, app)
+        state_store.destroy(app)
+        return
+    lifecycle.destroy_service(client, app, service)
+    if state_store.exists(app):
+        state = state_store.load(app)
+        state.forget_service(service)
+        state_store.save(state)
+
+
+def apply_to_running(app: str, progress: Progress) -> bool:
+    """Roll the running application onto its saved state (variables, scale): True when it ran.
+
+    When Docker or the application is not running, the state waits for the next `up`.
+    """
+    client = connect_if_up()
+    if client is None or not is_live(client, app):
+        return False
+    application = find_application(app, client)
+    if application is None:
+        raise NoSuchApplication(app)
+    check_compose_available()
+    config = settings()
+    state = store().prepare(application)
+    return reconfigure(application, state, config, client=client, reporter=progress)
+
+
+def applications() -> dict[str, list[dict[str, object]]]:
+    """Every application with state here or containers in Docker, and its services."""
+    client = connect()
+    known = store()
+    apps = sorted(set(known.apps()) | set(inventory.app_names(client)))
+    return {app: services_of(client, app, known.load(app).service_created) for app in apps}
+
+
+def services_of(client: Any, app: str, remembered: Iterable[str]) -> list[dict[str, object]]:
+    found = inventory.instances(client, app)
+    types = inventory.volume_types(client, app)
+    types.update({i.service: i.type for i in found})
+    names = sorted({i.service for i in found} | set(remembered))
+    return [
+        {
+            "name": name,
+            "type": types.get(name, ""),
+            "instances": sum(1 for i in found if i.service == name),
+            "running": sum(1 for i in found if i.service == name and i.running),
+        }
+        for name in names
+    ]

@@ -1,0 +1,79 @@
+"""`scale`: how many instances each code service runs, checked against the build file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dotcloud_emulator.api.connect import require_application, store
+from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator.buildfile.schema import MAX_INSTANCES
+from dotcloud_emulator.catalogue import SERVICE_TYPES
+from dotcloud_emulator.errors import NoSuchService, UsageError
+
+ACTIONS = ("instances", "memory")
+
+
+@dataclass(frozen=True)
+class ScaleRequest:
+    service: str
+    instances: int
+
+    @property
+    def text(self) -> str:
+        return f"{self.service}:instances={self.instances}"
+
+
+def parse_scale(argument: str) -> ScaleRequest:
+    """`www=3` or `www:instances=3`; the dotCloud CLI's errors for anything else."""
+    target, equals, value = argument.partition("=")
+    if not equals or not target:
+        raise UsageError(f'"{argument}" is not a scaling request: use SVC=N or SVC:instances=N')
+    service, _, action = target.partition(":")
+    action = action or "instances"
+    if action not in ACTIONS:
+        raise UsageError(
+            f'Invalid action for "{service}": Action must be either "instances" or "memory"'
+        )
+    if action == "memory":
+        raise UsageError(
+            f"{argument}: memory is not emulated (containers run without a memory limit); "
+            "scale instances instead"
+        )
+    if not (value.isascii() and value.isdigit()):
+        raise UsageError("Instance count must be a number")
+    count = int(value)
+    if not 1 <= count <= MAX_INSTANCES:
+        raise UsageError(f"{argument}: the instance count must be from 1 to {MAX_INSTANCES}")
+    return ScaleRequest(service, count)
+
+
+def check_scalable(application: Application, request: ScaleRequest) -> None:
+    if request.service not in application.service_names:
+        raise NoSuchService(application.name, request.service, application.service_names)
+    service_type = SERVICE_TYPES.get(application.service(request.service).type)
+    if service_type is not None and service_type.is_data:
+        raise UsageError(
+            f"{request.service} is a {service_type.name} service: data services run 1 instance "
+            "here and cannot be scaled"
+        )
+
+
+def scalable_application(app: str, requests: Sequence[ScaleRequest]) -> Application:
+    """The application, once every request is known to be possible (else nothing changes)."""
+    application = require_application(app)
+    for request in requests:
+        check_scalable(application, request)
+    return application
+
+
+def store_scale(application: Application, requests: Sequence[ScaleRequest]) -> None:
+    state_store = store()
+    state = state_store.prepare(application)
+    for request in requests:
+        state.scale[request.service] = request.instances
+    state_store.save(state)
+
+
+def describe(requests: Sequence[ScaleRequest]) -> str:
+    return ", ".join(request.text for request in requests)

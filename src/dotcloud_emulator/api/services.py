@@ -1,0 +1,219 @@
+"""What an application's services are and how they run here: `info`, `status` and `url`.
+
+Facts come from three places: the build file (when it can be found), the state (passwords,
+scale, domains) and Docker (which containers run, their published ports).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dotcloud_emulator.api.connect import connect, find_application, settings, store
+from dotcloud_emulator.buildfile.model import Application, Service
+from dotcloud_emulator.catalogue import SERVICE_TYPES
+from dotcloud_emulator.engine import inventory
+from dotcloud_emulator.engine.endpoints import LOOPBACK, data_url, service_web_urls
+from dotcloud_emulator.errors import NoSuchService, NotRunning
+from dotcloud_emulator.platform import naming
+from dotcloud_emulator.platform.environment import custom_port_numbers, instance_count
+from dotcloud_emulator.platform.state import AppState
+
+CLUSTER = "local"
+
+
+@dataclass(frozen=True)
+class ServiceFacts:
+    """Everything `info APP.SERVICE` shows, gathered from the build file, the state and Docker."""
+
+    app: str
+    name: str
+    type: str
+    config: Mapping[str, object]
+    created_at: float | None
+    instances: Mapping[int, bool]  # instance number -> running
+    ports: Sequence[tuple[str, str]]  # (name, url)
+
+    @property
+    def running(self) -> bool:
+        return any(self.instances.values())
+
+    @property
+    def urls(self) -> list[str]:
+        return [url for _, url in self.ports]
+
+
+@dataclass(frozen=True)
+class AppView:
+    """One application as `info`, `status` and `url` see it, read once per command."""
+
+    client: Any
+    app: str
+    application: Application | None
+    state: AppState
+    names: list[str]  # the build file's services, then those only the state or Docker knows
+
+    @classmethod
+    def open(cls, app: str) -> AppView:
+        client = connect()
+        application = find_application(app, client)
+        state = store().load(app)
+        return cls(client, app, application, state, service_names(client, state, application))
+
+    def check_service(self, name: str | None) -> None:
+        """A usage error when `name` is given and the application has no such service."""
+        if name is not None and name not in self.names:
+            raise NoSuchService(self.app, name, self.names)
+
+    def require_services(self) -> list[str]:
+        if not self.names:
+            raise NotRunning(self.app)
+        return self.names
+
+    def facts(self, name: str) -> ServiceFacts:
+        return gather(self.client, self.app, name, self.application, self.state)
+
+    def urls(self, names: Sequence[str]) -> dict[str, list[str]]:
+        return {name: self.facts(name).urls for name in names}
+
+    def statuses(self) -> dict[tuple[str, str], str]:
+        """(service, `www.0`) -> `up` | `down`, in build-file order, then any other container."""
+        statuses = {key: "down" for key in expected_instances(self.state, self.application)}
+        found = inventory.instances(self.client, self.app)
+        for instance in sorted(found, key=lambda i: (i.service, i.number)):
+            statuses[(instance.service, instance.label)] = instance.state
+        order = list(self.application.service_names) if self.application else []
+        return dict(
+            sorted(
+                statuses.items(),
+                key=lambda item: (_position(order, item[0][0]), item[0][0], _number(item[0][1])),
+            )
+        )
+
+
+def service_names(client: Any, state: AppState, application: Application | None) -> list[str]:
+    """The build file's services, else those the state remembers, then any other container's."""
+    names = list(application.service_names) if application else list(state.service_created)
+    for instance in inventory.instances(client, state.app):
+        if instance.service not in names:
+            names.append(instance.service)
+    return names
+
+
+def expected_instances(state: AppState, application: Application | None) -> list[tuple[str, str]]:
+    """The instances the build file asks for; without it, those the state remembers."""
+    if application is None:
+        counts = {name: state.scale.get(name, 1) for name in state.service_created}
+    else:
+        counts = {s.name: instance_count(s, state) for s in application.services}
+    return [
+        (service, naming.instance_name(service, number))
+        for service, count in counts.items()
+        for number in range(count)
+    ]
+
+
+def _position(order: list[str], service: str) -> int:
+    return order.index(service) if service in order else len(order)
+
+
+def _number(label: str) -> int:
+    return int(label.rsplit(".", 1)[-1])
+
+
+def gather(
+    client: Any, app: str, name: str, application: Application | None, state: AppState
+) -> ServiceFacts:
+    found = inventory.instances(client, app, name)
+    service = (
+        application.service(name) if application and name in application.service_names else None
+    )
+    if service is not None:
+        type_name, count = service.type, instance_count(service, state)
+    else:
+        type_name = next((i.type for i in found), "") or volume_type(client, app, name)
+        count = max([state.scale.get(name, 1), *(i.number + 1 for i in found)])
+    running = {number: False for number in range(count)}
+    running.update({i.number: i.running for i in found})
+    password = state.passwords.get(name, "")
+    ports = data_ports(type_name, password, found)
+    if service is not None:
+        ports.extend(custom_ports(service, found))
+    if service and application and any(running.values()):
+        domains = state.domains.get(name, [])
+        urls = service_web_urls(
+            application, service, settings().domain, state.gateway_port, domains
+        )
+        ports.extend(("http", url) for url in urls)
+    config = service_config(service, type_name, password)
+    created_at = state.service_created.get(name)
+    return ServiceFacts(app, name, type_name, config, created_at, running, ports)
+
+
+def volume_type(client: Any, app: str, service: str) -> str:
+    return inventory.volume_types(client, app).get(service, "")
+
+
+def service_config(service: Service | None, type_name: str, password: str) -> dict[str, object]:
+    """The build file's `config:` plus the password the platform generated (`redis_password`)."""
+    config: dict[str, object] = dict(service.config) if service else {}
+    service_type = SERVICE_TYPES.get(type_name)
+    if service_type and service_type.data_port and password:
+        config[service_type.data_port.password_key] = password
+    return config
+
+
+def data_ports(
+    type_name: str, password: str, found: Sequence[inventory.Instance]
+) -> list[tuple[str, str]]:
+    """The data port of instance 0 as published on loopback, when it runs."""
+    service_type = SERVICE_TYPES.get(type_name)
+    if not (service_type and service_type.data_port and password):
+        return []
+    primary = next((i for i in found if i.number == 0 and i.running), None)
+    host_port = primary.host_port(service_type.data_port.port) if primary else None
+    url = data_url(type_name, password, host_port) if host_port else None
+    return [(service_type.data_port.name, url)] if url else []
+
+
+def custom_ports(service: Service, found: Sequence[inventory.Instance]) -> list[tuple[str, str]]:
+    """Each `tcp`/`udp` port of `ports:` on every running instance, as published on loopback."""
+    numbers = custom_port_numbers(service)
+    ports: list[tuple[str, str]] = []
+    for instance in sorted((i for i in found if i.running), key=lambda i: i.number):
+        for name, protocol in service.ports.items():
+            if protocol == "http":
+                continue
+            host_port = instance.host_port(numbers[name], protocol)
+            if host_port:
+                ports.append((name, f"{protocol}://{LOOPBACK}:{host_port}"))
+    return ports
+
+
+def service_document(facts: ServiceFacts) -> dict[str, object]:
+    """`info APP.SERVICE` as dotCloud 0.4 served it."""
+    document: dict[str, object] = {
+        "cluster": CLUSTER,
+        "config": dict(facts.config),
+        "instances": {
+            f"{facts.app}.{facts.name}.{number}": {"state": "running" if up else "stopped"}
+            for number, up in sorted(facts.instances.items())
+        },
+        "name": f"{facts.app}.{facts.name}",
+        "ports": [{"name": name, "url": url} for name, url in facts.ports],
+        "state": "running" if facts.running else "stopped",
+        "type": facts.type,
+    }
+    if facts.created_at is not None:
+        document["created_at"] = facts.created_at
+    return document
+
+
+def summary_row(facts: ServiceFacts) -> dict[str, object]:
+    return {
+        "name": facts.name,
+        "type": facts.type,
+        "instances": len(facts.instances),
+        "state": "running" if facts.running else "stopped",
+    }
