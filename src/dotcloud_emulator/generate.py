@@ -1,14 +1,14 @@
 """The one writer of a generated project: what render/ returns goes to disk here.
 
 `render/` turns the build file and the state into `File` objects without touching the disk; this
-module gathers what they need from it (which approots hold a requirements.txt, the user's CA
-bundle), writes the project under the output folder, and writes each instance's environment (the
+module gathers what they need from it (what each approot holds, the user's CA bundle), writes the project under the output folder, and writes each instance's environment (the
 only place secrets go) into the state directory.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -20,7 +20,7 @@ from dotcloud_emulator.platform.environment import instance_count, instance_envi
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState, StateStore
 from dotcloud_emulator.render import layout
-from dotcloud_emulator.render.contexts import approot
+from dotcloud_emulator.render.contexts import ApprootFacts, approot
 from dotcloud_emulator.render.files import CodeSnapshot, Rendered, write_files
 from dotcloud_emulator.render.project import render_project
 
@@ -48,9 +48,7 @@ def write_project(
     ca_bundle: str,
 ) -> GeneratedProject:
     """Write the project under `outdir` and each instance's environment into the state directory."""
-    items = render_project(
-        application, state, settings, ca_bundle, services_with_requirements(application)
-    )
+    items = render_project(application, state, settings, ca_bundle, approot_facts(application))
     items = [exclude_output(item, application.root, outdir) for item in items]
     write_files(outdir, items, prune=layout.GENERATED_ROOTS)
     changed = write_environments(application, state, settings, StateStore(settings.state_home))
@@ -68,13 +66,33 @@ def generate_project(
     return write_project(application, state, settings, outdir, ca_bundle).compose_file
 
 
-def services_with_requirements(application: Application) -> set[str]:
-    """The services whose approot holds a requirements.txt (their Dockerfile runs pip)."""
-    return {
-        service.name
-        for service in application.services
-        if (application.root / approot(service) / "requirements.txt").is_file()
-    }
+def approot_facts(application: Application) -> dict[str, ApprootFacts]:
+    """What each service's approot holds that its build context depends on."""
+    facts = {}
+    for service in application.services:
+        folder = application.root / approot(service)
+        facts[service.name] = ApprootFacts(
+            has_requirements_file=(folder / "requirements.txt").is_file(),
+            serves_static=(folder / "static").is_dir() and not defines_static_location(folder),
+        )
+    return facts
+
+
+# `location /static`, `location /static/`, `location ^~ /static/`, ... in an nginx snippet.
+STATIC_LOCATION = re.compile(r"^\s*location\s+(?:[=~^*]+\s*)?/static(?:/|\s|\{)", re.MULTILINE)
+
+
+def defines_static_location(folder: Path) -> bool:
+    """True when one of the approot's `*nginx.conf` snippets (which nginx includes in the
+    server block) has its own /static location."""
+    for snippet in sorted(folder.glob("*nginx.conf")):
+        try:
+            text = snippet.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if STATIC_LOCATION.search(text):
+            return True
+    return False
 
 
 def write_environments(

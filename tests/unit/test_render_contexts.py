@@ -12,7 +12,7 @@ import pytest
 from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform.settings import Settings
-from dotcloud_emulator.render.contexts import render_build_context
+from dotcloud_emulator.render.contexts import ApprootFacts, render_build_context
 from dotcloud_emulator.render.files import CodeSnapshot, File
 from dotcloud_emulator.render.templating import render_template
 
@@ -32,7 +32,7 @@ def files_of(
         service,
         Settings(root / "state"),
         ca_bundle=ca_bundle,
-        has_requirements_file=has_requirements_file,
+        approot_facts=ApprootFacts(has_requirements_file=has_requirements_file),
     )
     prefix = f".dotcloud/build/{service.name}/"
     rendered = {}

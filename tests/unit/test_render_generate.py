@@ -17,6 +17,7 @@ from dotcloud_emulator.generate import read_ca_bundle, write_project
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState, StateStore
 from dotcloud_emulator.render.files import File
+from dotcloud_emulator.render.contexts import ApprootFacts
 from dotcloud_emulator.render.project import render_project
 
 BUILDFILE = """\
@@ -100,7 +101,8 @@ def test_render_project_writes_nothing(tmp_path: Path, private_state_home: Path)
     state = AppState(app="demo", created_at=0.0, passwords={"cache": "pw"})
     before = sorted(tmp_path.rglob("*"))
 
-    items = render_project(application, state, settings, "", {"www"})
+    approots = {"www": ApprootFacts(has_requirements_file=True)}
+    items = render_project(application, state, settings, "", approots)
 
     assert sorted(tmp_path.rglob("*")) == before
     dockerfile = next(i for i in items if isinstance(i, File) and i.path.name == "Dockerfile")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from dotcloud_emulator import catalogue
@@ -26,6 +27,16 @@ EXECUTABLE = 0o755
 CUSTOM_DEFAULT_PROCESS = "~/run"
 
 
+@dataclass(frozen=True)
+class ApprootFacts:
+    """What a build context depends on in the service's approot on disk (read by the writer)."""
+
+    has_requirements_file: bool = False  # requirements.txt: the build runs pip on it
+    # static/ exists and no *nginx.conf of the approot has a /static location: the python
+    # service serves it at /static, as the platform's stock configuration did until August 2012.
+    serves_static: bool = False
+
+
 def check_renderable(service: Service) -> None:
     if not catalogue.runs_here(service.type):
         runnable = ", ".join(catalogue.runnable_types())
@@ -41,13 +52,14 @@ def render_build_context(
     settings: Settings,
     *,
     ca_bundle: str = "",
-    has_requirements_file: bool = False,
+    approot_facts: ApprootFacts | None = None,
 ) -> list[Rendered]:
-    """One service's build context; `has_requirements_file`: the approot has requirements.txt."""
+    """One service's build context, given what its approot holds (`approot_facts`)."""
     check_renderable(service)
     if catalogue.is_data(service):
         return _data_context(application, service, settings)
-    return _code_context(application, service, settings, ca_bundle, has_requirements_file)
+    facts = approot_facts or ApprootFacts()
+    return _code_context(application, service, settings, ca_bundle, facts)
 
 
 def approot(service: Service) -> PurePosixPath:
@@ -115,7 +127,7 @@ def _code_context(
     service: Service,
     settings: Settings,
     ca_bundle: str,
-    has_requirements_file: bool,
+    facts: ApprootFacts,
 ) -> list[Rendered]:
     stack = catalogue.stack_for(service)
     context = layout.build_context(service.name)
@@ -128,7 +140,8 @@ def _code_context(
         "nginx": stack.nginx,
         "uwsgi": stack.uwsgi is not None,
         "code_root": code_root(service),
-        "has_requirements_file": has_requirements_file,
+        "has_requirements_file": facts.has_requirements_file,
+        "serve_static": facts.serves_static and stack.uwsgi is not None,
         "requirements": service.requirements,
         "pip_cert_option": "--cert /tmp/ca.crt " if ca_bundle.strip() else "",
         "prebuild": service.prebuild or "",

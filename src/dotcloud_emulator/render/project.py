@@ -1,19 +1,19 @@
 """A whole project: the Compose file, every build context and the gateway, as `File` objects.
 
-Pure: what it needs from the disk (which approots hold a requirements.txt, the CA bundle) comes in
+Pure: what it needs from the disk (what each approot holds, the CA bundle) comes in
 as arguments; `dotcloud_emulator.generate` reads it and writes the result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from dotcloud_emulator.buildfile.model import Application
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState
 from dotcloud_emulator.render.compose import render_compose
-from dotcloud_emulator.render.contexts import render_build_context
+from dotcloud_emulator.render.contexts import ApprootFacts, render_build_context
 from dotcloud_emulator.render.files import Rendered
 from dotcloud_emulator.render.gateway import http_services, render_gateway_context
 
@@ -23,8 +23,9 @@ def render_project(
     state: AppState,
     settings: Settings,
     ca_bundle: str,
-    services_with_requirements: Collection[str] = (),
+    approots: Mapping[str, ApprootFacts] | None = None,
 ) -> list[Rendered]:
+    """Every file of the project; `approots`: what each service's approot holds on disk."""
     items: list[Rendered] = [render_compose(application, state, settings)]
     for service in application.services:
         items.extend(
@@ -33,7 +34,7 @@ def render_project(
                 service,
                 settings,
                 ca_bundle=ca_bundle,
-                has_requirements_file=service.name in services_with_requirements,
+                approot_facts=(approots or {}).get(service.name),
             )
         )
     if http_services(application):

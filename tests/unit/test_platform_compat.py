@@ -1,0 +1,88 @@
+"""What the python service did for applications of its time: /static, the virtualenv on the PATH."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dotcloud_emulator.buildfile.model import Application, Service
+from dotcloud_emulator.generate import approot_facts, defines_static_location
+from dotcloud_emulator.platform.settings import Settings
+from dotcloud_emulator.render.contexts import ApprootFacts, render_build_context
+from dotcloud_emulator.render.files import File
+
+STATIC_BLOCK = "location /static {\n        alias /home/dotcloud/current/static;\n    }"
+
+
+def rendered(root: Path, service: Service, facts: ApprootFacts) -> dict[str, str]:
+    application = Application("app", root, root / "dotcloud.yml", (service,))
+    items = render_build_context(
+        application, service, Settings(root / "state"), approot_facts=facts
+    )
+    prefix = f".dotcloud/build/{service.name}/"
+    return {
+        str(item.path).removeprefix(prefix): item.content
+        for item in items
+        if isinstance(item, File)
+    }
+
+
+def test_a_python_service_serves_static_when_told(tmp_path: Path) -> None:
+    www = Service("www", "python")
+    site = rendered(tmp_path, www, ApprootFacts(serves_static=True))["platform/nginx-site.conf"]
+    assert STATIC_BLOCK in site
+    plain = rendered(tmp_path, www, ApprootFacts())["platform/nginx-site.conf"]
+    assert "/static" not in plain
+
+
+def test_a_static_service_never_gets_the_python_location(tmp_path: Path) -> None:
+    site = rendered(tmp_path, Service("web", "static"), ApprootFacts(serves_static=True))
+    assert "/static" not in site["platform/nginx-site.conf"]
+
+
+@pytest.mark.parametrize(
+    ("snippet", "defines"),
+    [
+        ("location /static/ {\n    alias /home/dotcloud/current/static/;\n}\n", True),
+        ("location /static {\n  alias /x;\n}\n", True),
+        ("  location ^~ /static/ { root /home/dotcloud/current; }\n", True),
+        ("location /staticfiles/ { alias /x/; }\n", False),
+        ("# location /static/ { }\nlocation /media/ { root /x; }\n", False),
+    ],
+)
+def test_an_approot_snippet_with_its_own_static_location(
+    tmp_path: Path, snippet: str, defines: bool
+) -> None:
+    (tmp_path / "nginx.conf").write_text(snippet)
+    assert defines_static_location(tmp_path) is defines
+
+
+def test_the_writer_reads_what_each_approot_holds(tmp_path: Path) -> None:
+    for name in ("a", "b", "c"):
+        (tmp_path / name / "static").mkdir(parents=True)
+    (tmp_path / "a" / "requirements.txt").write_text("CherryPy==3.2.0\n")
+    (tmp_path / "b" / "my-nginx.conf").write_text("location /static/ { alias /s/; }\n")
+    (tmp_path / "c" / "static").rmdir()
+    services = tuple(Service(name, "python", approot=name) for name in ("a", "b", "c"))
+    facts = approot_facts(Application("app", tmp_path, tmp_path / "dotcloud.yml", services))
+    assert facts == {
+        "a": ApprootFacts(has_requirements_file=True, serves_static=True),
+        "b": ApprootFacts(serves_static=False),
+        "c": ApprootFacts(),
+    }
+
+
+@pytest.mark.parametrize("type_name", ["python", "python-worker"])
+def test_supervisord_starts_with_the_virtualenv_first_on_the_path(
+    tmp_path: Path, type_name: str
+) -> None:
+    init = rendered(tmp_path, Service("w", type_name), ApprootFacts())["platform/dotcloud-init"]
+    path_line = init.index('PATH="$VIRTUAL_ENV/bin:$PATH"')
+    assert path_line < init.index("/usr/bin/supervisord")
+    assert 'VIRTUAL_ENV="$HOME_DIR/env"' in init
+
+
+def test_services_without_a_virtualenv_keep_the_path(tmp_path: Path) -> None:
+    init = rendered(tmp_path, Service("w", "custom"), ApprootFacts())["platform/dotcloud-init"]
+    assert "VIRTUAL_ENV" not in init
