@@ -1,8 +1,9 @@
 """The one writer of a generated project: what render/ returns goes to disk here.
 
 `render/` turns the build file and the state into `File` objects without touching the disk; this
-module gathers what they need from it (what each approot holds, the user's CA bundle), writes the project under the output folder, and writes each instance's environment (the
-only place secrets go) into the state directory.
+module gathers what they need from it (what each approot holds, the user's CA bundle), writes
+the project under the output folder, and writes each instance's environment (the only place
+secrets go) into the state directory.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from dotcloud_emulator.errors import UserError
 from dotcloud_emulator.generate import read_ca_bundle, write_project
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState, StateStore
-from dotcloud_emulator.render.files import File
 from dotcloud_emulator.render.contexts import ApprootFacts
+from dotcloud_emulator.render.files import File
 from dotcloud_emulator.render.project import render_project
 
 BUILDFILE = """\
