@@ -8,15 +8,13 @@ value types: ports such as "6379" and ids such as "0" stay strings, `PORT_HTTP` 
 from __future__ import annotations
 
 import json
-import re
 import shlex
 from collections.abc import Mapping
 
 import yaml
 
+from dotcloud_emulator import names
 from dotcloud_emulator.errors import UsageError
-
-SHELL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class EnvironmentDumper(yaml.SafeDumper):
@@ -48,8 +46,10 @@ def environment_yaml(env: Mapping[str, str | int]) -> str:
 
 def dotcloud_profile(env: Mapping[str, str | int]) -> str:
     for key in env:
-        if not SHELL_NAME.match(key):
-            raise UsageError(f'"{key}" cannot be an environment variable name in a shell')
+        if not names.VARIABLE.is_valid(key):
+            raise UsageError(
+                f"{names.printable(key)} cannot be an environment variable name in a shell"
+            )
     return "".join(f"export {key}={shlex.quote(str(env[key]))}\n" for key in sorted(env))
 
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from dotcloud_emulator import names
 from dotcloud_emulator.buildfile.model import Application
 from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES
 from dotcloud_emulator.errors import UserError
@@ -159,12 +160,39 @@ def _state_from_json(path: Path, app: str, data: object) -> AppState:
             app=app,
             created_at=float(data["created_at"]),
             passwords={str(k): str(v) for k, v in data.get("passwords", {}).items()},
-            variables={str(k): str(v) for k, v in data.get("variables", {}).items()},
+            variables=_variables_from_json(path, data.get("variables", {})),
             scale={str(k): int(v) for k, v in data.get("scale", {}).items()},
-            domains={str(k): [str(d) for d in v] for k, v in data.get("domains", {}).items()},
+            domains=_domains_from_json(path, data.get("domains", {})),
             gateway_port=int(data.get("gateway_port", DEFAULT_GATEWAY_PORT)),
             service_created={str(k): float(v) for k, v in data.get("service_created", {}).items()},
             appdir=str(data["appdir"]) if data.get("appdir") else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UserError(f"{path}: malformed state file ({exc!r})") from exc
+
+
+def _variables_from_json(path: Path, data: dict[object, object]) -> dict[str, str]:
+    """The `env set` variables; a name saved before names were checked whole would break the
+    profile of every instance."""
+    variables = {str(name): str(value) for name, value in data.items()}
+    for name in variables:
+        if not names.VARIABLE.is_valid(name):
+            raise UserError(
+                f"{path}: the variable {names.printable(name)} stored by `env set` is not a "
+                "valid variable name; delete it from this file"
+            )
+    return variables
+
+
+def _domains_from_json(path: Path, data: dict[object, list[object]]) -> dict[str, list[str]]:
+    """The stored domains, each a host name: one saved before names were checked whole (with a
+    trailing newline, say) would otherwise break the gateway configuration of every generate."""
+    domains = {str(service): [str(domain) for domain in listed] for service, listed in data.items()}
+    for service, listed in domains.items():
+        for domain in listed:
+            if not names.is_host_name(domain):
+                raise UserError(
+                    f"{path}: the domain {names.printable(domain)} stored for service "
+                    f"{names.printable(service)} is not a valid host name; delete it from this file"
+                )
+    return domains
