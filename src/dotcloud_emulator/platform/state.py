@@ -7,10 +7,8 @@ by the application name, the way dotCloud kept an application's state on its sid
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -20,6 +18,7 @@ from dotcloud_emulator import names
 from dotcloud_emulator.buildfile.model import Application
 from dotcloud_emulator.buildfile.servicetypes import SERVICE_TYPES
 from dotcloud_emulator.errors import UserError
+from dotcloud_emulator.fsutil import write_atomic
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.appname import check_app_name
 from dotcloud_emulator.platform.settings import DEFAULT_GATEWAY_PORT
@@ -138,18 +137,7 @@ def _add_missing_entries(state: AppState, application: Application) -> bool:
 
 
 def _write_private_file(path: Path, content: str) -> None:
-    """Write atomically: a private temporary file in the same directory, then a rename."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, PRIVATE_FILE_MODE)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, content.encode("utf-8"), PRIVATE_FILE_MODE)
 
 
 def _state_from_json(path: Path, app: str, data: object) -> AppState:
