@@ -11,22 +11,9 @@ import json
 import shlex
 from collections.abc import Mapping
 
-import yaml
-
 from dotcloud_emulator import names
 from dotcloud_emulator.errors import UsageError
-
-
-class EnvironmentDumper(yaml.SafeDumper):
-    """Block style; multi-line values as literal blocks so they read as written."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-EnvironmentDumper.add_representer(str, _represent_str)
+from dotcloud_emulator.yamlout import dump_sorted_yaml
 
 
 def environment_json(env: Mapping[str, str | int]) -> str:
@@ -34,14 +21,7 @@ def environment_json(env: Mapping[str, str | int]) -> str:
 
 
 def environment_yaml(env: Mapping[str, str | int]) -> str:
-    return yaml.dump(
-        dict(env),
-        Dumper=EnvironmentDumper,
-        default_flow_style=False,
-        sort_keys=True,
-        allow_unicode=True,
-        width=2**16,
-    )
+    return dump_sorted_yaml(dict(env))
 
 
 def dotcloud_profile(env: Mapping[str, str | int]) -> str:

@@ -25,12 +25,9 @@ from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform.environment import custom_port_numbers, instance_count
 from dotcloud_emulator.platform.state import AppState, StateStore
 from dotcloud_emulator.platform.target import parse_target
+from dotcloud_emulator.yamlout import ReadableDumper as InfoDumper
 
 CLUSTER = "local"
-
-
-class InfoDumper(yaml.SafeDumper):
-    """Block style, as the platform's server-rendered YAML."""
 
 
 @dataclass(frozen=True)
