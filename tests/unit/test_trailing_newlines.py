@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from dotcloud_emulator import names
 from dotcloud_emulator.cli.main import main
 
 APP_NAME_RULE = (
@@ -110,3 +111,43 @@ def test_a_name_with_a_newline_in_the_build_file(
     argv = [command, "-o", "../out"] if command == "generate" else [command]
     assert refused(argv, capsys) == expected
     nothing_written(appdir, home, appdir.parent / "out")
+
+
+# Each rule with a name it accepts: the same name with a newline after it must be refused.
+VALID_NAMES = [
+    (names.SERVICE, "db"),
+    (names.APPLICATION, "tutorial"),
+    (names.VARIABLE, "FOO"),
+    (names.PORT, "http"),
+    (names.PROGRAM, "worker"),
+    (names.DEBIAN_PACKAGE, "curl"),
+    (names.HOST_LABEL, "www"),
+    (names.NGINX_WORD, "www.example.com"),
+]
+
+
+@pytest.mark.parametrize(("rule", "name"), VALID_NAMES, ids=[r.what for r, _ in VALID_NAMES])
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_every_name_rule_refuses_a_line_ending(
+    rule: names.NameRule, name: str, ending: str
+) -> None:
+    assert rule.is_valid(name)
+    assert not rule.is_valid(name + ending)
+    assert not rule.has_valid_characters(name + ending)
+
+
+def test_a_host_name_with_a_line_ending_is_refused() -> None:
+    assert names.is_host_name("www.example.com")
+    assert not names.is_host_name("www.example.com\n")
+    assert not names.is_host_name("evil\n.example.com")
+
+
+def test_a_long_service_name_is_too_long_but_made_of_valid_characters() -> None:
+    name = "a_very_long_service_name"
+    assert not names.SERVICE.is_short_enough(name)
+    assert names.SERVICE.has_valid_characters(name)
+
+
+def test_escaped_values_stay_on_one_line() -> None:
+    assert names.escaped('db\n"x"\\\x85\u2028') == 'db\\n\\"x\\"\\\\\\x85\\u2028'
+    assert names.printable("db\n") == '"db\\n"'
