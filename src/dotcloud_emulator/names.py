@@ -23,8 +23,13 @@ class NameRule:
     max_length: int = 0  # 0: no limit beyond the pattern
 
     def is_valid(self, value: str) -> bool:
-        if self.max_length and len(value) > self.max_length:
-            return False
+        return self.is_short_enough(value) and self.has_valid_characters(value)
+
+    def is_short_enough(self, value: str) -> bool:
+        return not self.max_length or len(value) <= self.max_length
+
+    def has_valid_characters(self, value: str) -> bool:
+        """The pattern alone, for a message that explains length and characters apart."""
         return self.pattern.fullmatch(value) is not None
 
     def check(self, value: str) -> str:
@@ -94,8 +99,12 @@ def is_host_name(value: str) -> bool:
 def printable(value: str) -> str:
     """A user's value quoted for one line of a message: control characters and non-printing
     characters escaped, so a value cannot move the cursor, set a title or forge another line."""
-    escaped = "".join(ch if ch.isprintable() and ch not in '"\\' else _escape(ch) for ch in value)
-    return f'"{escaped}"'
+    return f'"{escaped(value)}"'
+
+
+def escaped(value: str) -> str:
+    """`value` with what `printable` escapes escaped, without the quotes around it."""
+    return "".join(ch if ch.isprintable() and ch not in '"\\' else _escape(ch) for ch in value)
 
 
 def _escape(ch: str) -> str:

@@ -2,7 +2,9 @@
 
 The web service queues a job in Redis, the python-worker stores its result in PostgreSQL and
 MariaDB, and the web service shows it. The data survives `down` + `up`; `destroy` removes it.
-One application for the whole module: three `up`s in all (first, after `down`, after `destroy`).
+One application for the whole module, brought up once; each test queues its own job and starts
+by bringing the application up if an earlier test (or its failure) left it down, so the tests
+pass in any order.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ RESULT_TIMEOUT = 90.0
 
 
 @pytest.fixture(scope="module")
-def jobs_app(
+def started_app(
     cli: Cli, tmp_path_factory: pytest.TempPathFactory, cleanup_apps: list[str]
 ) -> Iterator[RunningApp]:
     appdir = tmp_path_factory.mktemp("example") / "jobs"
@@ -64,8 +66,24 @@ def both_databases_hold(app: RunningApp, job_id: str) -> bool:
     return state["postgresql"] is not None and state["mysql"] is not None
 
 
-@pytest.fixture(scope="module")
+def is_serving(app: RunningApp) -> bool:
+    try:
+        return requests.get(web(app, "/"), headers=headers(app), timeout=10).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@pytest.fixture
+def jobs_app(started_app: RunningApp, cli: Cli) -> RunningApp:
+    """The application, running: a test that took it down may have failed before its `up`."""
+    if not is_serving(started_app):
+        up(cli, started_app)
+    return started_app
+
+
+@pytest.fixture
 def finished_job(jobs_app: RunningApp) -> str:
+    """A job of this test's own, processed: another test may have destroyed the earlier ones."""
     response = requests.post(
         web(jobs_app, "/jobs"), data={"text": JOB_TEXT}, headers=headers(jobs_app), timeout=10
     )

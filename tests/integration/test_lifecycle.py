@@ -1,11 +1,12 @@
-"""What `up` refuses to do, and what `destroy` leaves behind: nothing."""
+"""What `up` refuses to do, what `down` keeps (the data), what `destroy` leaves: nothing."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import docker
-import pytest
+import yaml
 
 from dotcloud_emulator.platform.naming import LABEL_APP
 
@@ -58,8 +59,40 @@ def test_taken_port_is_a_clear_error_and_starts_nothing(cli: Cli, tmp_path: Path
     assert labelled(app)["containers"] == []
 
 
-@pytest.mark.parametrize("keep_data", [False])
-def test_destroy_leaves_nothing_behind(cli: Cli, tmp_path: Path, keep_data: bool) -> None:
+def redis_info(cli: Cli, app: str) -> tuple[str, Any]:
+    """The cache service's password and a client for its published port (new after each `up`)."""
+    import redis
+
+    info = yaml.safe_load(cli.run("info", f"{app}.cache").stdout)
+    (url,) = [port["url"] for port in info["ports"] if port["name"] == "redis"]
+    return info["config"]["redis_password"], redis.Redis.from_url(url, socket_timeout=5)
+
+
+def test_down_keeps_the_data_and_the_password(cli: Cli, tmp_path: Path) -> None:
+    app = unique_app("kept")
+    (tmp_path / "dotcloud.yml").write_text("cache:\n  type: redis\n")
+    up = ("up", str(tmp_path), "-A", app, "--port", str(free_port()))
+    try:
+        cli.run(*up)
+        password, cache = redis_info(cli, app)
+        cache.set("kept", "yes")
+        volumes = labelled(app)["volumes"]
+        assert volumes, "the redis data volume is missing"
+
+        cli.run("down", app)
+
+        assert labelled(app)["containers"] == []
+        assert labelled(app)["volumes"] == volumes
+        cli.run(*up)
+        password_after, cache = redis_info(cli, app)
+        assert password_after == password
+        assert cache.get("kept") == b"yes"
+    finally:
+        cli.run("destroy", app, "-y", check=False)
+        remove_app_leftovers(app)
+
+
+def test_destroy_leaves_nothing_behind(cli: Cli, tmp_path: Path) -> None:
     app = unique_app("gone")
     (tmp_path / "dotcloud.yml").write_text("cache:\n  type: redis\n")
     try:

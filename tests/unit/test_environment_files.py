@@ -66,6 +66,12 @@ def test_yaml_is_sorted_block_style() -> None:
     assert top_level == sorted(ENV)
 
 
+def test_yaml_quotes_strings_a_yaml_1_2_reader_would_take_for_numbers_or_booleans() -> None:
+    # PyYAML (YAML 1.1) reads these as strings unquoted; a YAML 1.2 reader would not.
+    text = environment_files({"OCTAL": "0o17", "EXPONENT": "1e3", "ANSWER": "y"})["environment.yml"]
+    assert text == "ANSWER: 'y'\nEXPONENT: '1e3'\nOCTAL: '0o17'\n"
+
+
 def test_yaml_writes_multiline_values_as_literal_blocks() -> None:
     text = environment_files(ENV)["environment.yml"]
     assert "MULTI: |\n  line one\n  line two\n" in text

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from dotcloud_emulator.render.files import CodeSnapshot, File, write_files
-from dotcloud_emulator.render.yamlio import dump_yaml
+from dotcloud_emulator.yamlout import dump_yaml
 
 BUILD = PurePosixPath(".dotcloud/build")
 

@@ -168,3 +168,33 @@ def test_corrupt_state_is_a_user_error_naming_the_file(store: StateStore) -> Non
     state_file.write_text(json.dumps({"passwords": {}}))
     with pytest.raises(UserError, match="malformed state file"):
         store.load("tutorial")
+
+
+def test_a_stored_domain_that_is_not_a_host_name_is_one_line_naming_it(store: StateStore) -> None:
+    state = store.load("tutorial")
+    state.domains["www"] = ["www.example.com", "evil\n.example.com"]
+    store.save(state)
+    with pytest.raises(UserError) as caught:
+        store.load("tutorial")
+    assert "\n" not in caught.value.message
+    assert caught.value.message.endswith(
+        ': the domain "evil\\n.example.com" stored for service "www" is not a valid host name; '
+        "delete it from this file"
+    )
+
+
+def test_an_application_name_with_a_trailing_newline_is_refused(store: StateStore) -> None:
+    with pytest.raises(UsageError, match=r'invalid application name "tutorial\\n"'):
+        store.app_dir("tutorial\n")
+
+
+def test_a_stored_variable_name_with_a_newline_is_one_line_naming_it(store: StateStore) -> None:
+    state = store.load("tutorial")
+    state.variables["FOO\n"] = "bar"
+    store.save(state)
+    with pytest.raises(UserError) as caught:
+        store.load("tutorial")
+    assert caught.value.message.endswith(
+        ': the variable "FOO\\n" stored by `env set` is not a valid variable name; '
+        "delete it from this file"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -168,13 +169,20 @@ def test_generator_post_creates_hex_string_of_default_length(browser: Browser) -
     created = browser.request("POST", "/generator", {})
 
     assert created.status == 200
-    assert len(created.body) == 8
-    assert int(created.body, 16) >= 0
+    assert re.fullmatch("[0-9a-f]{8}", created.body), created.body
     assert browser.request("GET", "/generator").body == created.body
 
 
+def test_generator_post_makes_a_new_random_string_each_time(browser: Browser) -> None:
+    made = {browser.request("POST", "/generator", {}).body for _ in range(5)}
+
+    assert len(made) == 5  # by chance two of five 32-bit strings match once in 400 million
+
+
 def test_generator_post_with_length(browser: Browser) -> None:
-    assert len(browser.request("POST", "/generator", {"length": "13"}).body) == 13
+    created = browser.request("POST", "/generator", {"length": "13"})
+
+    assert re.fullmatch("[0-9a-f]{13}", created.body), created.body
 
 
 @pytest.mark.parametrize("length", ["0", "65", "abc"])

@@ -7,12 +7,12 @@ and go on, so one pass finds every problem. Adding a key is one line in `SERVICE
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import cast
 
+from dotcloud_emulator import names
 from dotcloud_emulator.buildfile.diagnostics import Position, Reporter
 from dotcloud_emulator.buildfile.suggest import did_you_mean
 from dotcloud_emulator.buildfile.yamltree import (
@@ -30,12 +30,6 @@ from dotcloud_emulator.catalogue import (
     python_stack,
 )
 
-SERVICE_NAME = re.compile(r"^[a-z0-9_]+$")
-MAX_SERVICE_NAME = 16
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-PORT_NAME = re.compile(r"^[a-z0-9_]+$")
-PROCESS_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
 PORT_PROTOCOLS = ("http", "tcp", "udp")
 MAX_INSTANCES = 10
 
@@ -76,7 +70,8 @@ def describe(node: YamlNode) -> str:
 
 
 def shorten(text: str, limit: int = 40) -> str:
-    text = text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    """A user's value for a message, escaped (a newline in it stays on the message's line)."""
+    text = names.escaped(text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -139,11 +134,12 @@ def boolean(node: YamlNode, ctx: Context, label: str) -> bool:
     return node.value
 
 
-def matching(pattern: re.Pattern[str], what: str, rule: str) -> Checker:
+def matching(rule: names.NameRule) -> Checker:
     def check(node: YamlNode, ctx: Context, label: str) -> str:
         value = string(node, ctx, label)
-        if not pattern.match(value):
-            raise Problem(node, f'{label}: invalid {what} "{shorten(value)}" ({rule})')
+        if not rule.is_valid(value):
+            message = f'{label}: invalid {rule.what} "{shorten(value)}" ({rule.explanation})'
+            raise Problem(node, message)
         return value
 
     return check
@@ -206,7 +202,7 @@ def key_text(node: YamlNode) -> str:
 
 def environment_name(node: YamlNode, ctx: Context, label: str) -> str:
     name = key_text(node)
-    if not ENV_NAME.match(name):
+    if not names.VARIABLE.is_valid(name):
         raise Problem(
             node,
             f'invalid environment variable name "{shorten(name)}": use letters, digits and '
@@ -233,7 +229,7 @@ def environment_value(node: YamlNode, ctx: Context, label: str) -> str:
 
 def port_name(node: YamlNode, ctx: Context, label: str) -> str:
     name = key_text(node)
-    if not PORT_NAME.match(name):
+    if not names.PORT.is_valid(name):
         raise Problem(
             node,
             f'invalid port name "{shorten(name)}": use lowercase letters, digits and underscores',
@@ -243,7 +239,7 @@ def port_name(node: YamlNode, ctx: Context, label: str) -> str:
 
 def process_name(node: YamlNode, ctx: Context, label: str) -> str:
     name = key_text(node)
-    if not PROCESS_NAME.match(name):
+    if not names.PROGRAM.is_valid(name):
         raise Problem(
             node,
             f'invalid process name "{shorten(name)}": use letters, digits, "_", "-" and "."',
@@ -426,9 +422,7 @@ SERVICE_KEYS: dict[str, Checker] = {
     "postbuild": string,
     "postinstall": string,
     "requirements": list_of(nonempty_string),
-    "systempackages": list_of(
-        matching(DEBIAN_PACKAGE, "Debian package name", "use lowercase letters, digits, +, - and .")
-    ),
+    "systempackages": list_of(matching(names.DEBIAN_PACKAGE)),
     "buildscript": buildscript,
     "ruby_version": scalar_text,  # legacy: the platform accepted it; nothing here uses it
 }

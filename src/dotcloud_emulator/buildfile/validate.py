@@ -6,13 +6,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from dotcloud_emulator import names
 from dotcloud_emulator.buildfile.diagnostics import Reporter
 from dotcloud_emulator.buildfile.model import Service
 from dotcloud_emulator.buildfile.schema import (
     KNOWN_KEYS,
-    MAX_SERVICE_NAME,
     SERVICE_KEYS,
-    SERVICE_NAME,
     Context,
     Problem,
     default_config,
@@ -57,16 +56,15 @@ def validate_services(
 
 
 def check_service_name(node: Scalar, reporter: Reporter) -> str:
-    name = (
-        node.text
-    )  # as written: a numeric name such as `2:` is the string "2", as on the platform
-    if len(name) > MAX_SERVICE_NAME:
+    # As written: a numeric name such as `2:` is the string "2", as on the platform.
+    name = node.text
+    if not names.SERVICE.is_short_enough(name):
         reporter.error(
             node,
-            f'invalid service name "{shorten(name)}": it must be at most {MAX_SERVICE_NAME} '
-            f"characters (it has {len(name)})",
+            f'invalid service name "{shorten(name)}": it must be at most '
+            f"{names.SERVICE.max_length} characters (it has {len(name)})",
         )
-    if not SERVICE_NAME.match(name):
+    if not names.SERVICE.has_valid_characters(name):
         reporter.error(
             node,
             f'invalid characters in service name "{shorten(name)}": use lowercase letters, '
@@ -149,7 +147,8 @@ def unknown_key_message(key: str, service: str) -> str:
     match = nearest(key, KNOWN_KEYS)
     if match:
         return f"{message}: did you mean '{match}'?"
-    return f"{message}; it is kept as is (custom buildscripts see it as SERVICE_{key.upper()})"
+    variable = names.escaped(f"SERVICE_{key.upper()}")
+    return f"{message}; it is kept as is (custom buildscripts see it as {variable})"
 
 
 def check_process_keys(
@@ -161,7 +160,8 @@ def check_process_keys(
         )
         reporter.error(
             later,
-            f'You can\'t have both "process" and "processes" at the same time in service "{name}"',
+            'You can\'t have both "process" and "processes" at the same time in service '
+            f'"{names.escaped(name)}"',
         )
 
 

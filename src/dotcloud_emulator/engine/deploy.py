@@ -198,7 +198,7 @@ def deployment_urls(
 def check_gateway_port(client: Any, app: str, port: int) -> None:
     """Refuse a port held by anything but this application's own gateway."""
     holders = inventory.holders_of_host_port(client, port)
-    own = [h for h in holders if h.app == app and h.role == inventory.ROLE_GATEWAY]
+    own = [h for h in holders if h.app == app and h.role == naming.ROLE_GATEWAY]
     others = [h for h in holders if h not in own]
     if others:
         raise port_in_use_error(port, f" (by application {others[0].app})")

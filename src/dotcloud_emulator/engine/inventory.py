@@ -8,8 +8,6 @@ from typing import Any
 
 from dotcloud_emulator.platform import naming
 
-ROLE_SERVICE = "service"
-ROLE_GATEWAY = "gateway"
 COMPOSE_WORKING_DIR = "com.docker.compose.project.working_dir"
 COMPOSE_CONFIG_FILES = "com.docker.compose.project.config_files"
 
@@ -33,7 +31,7 @@ class Instance:
 
     @property
     def label(self) -> str:
-        if self.role == ROLE_GATEWAY:
+        if self.role == naming.ROLE_GATEWAY:
             return naming.GATEWAY_SERVICE
         return naming.instance_name(self.service, self.number)
 
@@ -55,11 +53,11 @@ def instance_from_attrs(attrs: Mapping[str, Any]) -> Instance:
     labels: dict[str, str] = dict(attrs.get("Config", {}).get("Labels") or {})
     state: Mapping[str, Any] = attrs.get("State") or {}
     health = state.get("Health") or {}
-    role = labels.get(naming.LABEL_ROLE, ROLE_SERVICE)
+    role = labels.get(naming.LABEL_ROLE, naming.ROLE_SERVICE)
     return Instance(
         app=labels.get(naming.LABEL_APP, ""),
         service=labels.get(
-            naming.LABEL_SERVICE, naming.GATEWAY_SERVICE if role == ROLE_GATEWAY else ""
+            naming.LABEL_SERVICE, naming.GATEWAY_SERVICE if role == naming.ROLE_GATEWAY else ""
         ),
         number=_int(labels.get(naming.LABEL_INSTANCE, "0")),
         role=role,
@@ -123,16 +121,16 @@ def instances(
     selected = [
         instance
         for instance in found
-        if (include_gateway or instance.role != ROLE_GATEWAY)
+        if (include_gateway or instance.role != naming.ROLE_GATEWAY)
         and (service is None or instance.service == service)
         and (number is None or instance.number == number)
     ]
-    return sorted(selected, key=lambda i: (i.role == ROLE_GATEWAY, i.service, i.number))
+    return sorted(selected, key=lambda i: (i.role == naming.ROLE_GATEWAY, i.service, i.number))
 
 
 def gateway(client: Any, app: str) -> Instance | None:
     for instance in instances(client, app, include_gateway=True):
-        if instance.role == ROLE_GATEWAY:
+        if instance.role == naming.ROLE_GATEWAY:
             return instance
     return None
 

@@ -6,19 +6,15 @@ import json
 import re
 from pathlib import Path
 
+from dotcloud_emulator import names
 from dotcloud_emulator.errors import UsageError
 
-APP_NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,29}$")
 CONNECT_FILE = Path(".dotcloud") / "config"
 
 
 def check_app_name(name: str) -> str:
-    if not APP_NAME.match(name):
-        raise UsageError(
-            f'invalid application name "{name}": use 1 to 30 lowercase letters, digits and '
-            "underscores, starting with a letter or digit"
-        )
-    return name
+    """`name` when it is a valid application name, else a UsageError naming it (exit 2)."""
+    return names.APPLICATION.check(name)
 
 
 def connected_app(directory: Path) -> str | None:

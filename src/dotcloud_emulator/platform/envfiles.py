@@ -8,27 +8,12 @@ value types: ports such as "6379" and ids such as "0" stay strings, `PORT_HTTP` 
 from __future__ import annotations
 
 import json
-import re
 import shlex
 from collections.abc import Mapping
 
-import yaml
-
+from dotcloud_emulator import names
 from dotcloud_emulator.errors import UsageError
-
-SHELL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class EnvironmentDumper(yaml.SafeDumper):
-    """Block style; multi-line values as literal blocks so they read as written."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-EnvironmentDumper.add_representer(str, _represent_str)
+from dotcloud_emulator.yamlout import dump_sorted_yaml
 
 
 def environment_json(env: Mapping[str, str | int]) -> str:
@@ -36,20 +21,15 @@ def environment_json(env: Mapping[str, str | int]) -> str:
 
 
 def environment_yaml(env: Mapping[str, str | int]) -> str:
-    return yaml.dump(
-        dict(env),
-        Dumper=EnvironmentDumper,
-        default_flow_style=False,
-        sort_keys=True,
-        allow_unicode=True,
-        width=2**16,
-    )
+    return dump_sorted_yaml(dict(env))
 
 
 def dotcloud_profile(env: Mapping[str, str | int]) -> str:
     for key in env:
-        if not SHELL_NAME.match(key):
-            raise UsageError(f'"{key}" cannot be an environment variable name in a shell')
+        if not names.VARIABLE.is_valid(key):
+            raise UsageError(
+                f"{names.printable(key)} cannot be an environment variable name in a shell"
+            )
     return "".join(f"export {key}={shlex.quote(str(env[key]))}\n" for key in sorted(env))
 
 

@@ -7,18 +7,18 @@ by the application name, the way dotCloud kept an application's state on its sid
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from dotcloud_emulator import names
 from dotcloud_emulator.buildfile.model import Application
 from dotcloud_emulator.catalogue import data_port
 from dotcloud_emulator.errors import UserError
+from dotcloud_emulator.fsutil import write_atomic
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.appname import check_app_name
 from dotcloud_emulator.platform.settings import DEFAULT_GATEWAY_PORT
@@ -153,18 +153,7 @@ def _add_missing_entries(state: AppState, application: Application) -> bool:
 
 
 def _write_private_file(path: Path, content: str) -> None:
-    """Write atomically: a private temporary file in the same directory, then a rename."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, PRIVATE_FILE_MODE)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, content.encode("utf-8"), PRIVATE_FILE_MODE)
 
 
 def _state_from_json(path: Path, app: str, data: object) -> AppState:
@@ -175,12 +164,39 @@ def _state_from_json(path: Path, app: str, data: object) -> AppState:
             app=app,
             created_at=float(data["created_at"]),
             passwords={str(k): str(v) for k, v in data.get("passwords", {}).items()},
-            variables={str(k): str(v) for k, v in data.get("variables", {}).items()},
+            variables=_variables_from_json(path, data.get("variables", {})),
             scale={str(k): int(v) for k, v in data.get("scale", {}).items()},
-            domains={str(k): [str(d) for d in v] for k, v in data.get("domains", {}).items()},
+            domains=_domains_from_json(path, data.get("domains", {})),
             gateway_port=int(data.get("gateway_port", DEFAULT_GATEWAY_PORT)),
             service_created={str(k): float(v) for k, v in data.get("service_created", {}).items()},
             appdir=str(data["appdir"]) if data.get("appdir") else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UserError(f"{path}: malformed state file ({exc!r})") from exc
+
+
+def _variables_from_json(path: Path, data: dict[object, object]) -> dict[str, str]:
+    """The `env set` variables; a name saved before names were checked whole would break the
+    profile of every instance."""
+    variables = {str(name): str(value) for name, value in data.items()}
+    for name in variables:
+        if not names.VARIABLE.is_valid(name):
+            raise UserError(
+                f"{path}: the variable {names.printable(name)} stored by `env set` is not a "
+                "valid variable name; delete it from this file"
+            )
+    return variables
+
+
+def _domains_from_json(path: Path, data: dict[object, list[object]]) -> dict[str, list[str]]:
+    """The stored domains, each a host name: one saved before names were checked whole (with a
+    trailing newline, say) would otherwise break the gateway configuration of every generate."""
+    domains = {str(service): [str(domain) for domain in listed] for service, listed in data.items()}
+    for service, listed in domains.items():
+        for domain in listed:
+            if not names.is_host_name(domain):
+                raise UserError(
+                    f"{path}: the domain {names.printable(domain)} stored for service "
+                    f"{names.printable(service)} is not a valid host name; delete it from this file"
+                )
+    return domains

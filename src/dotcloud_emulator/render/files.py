@@ -10,12 +10,12 @@ import fnmatch
 import os
 import shutil
 import stat
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from dotcloud_emulator.errors import UserError
+from dotcloud_emulator.fsutil import copy_atomic, write_atomic
 
 IGNORE_FILE = ".dotcloudignore"
 # What a push never uploaded, plus what the emulator itself writes into the application directory.
@@ -82,15 +82,7 @@ def write_if_changed(path: Path, content: str, mode: int = 0o644) -> bool:
             path.chmod(mode)
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data, mode)
     return True
 
 
@@ -220,14 +212,7 @@ def _copy_file(source: Path, target: Path, info: os.stat_result) -> None:
         ):
             return
     _remove(target)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    os.close(descriptor)
-    try:
-        shutil.copy2(source, temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    copy_atomic(source, target)
 
 
 def _remove(path: Path) -> None:

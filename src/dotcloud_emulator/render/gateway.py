@@ -35,7 +35,6 @@ class Route:
     upstream: str
     members: tuple[str, ...]
     hosts: tuple[str, ...]
-    plain: bool  # also serves the plain address
 
 
 def http_services(application: Application) -> list[Service]:
@@ -81,7 +80,7 @@ def routes(
             *state.domains.get(service.name, []),
             *(PLAIN_HOSTS if index == 0 else ()),
         )
-        found.append(Route(f"service_{service.name}", members, hosts, plain=index == 0))
+        found.append(Route(f"service_{service.name}", members, hosts))
     return found
 
 

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import shlex
 from typing import Any
 
 import jinja2
 
+from dotcloud_emulator import names
 from dotcloud_emulator.errors import UsageError
-
-NGINX_WORD = re.compile(r"^[A-Za-z0-9._:*~-]+$")
 
 
 def shellquote(value: object) -> str:
@@ -31,15 +29,17 @@ def supervisor_value(value: object) -> str:
     """A value on one line of supervisord.conf, where `%` starts an expansion."""
     text = str(value)
     if "\n" in text or "\r" in text:
-        raise UsageError(f"a supervisord.conf value cannot span several lines: {text!r}")
+        raise UsageError(
+            f"a supervisord.conf value cannot span several lines: {names.printable(text)}"
+        )
     return text.replace("%", "%%")
 
 
 def nginx_word(value: object) -> str:
     """A bare nginx token (host name, upstream member); anything else would change the config."""
     text = str(value)
-    if not NGINX_WORD.match(text):
-        raise UsageError(f'"{text}" cannot be written into an nginx configuration')
+    if not names.NGINX_WORD.is_valid(text):
+        raise UsageError(f"{names.printable(text)} cannot be written into an nginx configuration")
     return text
 
 

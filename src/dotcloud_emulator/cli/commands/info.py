@@ -10,10 +10,9 @@ import yaml
 from dotcloud_emulator.api.services import AppView, ServiceFacts, service_document, summary_row
 from dotcloud_emulator.cli.commands.common import Subparsers, add_json_flag, print_json
 from dotcloud_emulator.platform.target import parse_target
+from dotcloud_emulator.yamlout import ReadableDumper as InfoDumper
 
 
-class InfoDumper(yaml.SafeDumper):
-    """Block style, as the platform's server-rendered YAML."""
 
 
 def register(subparsers: Subparsers) -> None:
