@@ -13,8 +13,6 @@ from dotcloud_emulator.platform.target import parse_target
 from dotcloud_emulator.yamlout import ReadableDumper as InfoDumper
 
 
-
-
 def register(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "info",
