@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 import urllib.error
@@ -188,6 +189,32 @@ def test_it_listens_on_a_free_loopback_port_and_stops_with_the_block(upstream: s
     assert not first.running
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(first.url, timeout=2)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_it_takes_the_port_asked_for_when_free_and_another_when_not(upstream: str) -> None:
+    port = _free_port()
+    with (
+        TimeTravelIndex(CUTOFF, upstream=upstream, port=port) as first,
+        TimeTravelIndex(CUTOFF, upstream=upstream, port=port) as second,
+    ):
+        assert first.url == f"http://127.0.0.1:{port}/simple/"
+        assert second.url != first.url
+        assert _get(second.url + "werkzeug/")[0] == HTTPStatus.OK
+
+
+def test_the_preferred_port_depends_only_on_the_date() -> None:
+    port = timetravel.preferred_port(CUTOFF)
+
+    assert port == timetravel.preferred_port(datetime(2012, 6, 1, tzinfo=UTC))
+    assert port != timetravel.preferred_port(datetime(2012, 6, 2, tzinfo=UTC))
+    assert 49152 <= port <= 65535
 
 
 def test_it_stops_by_itself_after_its_lifetime(upstream: str) -> None:

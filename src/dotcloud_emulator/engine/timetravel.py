@@ -262,11 +262,33 @@ class _IndexServer(ThreadingHTTPServer):
         self.unfiltered = unfiltered
 
 
+def _bind(
+    host: str, port: int, upstream: Upstream, cutoff: datetime, unfiltered: frozenset[str]
+) -> _IndexServer:
+    """The server on `port` if it is free, else on a port the system picks.
+
+    Docker reuses a cached pip layer only when its build arguments are unchanged, the index URL
+    among them: a stable port (see `preferred_port`) keeps a rebuild with the same date cached.
+    """
+    if port:
+        try:
+            return _IndexServer((host, port), upstream, cutoff, unfiltered)
+        except OSError:
+            pass
+    return _IndexServer((host, 0), upstream, cutoff, unfiltered)
+
+
+def preferred_port(cutoff: datetime) -> int:
+    """A port that depends only on the date, in the dynamic range (49152-65535)."""
+    return 49152 + int(cutoff.timestamp() // 60) % 16000
+
+
 class TimeTravelIndex:
     """A running time-travel index: `with TimeTravelIndex(cutoff) as index: ... index.url ...`.
 
-    It listens on a free port of `host` (loopback by default, so a build reaches it with host
-    networking), and stops on leaving the block or after `lifetime` seconds, whichever is first.
+    It listens on `host` (loopback by default, so a build reaches it with host networking), on
+    `port` when that is free and else on any free port, and stops on leaving the block or after
+    `lifetime` seconds, whichever is first.
     """
 
     def __init__(
@@ -276,12 +298,14 @@ class TimeTravelIndex:
         upstream: str = PYPI_SIMPLE,
         cafile: str | None = None,
         host: str = "127.0.0.1",
+        port: int = 0,
         lifetime: float = DEFAULT_LIFETIME,
         unfiltered: Iterable[str] = BUILD_TOOLS,
     ) -> None:
         self.cutoff = cutoff
-        self._server = _IndexServer(
-            (host, 0),
+        self._server = _bind(
+            host,
+            port,
             Upstream(upstream, cafile),
             cutoff,
             frozenset(normalize_project(name) for name in unfiltered),
