@@ -58,6 +58,7 @@ def http_host(app: str, service: str, domain: str) -> str:
 def http_url(host: str, port: int) -> str:
     return f"http://{host}/" if port == 80 else f"http://{host}:{port}/"
 
+
 # The role label of what the emulator makes (containers, volumes).
 ROLE_SERVICE = "service"
 ROLE_GATEWAY = "gateway"
