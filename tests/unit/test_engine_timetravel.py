@@ -285,3 +285,10 @@ def test_parse_cutoff_refuses(text: str, message: str) -> None:
 def test_only_http_upstreams() -> None:
     with pytest.raises(UsageError, match="use an http"):
         TimeTravelIndex(CUTOFF, upstream="file:///etc/")
+
+
+def test_the_hint_suggests_the_option_and_the_setting() -> None:
+    hint = timetravel.pip_date_hint()
+
+    assert "`up --pip-date 2012-06-01`" in hint
+    assert "`pip_date`" in hint
