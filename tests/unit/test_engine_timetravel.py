@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,9 +69,14 @@ PROJECTS: dict[str, list[dict[str, Any]]] = {
 
 class _FakeUpstream(BaseHTTPRequestHandler):
     requests: list[tuple[str, str]] = []
+    files: dict[str, bytes] = {}
 
     def do_GET(self) -> None:
         self.requests.append((self.path, self.headers.get("Accept", "")))
+        if self.path.startswith("/packages/"):
+            data = self.files.get(self.path.removeprefix("/packages/"))
+            self._answer(HTTPStatus.OK if data else HTTPStatus.NOT_FOUND, data or b"")
+            return
         project = self.path.removeprefix("/simple/").rstrip("/")
         if project == "broken":
             self._answer(HTTPStatus.OK, b"<html>not json</html>")
@@ -285,6 +296,63 @@ def test_parse_cutoff_refuses(text: str, message: str) -> None:
 def test_only_http_upstreams() -> None:
     with pytest.raises(UsageError, match="use an http"):
         TimeTravelIndex(CUTOFF, upstream="file:///etc/")
+
+
+def _wheel(name: str, version: str) -> bytes:
+    """A minimal valid wheel: enough for `pip download --no-deps` to accept it."""
+    dist_info = f"{name}-{version}.dist-info"
+    files = {
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{dist_info}/WHEEL": "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py2.py3-none-any\n",
+        f"{dist_info}/RECORD": "",
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for path, text in files.items():
+            archive.writestr(path, text)
+    return buffer.getvalue()
+
+
+def test_a_real_pip_takes_the_newest_release_before_the_cutoff(
+    upstream: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wheels = {v: _wheel("oldlib", v) for v in ("0.8.3", "1.0.1")}
+    files = {f"oldlib-{v}-py2.py3-none-any.whl": w for v, w in wheels.items()}
+    monkeypatch.setattr(_FakeUpstream, "files", files)
+    monkeypatch.setitem(
+        PROJECTS,
+        "oldlib",
+        [
+            _file(name, uploaded, hashes={"sha256": hashlib.sha256(data).hexdigest()})
+            for (name, data), uploaded in zip(
+                files.items(), ["2012-02-05T00:00:00Z", "2020-03-31T00:00:00Z"], strict=True
+            )
+        ],
+    )
+    with TimeTravelIndex(CUTOFF, upstream=upstream) as index:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "--isolated",
+                "download",
+                "--no-deps",
+                "--no-cache-dir",
+                "--index-url",
+                index.url,
+                "-d",
+                str(tmp_path),
+                "oldlib",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["oldlib-0.8.3-py2.py3-none-any.whl"]
 
 
 def test_the_hint_suggests_the_option_and_the_setting() -> None:
