@@ -287,8 +287,8 @@ class TimeTravelIndex:
     """A running time-travel index: `with TimeTravelIndex(cutoff) as index: ... index.url ...`.
 
     It listens on `host` (loopback by default, so a build reaches it with host networking), on
-    `port` when that is free and else on any free port, and stops on leaving the block or after
-    `lifetime` seconds, whichever is first.
+    `port` when that is free (by default the date's `preferred_port`; 0 for any) and else on any
+    free port, and stops on leaving the block or after `lifetime` seconds, whichever is first.
     """
 
     def __init__(
@@ -298,14 +298,14 @@ class TimeTravelIndex:
         upstream: str = PYPI_SIMPLE,
         cafile: str | None = None,
         host: str = "127.0.0.1",
-        port: int = 0,
+        port: int | None = None,
         lifetime: float = DEFAULT_LIFETIME,
         unfiltered: Iterable[str] = BUILD_TOOLS,
     ) -> None:
         self.cutoff = cutoff
         self._server = _bind(
             host,
-            port,
+            preferred_port(cutoff) if port is None else port,
             Upstream(upstream, cafile),
             cutoff,
             frozenset(normalize_project(name) for name in unfiltered),
