@@ -123,15 +123,28 @@ def exclude_output(item: Rendered, root: Path, outdir: Path) -> Rendered:
     return replace(item, exclude=(*item.exclude, f"/{relative}"))
 
 
-def read_ca_bundle(environ: Mapping[str, str] | None = None) -> str:
-    """The text of the CA bundle the user's tools trust, or "" when none is configured."""
+def ca_bundle_setting(environ: Mapping[str, str] | None = None) -> tuple[str, str] | None:
+    """(variable, path) of the CA bundle the user's tools trust, or None when none is set."""
     env = os.environ if environ is None else environ
     for variable in CA_BUNDLE_VARIABLES:
         path = env.get(variable)
-        if not path:
-            continue
-        try:
-            return Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"{variable}={path}: cannot read the CA bundle ({exc})") from exc
-    return ""
+        if path:
+            return variable, path
+    return None
+
+
+def ca_bundle_path(environ: Mapping[str, str] | None = None) -> str | None:
+    setting = ca_bundle_setting(environ)
+    return setting[1] if setting else None
+
+
+def read_ca_bundle(environ: Mapping[str, str] | None = None) -> str:
+    """The text of the CA bundle the user's tools trust, or "" when none is configured."""
+    setting = ca_bundle_setting(environ)
+    if setting is None:
+        return ""
+    variable, path = setting
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{variable}={path}: cannot read the CA bundle ({exc})") from exc

@@ -292,3 +292,15 @@ def test_a_custom_service_without_ports_publishes_nothing(tmp_path: Path) -> Non
     services = compose(tutorial(tmp_path, Service("job", "custom")))["services"]
     assert "ports" not in services["job-0"]
     assert "job-0" not in services["gateway"]["depends_on"]
+
+
+def test_with_a_pip_date_code_builds_reach_the_hosts_loopback(tmp_path: Path) -> None:
+    application = tutorial(tmp_path, Service("web", "static"))
+    plain = compose(application)["services"]
+    assert "network" not in plain["www-0"]["build"]
+    travelling = compose(application, state_of(pip_date="2012-06-01"))["services"]
+    assert travelling["www-0"]["build"]["network"] == "host"
+    assert "PIP_INDEX_URL" in travelling["www-0"]["build"]["args"]
+    # Only builds that run pip: the data and static ones keep the default network.
+    assert "network" not in travelling["session-0"]["build"]
+    assert "network" not in travelling["web-0"]["build"]

@@ -198,3 +198,14 @@ def test_a_stored_variable_name_with_a_newline_is_one_line_naming_it(store: Stat
         ': the variable "FOO\\n" stored by `env set` is not a valid variable name; '
         "delete it from this file"
     )
+
+
+def test_the_pip_date_is_kept_and_cleared(store: StateStore) -> None:
+    state = store.prepare(tutorial())
+    assert state.pip_date is None
+    state.pip_date = "2012-06-01"
+    store.save(state)
+    assert store.load("tutorial").pip_date == "2012-06-01"
+    state.pip_date = None
+    store.save(state)
+    assert store.load("tutorial").pip_date is None

@@ -12,19 +12,33 @@ from dotcloud_emulator.engine import inventory, lifecycle
 from dotcloud_emulator.engine.client import check_compose_available
 from dotcloud_emulator.engine.deploy import Deployment, deploy, is_live, reconfigure
 from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT
+from dotcloud_emulator.engine.timetravel import parse_cutoff
 from dotcloud_emulator.errors import NoSuchApplication
+
+NO_PIP_DATE = "none"
 
 __all__ = ["DEFAULT_TIMEOUT", "Deployment", "apply_to_running", "destroy", "down", "up"]
 
 
 def up(
-    application: Application, port: int | None, timeout: float, progress: Progress
+    application: Application,
+    port: int | None,
+    timeout: float,
+    progress: Progress,
+    pip_date: str | None = None,
 ) -> Deployment:
-    """Build and start the application, or roll a running one onto the new build."""
+    """Build and start the application, or roll a running one onto the new build.
+
+    `pip_date` (`up --pip-date`): a date pip resolves requirements as of from now on, or "none"
+    to resolve them as of today again; None keeps what the application had.
+    """
     client = connect()
     check_compose_available()
     config = settings()
     state = store().prepare(application)
+    if pip_date is not None:
+        state.pip_date = None if pip_date == NO_PIP_DATE else pip_date
+        store().save(state)
     return deploy(
         application,
         state,
@@ -34,6 +48,13 @@ def up(
         reporter=progress,
         timeout=timeout,
     )
+
+
+def parse_pip_date(text: str) -> str:
+    """`--pip-date`'s value: a date as YYYY-MM-DD, or "none"; a UsageError names a bad one."""
+    if text == NO_PIP_DATE:
+        return text
+    return parse_cutoff(text).date().isoformat()
 
 
 def down(app: str) -> int:

@@ -103,9 +103,14 @@ def compose_failure_message(argv: Sequence[str], returncode: int, tail: Sequence
 
 
 def run_compose(
-    project: ComposeProject, argv: Sequence[str], *, on_line: LineSink | None = None
+    project: ComposeProject,
+    argv: Sequence[str],
+    *,
+    on_line: LineSink | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """Run one compose command, passing each output line to `on_line`; returns the output tail."""
+    """Run one compose command, passing each output line to `on_line`; returns the output tail.
+    `extra_env` adds variables to its environment (build arguments Compose takes from it)."""
     tail: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
     try:
         process = subprocess.Popen(
@@ -113,7 +118,7 @@ def run_compose(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env=project.environment(),
+            env={**project.environment(), **(extra_env or {})},
             text=True,
             errors="replace",
         )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import os
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +26,9 @@ from dotcloud_emulator.engine.plan import (
 )
 from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT
 from dotcloud_emulator.engine.rollout import Rollout
+from dotcloud_emulator.engine.timetravel import PYPI_SIMPLE, TimeTravelIndex, parse_cutoff
 from dotcloud_emulator.errors import UserError
-from dotcloud_emulator.generate import read_ca_bundle, write_project
+from dotcloud_emulator.generate import ca_bundle_path, read_ca_bundle, write_project
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState, StateStore
@@ -69,7 +72,7 @@ def deploy(
         client, application, state, settings, reporter=reporter, timeout=timeout
     )
     changed = regenerate(ctx, environ)
-    build(ctx)
+    build(ctx, environ)
     engine = ComposeEngine(ctx)
     if is_live(client, app):
         ctx.reporter.step("Deploying code, one instance at a time...")
@@ -155,12 +158,29 @@ def start_fresh(ctx: DeployContext, engine: Executor) -> None:
         raise
 
 
-def build(ctx: DeployContext) -> None:
+@contextlib.contextmanager
+def pip_index(ctx: DeployContext, environ: Mapping[str, str] | None) -> Iterator[dict[str, str]]:
+    """With `up --pip-date`: a time-travel index for the build's pip, as `PIP_INDEX_URL`."""
+    if not ctx.state.pip_date:
+        yield {}
+        return
+    cutoff = parse_cutoff(ctx.state.pip_date)
+    env = os.environ if environ is None else environ
+    upstream = env.get("PIP_INDEX_URL") or PYPI_SIMPLE
+    cafile = ca_bundle_path(environ)
+    with TimeTravelIndex(cutoff, upstream=upstream, cafile=cafile) as index:
+        ctx.reporter.event("build", f"pip resolves requirements as on {ctx.state.pip_date}")
+        yield {"PIP_INDEX_URL": index.url}
+
+
+def build(ctx: DeployContext, environ: Mapping[str, str] | None = None) -> None:
     report, application = ctx.reporter, ctx.application
     report.step("Building the application...")
     names = ", ".join(application.service_names)
-    with report.activity(f"Building {names}"):
-        run_compose(ctx.project, build_argv(ctx.project), on_line=report.detail)
+    with report.activity(f"Building {names}"), pip_index(ctx, environ) as index_env:
+        run_compose(
+            ctx.project, build_argv(ctx.project), on_line=report.detail, extra_env=index_env
+        )
     for service in application.services:
         size = image_size(ctx.client, naming.image(application.name, service.name))
         suffix = f". Compiled image size is {size}" if size else ""

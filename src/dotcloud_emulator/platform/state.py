@@ -40,6 +40,8 @@ class AppState:
     gateway_port: int = DEFAULT_GATEWAY_PORT
     service_created: dict[str, float] = field(default_factory=dict)
     appdir: str | None = None  # where the application was last deployed from
+    # `up --pip-date`: pip resolves requirements as on this date (YYYY-MM-DD), until cleared.
+    pip_date: str | None = None
 
     def forget_service(self, service: str) -> None:
         """Drop what the state keeps about one service (its password, scale, domains)."""
@@ -170,6 +172,7 @@ def _state_from_json(path: Path, app: str, data: object) -> AppState:
             gateway_port=int(data.get("gateway_port", DEFAULT_GATEWAY_PORT)),
             service_created={str(k): float(v) for k, v in data.get("service_created", {}).items()},
             appdir=str(data["appdir"]) if data.get("appdir") else None,
+            pip_date=str(data["pip_date"]) if data.get("pip_date") else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UserError(f"{path}: malformed state file ({exc!r})") from exc

@@ -57,7 +57,7 @@ def _services(application: Application, state: AppState) -> Mapping:
         for n in range(instance_count(service, state)):
             depends = [] if catalogue.is_data(service) else data_instances
             services[naming.instance_service(service.name, n)] = _instance(
-                application, service, n, depends
+                application, state, service, n, depends
             )
     http_instances = [
         naming.instance_service(service.name, n)
@@ -82,11 +82,15 @@ def _instance_labels(
 
 
 def _instance(
-    application: Application, service: Service, instance: int, depends_on: list[str]
+    application: Application,
+    state: AppState,
+    service: Service,
+    instance: int,
+    depends_on: list[str],
 ) -> Mapping:
     definition: Mapping = {"image": naming.image(application.name, service.name)}
     if instance == 0:
-        definition["build"] = _build(application, service)
+        definition["build"] = _build(application, service, state)
     else:
         definition["pull_policy"] = "never"  # instance 0 builds the image
     definition["labels"] = _instance_labels(application, service, instance, naming.ROLE_SERVICE)
@@ -135,7 +139,7 @@ def _loopback(port: int, protocol: str) -> Mapping:
     return {"target": port, "host_ip": "127.0.0.1", "protocol": protocol}
 
 
-def _build(application: Application, service: Service) -> Mapping:
+def _build(application: Application, service: Service, state: AppState) -> Mapping:
     build: Mapping = {
         "context": layout.build_context(service.name).as_posix(),
         # Labelled images are found, and removed by `destroy`, like everything else the app made.
@@ -143,6 +147,9 @@ def _build(application: Application, service: Service) -> Mapping:
     }
     if catalogue.stack_for(service).virtualenv:
         build["args"] = PIP_BUILD_ARGS
+        if state.pip_date:
+            # pip reaches the time-travel index the engine serves on the host's loopback.
+            build["network"] = "host"
     return build
 
 

@@ -15,6 +15,7 @@ from dotcloud_emulator.cli.commands.common import (
     load_buildfile,
     print_json,
 )
+from dotcloud_emulator.errors import UsageError
 
 
 def register(subparsers: Subparsers) -> None:
@@ -44,6 +45,14 @@ def register(subparsers: Subparsers) -> None:
         metavar="SECONDS",
         help=f"how long to wait for instances to answer (default: {DEFAULT_TIMEOUT:.0f})",
     )
+    parser.add_argument(
+        "--pip-date",
+        type=pip_date,
+        metavar="YYYY-MM-DD",
+        help="install requirements as pip resolved them on that date (only releases uploaded "
+        "before it), for applications of that time with unpinned requirements; kept for later "
+        "pushes, `--pip-date none` goes back to today's releases",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the URLs and errors")
     add_json_flag(parser)
     parser.set_defaults(handler=run_up)
@@ -55,11 +64,18 @@ def port_number(text: str) -> int:
     return int(text)
 
 
+def pip_date(text: str) -> str:
+    try:
+        return lifecycle.parse_pip_date(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from exc
+
+
 def run_up(args: argparse.Namespace) -> int:
     appdir: Path = args.appdir
     application = load_buildfile(appdir, args.application)
     console = Console(quiet=args.quiet or args.json)
-    deployment = lifecycle.up(application, args.port, args.timeout, console)
+    deployment = lifecycle.up(application, args.port, args.timeout, console, args.pip_date)
     if args.json:
         print_json({"app": deployment.app, "port": deployment.port, "urls": deployment.urls})
     else:
