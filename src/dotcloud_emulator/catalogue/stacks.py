@@ -11,6 +11,7 @@ from dotcloud_emulator.catalogue.model import (
     CURRENT,
     DATA_DIR,
     RUNTIME_DIR,
+    SETTLE_SECONDS,
     VIRTUALENV,
     ConfigFile,
     Program,
@@ -54,7 +55,9 @@ NGINX_PROGRAM = Program("nginx", f"/usr/sbin/nginx -c {CONFIG_FILES_DIR}/nginx.c
 
 
 def uwsgi_program(uwsgi: Uwsgi) -> Program:
-    return Program("uwsgi", f"{uwsgi.binary} --ini {UWSGI_INI.target}", CURRENT, startsecs=5)
+    return Program(
+        "uwsgi", f"{uwsgi.binary} --ini {UWSGI_INI.target}", CURRENT, startsecs=SETTLE_SECONDS
+    )
 
 
 def code_stack(

@@ -43,21 +43,26 @@ def readiness_from_attrs(attrs: Mapping[str, Any]) -> Readiness:
     return Readiness("waiting", f"health check {health_status}{last_check_text(health)}")
 
 
+GAVE_UP = "Supervisor gave up:"  # how a probe says a program will not come back by itself
+
+
 def gave_up(health: Mapping[str, Any]) -> bool:
-    """The last probe saw a Supervisor program in FATAL state: it will not come back by itself,
-    so there is no point waiting out the healthcheck's start period."""
+    """The last probe saw a Supervisor program FATAL, or crashing again and again: there is no
+    point waiting out the healthcheck's start period."""
     log: Sequence[Mapping[str, Any]] = health.get("Log") or []
-    return bool(log) and " FATAL " in f" {log[-1].get('Output', '')} "
+    return bool(log) and str(log[-1].get("Output", "")).startswith(GAVE_UP)
 
 
 def last_check_text(health: Mapping[str, Any]) -> str:
+    """The last probe's verdict: its first line, then the program's log lines it added."""
     log: Sequence[Mapping[str, Any]] = health.get("Log") or []
     if not log:
         return ""
     last = log[-1]
-    output = " ".join(str(last.get("Output", "")).split())
+    first, *rest = str(last.get("Output", "")).strip().splitlines() or [""]
     text = f" with exit code {last.get('ExitCode')}"
-    return f"{text}: {output}" if output else text
+    text = f"{text}: {' '.join(first.split())}" if first.strip() else text
+    return "\n".join([text, *(f"    {line}" for line in rest)])
 
 
 def failure_message(instance: str, reason: str, log_lines: Sequence[str]) -> str:

@@ -14,7 +14,15 @@ from pathlib import PurePosixPath
 
 from dotcloud_emulator import catalogue
 from dotcloud_emulator.buildfile.model import Application, Service
-from dotcloud_emulator.catalogue import CURRENT, DATA_DIR, RUNTIME_DIR, DataPort, Program, Stack
+from dotcloud_emulator.catalogue import (
+    CURRENT,
+    DATA_DIR,
+    RUNTIME_DIR,
+    SETTLE_SECONDS,
+    DataPort,
+    Program,
+    Stack,
+)
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.environment import custom_port_numbers
@@ -149,6 +157,7 @@ def _code_context(
         "postinstall": service.postinstall,
         "programs": code_programs(service, stack),
         "buildscript_run": buildscript_run(service),
+        "settle_seconds": SETTLE_SECONDS,
         # A Python literal for the health script: names are [a-z0-9_], numbers are ints.
         "listening_ports": repr(tuple(listening_ports(service))),
     }
