@@ -55,10 +55,11 @@ VARIABLE = NameRule(
     re.compile(r"[A-Za-z_][A-Za-z0-9_]*"),
     "use letters, digits and underscores, not starting with a digit",
 )
+# Real build files name ports in upper case too (`MC: tcp`); the variables are upper-cased anyway.
 PORT = NameRule(
     "port name",
-    re.compile(r"[a-z0-9_]+"),
-    "use lowercase letters, digits and underscores",
+    re.compile(r"[A-Za-z0-9_]+"),
+    "use letters, digits and underscores",
 )
 PROGRAM = NameRule(
     "process name",

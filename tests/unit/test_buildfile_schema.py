@@ -92,9 +92,9 @@ CASES = {
     "ports": [
         'dotcloud.yml:4:10: error: unrecognized port type "htp" for "web" in "ports": expected '
         "http, tcp or udp (did you mean 'http'?)",
-        'dotcloud.yml:5:5: error: invalid port name "Admin": use lowercase letters, digits and '
-        "underscores",
-        'dotcloud.yml:10:5: error: "ports" is only for code services; a mysql service has its own '
+        'dotcloud.yml:5:5: error: invalid port name "ad-min": use letters, digits and underscores',
+        'dotcloud.yml:7:5: error: port "OK" and port "ok" would both set PORT_OK: rename one',
+        'dotcloud.yml:11:5: error: "ports" is only for code services; a mysql service has its own '
         "port",
     ],
     "process": [

@@ -168,7 +168,7 @@ def no_compose(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[list[str
     for module in ("deploy", "compose_engine"):
         monkeypatch.setattr(
             f"dotcloud_emulator.engine.{module}.run_compose",
-            lambda project, argv, on_line=None: ran.append(argv[-4:]) or [],
+            lambda project, argv, on_line=None, extra_env=None: ran.append(argv[-4:]) or [],
         )
     monkeypatch.setattr(
         "dotcloud_emulator.engine.deploy.write_project",

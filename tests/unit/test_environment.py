@@ -250,3 +250,12 @@ def test_environment_is_pure() -> None:
     first = env_of(TUTORIAL, st)
     assert env_of(TUTORIAL, st) == first
     assert st.variables == {"A": "1"}
+
+
+def test_upper_case_port_names_give_the_platforms_variables() -> None:
+    service = Service("game", "custom", ports=ports(MC="tcp", TS3="udp"))
+    env = env_of(application(www(), service), state(), "game")
+    assert env["PORT_MC"] == 42800
+    assert env["PORT_TS3"] == 42801
+    assert env["DOTCLOUD_GAME_MC_URL"] == "tcp://game-0:42800"
+    assert env["DOTCLOUD_GAME_TS3_URL"] == "udp://game-0:42801"

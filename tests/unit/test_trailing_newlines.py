@@ -38,8 +38,7 @@ BUILD_FILES = {
     ),
     "port name": (
         'www:\n  type: python\n  ports:\n    "http\\n": http\n',
-        'dotcloud.yml:4:5: error: invalid port name "http\\n": use lowercase letters, digits and '
-        "underscores",
+        'dotcloud.yml:4:5: error: invalid port name "http\\n": use letters, digits and underscores',
     ),
     "environment variable": (
         'www:\n  type: python\n  environment:\n    "FOO\\n": bar\n',

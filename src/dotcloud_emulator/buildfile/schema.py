@@ -232,7 +232,7 @@ def port_name(node: YamlNode, ctx: Context, label: str) -> str:
     if not names.PORT.is_valid(name):
         raise Problem(
             node,
-            f'invalid port name "{shorten(name)}": use lowercase letters, digits and underscores',
+            f'invalid port name "{shorten(name)}": use letters, digits and underscores',
         )
     return name
 
@@ -312,7 +312,18 @@ def ports(node: YamlNode, ctx: Context, label: str) -> object:
         raise Problem(
             node, f"{label} is only for code services; a {stype.name} service has its own port"
         )
-    return PORTS(node, ctx, label)
+    declared = PORTS(node, ctx, label)
+    seen: dict[str, str] = {}
+    for key_node, _ in expect_mapping(node, label).entries:
+        name = key_text(key_node)
+        other = seen.setdefault(name.upper(), name)
+        if other != name:
+            raise Problem(
+                key_node,
+                f'port "{shorten(name)}" and port "{shorten(other)}" would both set PORT_'
+                f"{name.upper()}: rename one",
+            )
+    return declared
 
 
 PORTS = mapping_of(port_name, choice(PORT_PROTOCOLS, "port type"))
