@@ -63,6 +63,7 @@ def test_tooling_is_one_layer_whatever_the_service() -> None:
     assert [line.split()[0] for line in bullseye.splitlines() if not line.startswith(" ")] == [
         "COPY",
         "RUN",
+        "ENV",
     ]
 
 
@@ -74,7 +75,8 @@ def test_tooling_needs_its_distribution() -> None:
 def test_bullseye_tooling_has_python_27_a_working_pip_and_the_shims() -> None:
     tooling = render_template("stacks/tooling.j2", distribution="bullseye")
     packages = installed_packages(tooling)
-    assert {"python2.7", "python2.7-dev", "libpython2.7-dev"} <= set(packages)
+    assert {"python2.7", "python2.7-dev", "libpython2.7-dev", "python-is-python2"} <= set(packages)
+    assert tooling.endswith("\nENV VIRTUALENV_PYTHON=python2.7\n")
     assert "python-pip-whl=20.3.4-4+deb11u1" in packages
     assert "python3-pip=20.3.4-4+deb11u1" in packages
     assert "apt-mark hold python-pip-whl python3-pip" in tooling
