@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dotcloud_emulator import catalogue
 from dotcloud_emulator.buildfile.diagnostics import BuildFileError
 from dotcloud_emulator.buildfile.loader import load_application
 
@@ -58,8 +59,6 @@ CASES = {
         'dotcloud.yml:12:12: error: "approot" must be a string, found a boolean (yes)',
     ],
     "config": [
-        "dotcloud.yml:4:21: error: python_version v2.7: Python 2 is not available here (the stack "
-        "is Debian bookworm, with Python 3.11 only); use v3.11",
         'dotcloud.yml:5:22: error: config "uwsgi_processes" must be a whole number from 1 to 64, '
         "found 0",
         'dotcloud.yml:6:27: error: config "uwsgi_enable_threads" must be true or false, found a '
@@ -182,3 +181,22 @@ def problems_text() -> list[str]:
     with pytest.raises(BuildFileError) as caught:
         load_application(Path("."), "app")
     return [found.format() for found in caught.value.diagnostics]
+
+
+def test_python_2_runs_on_27_and_v26_only_gets_a_note(appdir: Path) -> None:
+    Path("dotcloud.yml").write_text(
+        "old:\n  type: python\n  config:\n    python_version: v2.6\n"
+        "new:\n  type: python\n  config:\n    python_version: v2.7\n"
+        "bare:\n  type: python-worker\n"
+    )
+    loaded = load_application(Path("."), "app", strict=True)
+    assert [found.format() for found in loaded.notes] == [
+        "dotcloud.yml:4:21: note: python_version v2.6 runs on Python 2.7 here"
+    ]
+    assert loaded.warnings == ()
+    stacks = {s.name: catalogue.stack_for(s) for s in loaded.application.services}
+    assert {name: stack.base_image for name, stack in stacks.items()} == {
+        "old": "debian:bullseye-slim",
+        "new": "debian:bullseye-slim",
+        "bare": "debian:bullseye-slim",
+    }

@@ -39,21 +39,15 @@ LUA = Stack(
 )
 LUA_TYPE = ServiceType("lua", "code", "run Lua processes", stacks=(LUA,))
 
-# A made-up Python 2.7 runtime, as the later Python 2 stack may look: another Debian release,
-# a virtualenv made by `virtualenv`, and uWSGI built by pip inside it.
-PYTHON_2_7 = PythonRuntime(
-    version="2.7",
-    accepts=("v2.7", "v2.6"),
-    debian="bullseye",
-    base_image="debian:bullseye-slim",
-    packages=("python2.7", "virtualenv"),
-    virtualenv="virtualenv -p python2.7 /home/dotcloud/env",
-    uwsgi=Uwsgi(
-        ("build-essential", "python2.7-dev"),
-        plugin="",
-        binary="/home/dotcloud/env/bin/uwsgi",
-        pip_packages=("uwsgi==2.0.21",),
-    ),
+# A made-up runtime, as another Python may be added: PyPy on bookworm, uWSGI with Debian's plugin.
+PYPY_3 = PythonRuntime(
+    version="pypy3",
+    accepts=("vpypy3",),
+    debian="bookworm",
+    base_image="debian:bookworm-slim",
+    packages=("pypy3", "pypy3-venv"),
+    virtualenv="pypy3 -m venv /home/dotcloud/env",
+    uwsgi=Uwsgi(("uwsgi", "uwsgi-plugin-pypy"), plugin="pypy", binary="/usr/bin/uwsgi"),
 )
 
 
@@ -73,8 +67,8 @@ def service(name: str, type_name: str, **config: object) -> Service:
 
 
 @pytest.fixture
-def with_python_2_7(monkeypatch: pytest.MonkeyPatch) -> None:
-    runtimes = (stacks.PYTHON_3_11, PYTHON_2_7)
+def with_pypy(monkeypatch: pytest.MonkeyPatch) -> None:
+    runtimes = (*stacks.PYTHON_RUNTIMES, PYPY_3)
     monkeypatch.setitem(catalogue.SERVICE_TYPES, "python", entries.python_type(runtimes))
 
 
@@ -151,10 +145,14 @@ def test_a_python_version_runs_as_asked_only_on_its_own_python() -> None:
     assert not stacks.PYTHON_3_11.runs_as_asked("v3.2")
 
 
-def test_the_stack_is_chosen_by_python_version(with_python_2_7: None) -> None:
-    assert catalogue.stack_for(service("www", "python")).name == "python3.11"
-    assert catalogue.stack_for(service("www", "python", python_version="v3")).name == "python3.11"
+def test_the_stack_is_chosen_by_python_version() -> None:
+    # No python_version: the platform's default, v2.6, which runs on Python 2.7 here.
+    assert catalogue.stack_for(service("www", "python")).name == "python2.7"
     assert catalogue.stack_for(service("www", "python", python_version="v2.6")).name == "python2.7"
+    assert catalogue.stack_for(service("www", "python", python_version="v2.7")).name == "python2.7"
+    assert catalogue.stack_for(service("www", "python", python_version="v3")).name == "python3.11"
+    worker = service("w", "python-worker", python_version="v3.2")
+    assert catalogue.stack_for(worker).name == "python3.11-worker"
 
 
 # --- one entry adds a stack ----------------------------------------------------------------------
@@ -191,52 +189,60 @@ def test_a_new_code_type_passes_validation(tmp_path: Path, monkeypatch: pytest.M
     assert application.service("jobs").type == "lua"
 
 
-def test_a_new_python_runtime_is_one_entry(tmp_path: Path, with_python_2_7: None) -> None:
-    files = files_of(tmp_path, service("www", "python", python_version="v2.7"))
+def test_a_new_python_runtime_is_one_entry(tmp_path: Path, with_pypy: None) -> None:
+    files = files_of(tmp_path, service("www", "python", python_version="vpypy3"))
     dockerfile = files["Dockerfile"]
-    assert dockerfile.splitlines()[1] == "FROM debian:bullseye-slim AS stack"
+    assert "FROM debian:bookworm-slim AS tooling\n" in dockerfile
     assert (
-        "--no-install-recommends build-essential ca-certificates nginx-light python2.7 "
-        "python2.7-dev supervisor virtualenv \\\n" in dockerfile
+        "--no-install-recommends ca-certificates nginx-light pypy3 pypy3-venv supervisor uwsgi "
+        "uwsgi-plugin-pypy \\\n" in dockerfile
     )
-    assert "RUN virtualenv -p python2.7 /home/dotcloud/env\n" in dockerfile
-    assert 'RUN ["/home/dotcloud/env/bin/pip", "install", "uwsgi==2.0.21"]\n' in dockerfile
-    assert "plugins" not in files["platform/uwsgi.ini"]
-    assert (
-        "command = /home/dotcloud/env/bin/uwsgi --ini /etc/dotcloud/uwsgi.ini\n"
-        in (files["platform/supervisord.conf"])
-    )
+    assert "RUN pypy3 -m venv /home/dotcloud/env\n" in dockerfile
+    assert "plugins = pypy\n" in files["platform/uwsgi.ini"]
 
 
-def test_the_existing_runtime_is_unchanged_beside_a_new_one(
-    tmp_path: Path, with_python_2_7: None
+def test_the_existing_runtimes_are_unchanged_beside_a_new_one(
+    tmp_path: Path, with_pypy: None
 ) -> None:
     files = files_of(tmp_path, service("www", "python", python_version="v3.11"))
-    assert files["Dockerfile"].splitlines()[1] == "FROM debian:bookworm-slim AS stack"
+    assert "FROM debian:bookworm-slim AS tooling\n" in files["Dockerfile"]
     assert "RUN python3 -m venv /home/dotcloud/env\n" in files["Dockerfile"]
     assert "plugins = python3\n" in files["platform/uwsgi.ini"]
+    old = files_of(tmp_path, service("www", "python", python_version="v2.7"))
+    assert "FROM debian:bullseye-slim AS tooling\n" in old["Dockerfile"]
 
 
 def test_a_new_python_runtime_is_accepted_by_the_schema(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_python_2_7: None
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_pypy: None
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    Path("dotcloud.yml").write_text("www:\n  type: python\n  config:\n    python_version: v2.6\n")
-    with pytest.raises(BuildFileError) as caught:
-        load_application(Path("."), "shop", strict=True)
-    assert [found.format() for found in caught.value.diagnostics] == [
-        "dotcloud.yml:4:21: error: python_version v2.6 runs on Python 2.7 here"
-    ]
+    Path("dotcloud.yml").write_text("www:\n  type: python\n  config:\n    python_version: vpypy3\n")
+    loaded = load_application(Path("."), "shop", strict=True)
+    assert loaded.application.service("www").config["python_version"] == "vpypy3"
 
 
-def test_python_2_is_refused_while_no_runtime_accepts_it(
+def test_python_27_is_built_with_uwsgi_from_pip_and_the_shims(tmp_path: Path) -> None:
+    files = files_of(tmp_path, service("www", "python", python_version="v2.7"))
+    dockerfile = files["Dockerfile"]
+    assert "RUN virtualenv -p python2.7 /home/dotcloud/env\n" in dockerfile
+    assert "/opt/uwsgi/bin/pip install uWSGI==2.0.31" in dockerfile
+    assert "COPY --from=uwsgi /opt/uwsgi/bin/uwsgi /usr/local/bin/uwsgi\n" in dockerfile
+    assert "plugins" not in files["platform/uwsgi.ini"]
+    assert (
+        "command = /usr/local/bin/uwsgi --ini /etc/dotcloud/uwsgi.ini\n"
+        in (files["platform/supervisord.conf"])
+    )
+    assert {"platform/shims/pg_config", "platform/shims/mysql-python-cc"} <= set(files)
+    worker = files_of(tmp_path, service("w", "python-worker", python_version="v2.7"))
+    assert "AS uwsgi" not in worker["Dockerfile"]
+
+
+def test_a_version_no_runtime_accepts_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    Path("dotcloud.yml").write_text("www:\n  type: python\n  config:\n    python_version: v2.7\n")
+    Path("dotcloud.yml").write_text("www:\n  type: python\n  config:\n    python_version: v3.9\n")
     with pytest.raises(BuildFileError) as caught:
         load_application(Path("."), "shop")
-    assert [found.format() for found in caught.value.diagnostics] == [
-        "dotcloud.yml:4:21: error: python_version v2.7: Python 2 is not available here (the stack "
-        "is Debian bookworm, with Python 3.11 only); use v3.11"
-    ]
+    assert len(caught.value.diagnostics) == 1
+    assert caught.value.diagnostics[0].format().startswith("dotcloud.yml:4:21: error: ")

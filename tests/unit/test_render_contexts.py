@@ -42,7 +42,12 @@ def files_of(
     return rendered
 
 
+PY3 = MappingProxyType({"python_version": "v3.11"})
+
+
 def www(**fields: object) -> Service:
+    """The sample's web service, on Python 3.11 as the sample asks."""
+    fields.setdefault("config", PY3)
     return Service("www", "python", approot="services/www", **fields)  # type: ignore[arg-type]
 
 
@@ -78,22 +83,25 @@ def test_executables_and_code_snapshot(tmp_path: Path) -> None:
     assert snapshots == [CodeSnapshot(tmp_path, PurePosixPath(".dotcloud/build/www/code"))]
 
 
-def test_the_ca_bundle_stays_in_the_build_stage(tmp_path: Path) -> None:
+def test_the_ca_bundle_stays_in_the_discarded_stages(tmp_path: Path) -> None:
     dockerfile = files_of(tmp_path, www())["Dockerfile"]
-    stack, build, final = stages(dockerfile)
+    tooling, trust, stack, build, final = stages(dockerfile)
+    assert trust.startswith("FROM tooling AS trust")
+    assert "COPY ca-bundle.crt /tmp/ca.crt" in trust
     assert build.startswith("FROM stack AS build")
-    assert "COPY ca-bundle.crt /tmp/ca.crt" in build
-    assert "--cert /tmp/ca.crt" in build
-    assert "ca-bundle" not in final
-    assert "/tmp/ca.crt" not in final
-    assert "ca-bundle" not in stack
+    assert "COPY --from=trust /etc/ssl/certs/ca-certificates.crt" in build
+    assert "PIP_CERT=/etc/ssl/certs/ca-certificates.crt" in build
+    for kept in (tooling, stack, final):
+        assert "ca-bundle" not in kept
+        assert "trust" not in kept
     assert final.startswith("FROM stack\n")
     assert "COPY --from=build --chown=dotcloud:dotcloud /home/dotcloud/env" in final
 
 
-def test_no_cert_option_without_a_bundle(tmp_path: Path) -> None:
-    files = files_of(tmp_path, www(requirements=("flask",)), ca_bundle="")
+def test_without_a_bundle_the_trust_stage_adds_nothing(tmp_path: Path) -> None:
+    files = files_of(tmp_path, www(requirements=("flask",), prebuild="make"), ca_bundle="")
     assert "--cert" not in files["Dockerfile"]
+    assert "--mount" not in files["Dockerfile"]
     assert files["ca-bundle.crt"] == ""
 
 
@@ -108,8 +116,7 @@ def test_requirements_file_is_copied_only_when_present(tmp_path: Path) -> None:
 def test_yml_requirements_are_separate_json_arguments(tmp_path: Path) -> None:
     dockerfile = files_of(tmp_path, www(requirements=("redis>=4", 'x"; rm -rf /')))["Dockerfile"]
     assert (
-        'RUN ["/home/dotcloud/env/bin/pip", "install", "--cert", "/tmp/ca.crt", '
-        '"redis>=4", "x\\"; rm -rf /"]'
+        'RUN ["/home/dotcloud/env/bin/pip", "install", "redis>=4", "x\\"; rm -rf /"]'
     ) in dockerfile
 
 
@@ -117,26 +124,41 @@ def test_systempackages_are_shell_quoted_after_the_shared_stack_lines(tmp_path: 
     plain = files_of(tmp_path, www())["Dockerfile"]
     extra = files_of(tmp_path, www(systempackages=("libpq-dev", "x; rm -rf /")))["Dockerfile"]
     assert "libpq-dev 'x; rm -rf /'" in extra
-    shared = stages(plain)[0]
-    extra_stack = stages(extra)[0]
+    shared = stages(plain)[2]
+    extra_stack = stages(extra)[2]
     assert extra_stack.startswith(shared)
     assert "libpq-dev" in extra_stack.removeprefix(shared)
 
 
 def test_the_stack_is_the_same_for_every_python_service(tmp_path: Path) -> None:
     one = files_of(tmp_path, www())["Dockerfile"]
-    other = files_of(tmp_path, Service("api", "python", approot="api"))["Dockerfile"]
-    assert stages(one)[0] == stages(other)[0]
-    assert stages(one)[0].startswith("FROM debian:bookworm-slim AS stack\n")
+    other = files_of(tmp_path, Service("api", "python", approot="api", config=PY3))["Dockerfile"]
+    worker = files_of(tmp_path, Service("w", "python-worker", config=PY3))["Dockerfile"]
+    assert stages(one)[:3] == stages(other)[:3]
+    assert stages(one)[0].startswith("FROM debian:bookworm-slim AS tooling\n")
+    assert stages(one)[2].startswith("FROM tooling AS stack\n")
+    # The tooling layer and the trust stage are shared by every code service of the release.
+    assert stages(worker)[:2] == stages(one)[:2]
 
 
 def test_hooks_run_as_dotcloud_in_exec_form(tmp_path: Path) -> None:
-    dockerfile = files_of(tmp_path, www(prebuild="make assets", postbuild=HOSTILE))["Dockerfile"]
-    final = stages(dockerfile)[-1]
+    service = www(prebuild="make assets", postbuild=HOSTILE)
+    final = stages(files_of(tmp_path, service, ca_bundle="")["Dockerfile"])[-1]
     assert 'RUN ["/bin/sh", "-lc", "make assets"]' in final
     hostile = 'RUN ["/bin/sh", "-lc", "echo \\"$HOME\\" \'; touch /tmp/pwned; echo 100% `id`"]'
     assert hostile in final
     assert final.index("USER dotcloud") < final.index("make assets") < final.index("USER root")
+
+
+def test_hooks_see_the_ca_bundle_for_their_own_command_only(tmp_path: Path) -> None:
+    final = stages(files_of(tmp_path, www(prebuild="make assets"))["Dockerfile"])[-1]
+    mount = "RUN --mount=type=bind,from=trust,source=/etc/ssl/certs/ca-certificates.crt,"
+    assert mount in final
+    assert (
+        '"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt", "/bin/sh", "-lc", "make assets"]'
+        in final
+    )
+    assert "COPY ca-bundle" not in final
 
 
 def test_current_links_to_the_approot(tmp_path: Path) -> None:

@@ -50,12 +50,15 @@ def custom(**fields: object) -> Service:
 def test_custom_context_has_supervisor_and_no_web_stack(tmp_path: Path) -> None:
     assert set(files_of(tmp_path, custom())) == {
         "Dockerfile",
+        "ca-bundle.crt",  # for the trust stage of its buildscript's downloads
         "platform/profile",
         "platform/supervisord.conf",
         "platform/dotcloud-init",
         "platform/dotcloud-health",
     }
-    stack = stages(files_of(tmp_path, custom())["Dockerfile"])[0]
+    tooling, _trust, stack = stages(files_of(tmp_path, custom())["Dockerfile"])[:3]
+    assert "build-essential" in tooling
+    assert "wget" in tooling
     assert "install -y --no-install-recommends ca-certificates supervisor \\" in stack
 
 

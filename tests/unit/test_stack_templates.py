@@ -120,21 +120,11 @@ def test_run_trusting_mounts_the_store_for_one_command() -> None:
 
 
 def test_uwsgi_for_python_27_is_built_once_in_a_stage_of_its_own() -> None:
-    stage = render_macro("stacks/python27/uwsgi.j2", "build_stage", "tooling")
+    stage = render_macro("stacks/python27/uwsgi.j2", "build_stage", "tooling", "2.0.31")
     assert stage.splitlines()[0] == "FROM tooling AS uwsgi"
     assert "COPY --from=trust" in stage
     assert "virtualenv -p python2.7 /opt/uwsgi" in stage
     assert "/opt/uwsgi/bin/pip install uWSGI==2.0.31" in stage
     assert render_macro("stacks/python27/uwsgi.j2", "install") == (
         "COPY --from=uwsgi /opt/uwsgi/bin/uwsgi /usr/local/bin/uwsgi"
-    )
-
-
-def test_virtualenvs_per_python() -> None:
-    assert render_template("stacks/python27/virtualenv.j2") == (
-        "RUN virtualenv -p python2.7 /home/dotcloud/env\n"
-    )
-    # The Python 3 stack's line as code/Dockerfile.j2 writes it today, so its output stays the same.
-    assert render_template("stacks/python311/virtualenv.j2") == (
-        "RUN python3 -m venv /home/dotcloud/env\n"
     )

@@ -7,7 +7,8 @@ from typing import Literal, Protocol
 
 from dotcloud_emulator.errors import UsageError
 
-Severity = Literal["error", "warning"]
+# A note says how the emulator serves something valid (never an error, even with --strict).
+Severity = Literal["error", "warning", "note"]
 
 
 @dataclass(frozen=True, order=True)
@@ -56,6 +57,9 @@ class Reporter:
     def warning(self, at: Position, message: str) -> None:
         self.add(at.line, at.column, "warning", message)
 
+    def note(self, at: Position, message: str) -> None:
+        self.add(at.line, at.column, "note", message)
+
     def add(self, line: int, column: int, severity: Severity, message: str) -> None:
         self.diagnostics.append(Diagnostic(self.path, line, column, severity, message))
 
@@ -66,3 +70,7 @@ class Reporter:
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
         return tuple(sorted(found for found in self.diagnostics if found.severity == "warning"))
+
+    @property
+    def notes(self) -> tuple[Diagnostic, ...]:
+        return tuple(sorted(found for found in self.diagnostics if found.severity == "note"))

@@ -18,6 +18,7 @@ BUILDFILE_NAME = "dotcloud.yml"
 class LoadResult:
     application: Application
     warnings: tuple[Diagnostic, ...]
+    notes: tuple[Diagnostic, ...] = ()
 
 
 def find_buildfile(appdir: Path) -> Path:
@@ -42,7 +43,7 @@ def load_application(appdir: Path, name: str, *, strict: bool = False) -> LoadRe
     if reporter.errors or (strict and warnings):
         raise BuildFileError(str(path), (*reporter.errors, *warnings))
     application = Application(name, root, root / BUILDFILE_NAME, services)
-    return LoadResult(application, warnings)
+    return LoadResult(application, warnings, reporter.notes)
 
 
 def read_text(path: Path, reporter: Reporter) -> str | None:

@@ -397,7 +397,9 @@ def python_version(node: YamlNode, ctx: Context, label: str) -> str:
             raise Problem(node, unavailable_python_message(version, stype))
         accepted = tuple(name for known in stype.python_runtimes for name in known.accepts)
         return cast(str, choice(accepted, "value")(node, ctx, label))
-    if not runtime.runs_as_asked(version):
+    if version in runtime.noted:
+        ctx.reporter.note(node, f"python_version {version} runs on Python {runtime.version} here")
+    elif not runtime.runs_as_asked(version):
         ctx.reporter.warning(
             node, f"python_version {version} runs on Python {runtime.version} here"
         )

@@ -39,6 +39,7 @@ from dotcloud_emulator.catalogue.model import (
     Stack,
     Uwsgi,
 )
+from dotcloud_emulator.catalogue.stacks import TOOLING_SHIMS
 
 __all__ = [
     "CONFIG_FILES_DIR",
@@ -49,6 +50,7 @@ __all__ = [
     "RUNTIME_DIR",
     "SERVICE_TYPES",
     "SETTLE_SECONDS",
+    "TOOLING_SHIMS",
     "VIRTUALENV",
     "ConfigFile",
     "ConfigKey",

@@ -11,7 +11,8 @@ from dotcloud_emulator.catalogue.model import ConfigKey, DataPort, PythonRuntime
 
 # The python_version values the platform offered; those no runtime here accepts are refused.
 PLATFORM_PYTHON_VERSIONS = ("v2.6", "v2.7", "v3.1", "v3.2")
-DEFAULT_PYTHON_VERSION = "v3.11"
+# The platform's default: a build file that names no python_version gets Python 2 (2.7 here).
+DEFAULT_PYTHON_VERSION = "v2.6"
 
 
 def python_version_key(runtimes: tuple[PythonRuntime, ...]) -> ConfigKey:

@@ -83,6 +83,8 @@ class Uwsgi:
     plugin: str  # the `plugins =` line of uwsgi.ini; "" for a uWSGI built with Python inside
     binary: str
     pip_packages: tuple[str, ...] = ()
+    # Built by pip, once per stack, in a stage of its own (Debian has no uWSGI for this Python).
+    pip_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,9 @@ class PythonRuntime:
     packages: tuple[str, ...]
     virtualenv: str  # the command creating the virtualenv
     uwsgi: Uwsgi
+    # Versions served by this nearby Python with a note rather than a warning: the platform's
+    # default, which nearly every application of its time ran on.
+    noted: tuple[str, ...] = ()
 
     def runs_as_asked(self, requested: str) -> bool:
         """v3 and v3.11 run as asked on 3.11; v3.1 does not (it is another Python)."""
@@ -117,6 +122,9 @@ class Stack:
     preinstall: str = ""  # shell run before apt-get, in the same layer
     config_files: tuple[ConfigFile, ...] = ()  # in the order the Dockerfile copies them
     stop_signal: str = ""
+    # The Debian release of the platform's build tooling layer (compilers, headers, clients,
+    # version control), shared by every code stack of that release; "": none.
+    tooling: str = ""
     python: PythonRuntime | None = None  # set: the stack has a virtualenv
     pip_packages: tuple[str, ...] = ()  # installed in the virtualenv before the application's
     nginx: bool = False

@@ -35,8 +35,25 @@ PYTHON_3_11 = PythonRuntime(
     virtualenv=f"python3 -m venv {VIRTUALENV}",
     uwsgi=Uwsgi(("uwsgi", "uwsgi-plugin-python3"), plugin="python3", binary="/usr/bin/uwsgi"),
 )
+# Python 2.7.18 from Debian bullseye, for v2.7, v2.6 (which runs on 2.7 here) and no
+# python_version at all (the platform's default was v2.6). Debian has no uWSGI for Python 2 there:
+# pip builds one, once per stack. pip 20.3.4, the last for Python 2, seeds the virtualenv.
+BULLSEYE = "debian:bullseye-slim"
+PYTHON_2_7 = PythonRuntime(
+    version="2.7",
+    accepts=("v2.7", "v2.6"),
+    debian="bullseye",
+    base_image=BULLSEYE,
+    packages=(),  # python2.7, its headers and virtualenv come with the tooling layer
+    virtualenv=f"virtualenv -p python2.7 {VIRTUALENV}",
+    uwsgi=Uwsgi((), plugin="", binary="/usr/local/bin/uwsgi", pip_version="2.0.31"),
+    noted=("v2.6",),
+)
 # The first runtime accepting a service's python_version builds it.
-PYTHON_RUNTIMES: tuple[PythonRuntime, ...] = (PYTHON_3_11,)
+PYTHON_RUNTIMES: tuple[PythonRuntime, ...] = (PYTHON_2_7, PYTHON_3_11)
+# Small fixes for 2012-era packages against the tooling of a release, in render/templates/shims/
+# (each explained in its README), installed ahead of the real tools on the PATH.
+TOOLING_SHIMS: dict[str, tuple[str, ...]] = {"bullseye": ("pg_config", "mysql-python-cc")}
 
 # --- code stacks ---------------------------------------------------------------------------------
 
@@ -67,6 +84,7 @@ def code_stack(
     health: str,
     config_files: tuple[ConfigFile, ...],
     base_image: str = BOOKWORM,
+    tooling: str = "",
     python: PythonRuntime | None = None,
     nginx: bool = False,
     uwsgi: Uwsgi | None = None,
@@ -84,6 +102,7 @@ def code_stack(
         health=health,
         owned_dirs=CODE_OWNED_DIRS,
         config_files=config_files,
+        tooling=tooling,
         python=python,
         pip_packages=uwsgi.pip_packages if uwsgi is not None else (),
         nginx=nginx,
@@ -106,6 +125,7 @@ def python_web_stack(runtime: PythonRuntime) -> Stack:
         health=HTTP_HEALTH,
         config_files=(SUPERVISOR_CONF, *NGINX_CONFS, UWSGI_INI),
         base_image=runtime.base_image,
+        tooling=runtime.debian,
         python=runtime,
         nginx=True,
         uwsgi=runtime.uwsgi,
@@ -120,6 +140,7 @@ def python_worker_stack(runtime: PythonRuntime) -> Stack:
         health=PROGRAMS_HEALTH,
         config_files=(SUPERVISOR_CONF,),
         base_image=runtime.base_image,
+        tooling=runtime.debian,
         python=runtime,
     )
 
@@ -137,6 +158,7 @@ CUSTOM = code_stack(
     {"ca-certificates", "supervisor"},
     health=PROGRAMS_HEALTH,
     config_files=(SUPERVISOR_CONF,),
+    tooling="bookworm",
 )
 
 # --- data stacks ---------------------------------------------------------------------------------

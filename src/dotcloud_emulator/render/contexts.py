@@ -106,6 +106,8 @@ def _stack_context(
         "stack_preinstall": stack.preinstall,
         "owned_dirs": stack.owned_dirs,
         "config_files": [(f"platform/{file.name}", file.target) for file in stack.config_files],
+        "tooling": stack.tooling,
+        "uwsgi_pip_version": stack.uwsgi.pip_version if stack.uwsgi is not None else "",
     }
 
 
@@ -151,7 +153,8 @@ def _code_context(
         "has_requirements_file": facts.has_requirements_file,
         "serve_static": facts.serves_static and stack.uwsgi is not None,
         "requirements": service.requirements,
-        "pip_cert_option": "--cert /tmp/ca.crt " if ca_bundle.strip() else "",
+        # Final-stage build commands see the bundle through a BuildKit mount, when there is one.
+        "trust_build_commands": bool(ca_bundle.strip()) and bool(stack.tooling),
         "prebuild": service.prebuild or "",
         "postbuild": service.postbuild or "",
         "postinstall": service.postinstall,
@@ -168,8 +171,14 @@ def _code_context(
         *_platform_files(stack, context / "platform", values),
         CodeSnapshot(application.root, context / "code"),
     ]
-    if stack.virtualenv:
+    if stack.tooling:
         items.append(File(context / "ca-bundle.crt", ca_bundle))
+        items.extend(
+            File(
+                context / "platform" / "shims" / name, render_template(f"shims/{name}"), EXECUTABLE
+            )
+            for name in catalogue.TOOLING_SHIMS.get(stack.tooling, ())
+        )
     return items
 
 

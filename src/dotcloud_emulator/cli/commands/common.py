@@ -40,7 +40,7 @@ def add_appdir_arguments(parser: argparse.ArgumentParser) -> None:
 def load_buildfile(appdir: Path, explicit_name: str | None, *, strict: bool = False) -> Application:
     """The application in APPDIR, its warnings printed; errors raise `BuildFileError`."""
     loaded = load_application(appdir, discover_app_name(appdir, explicit_name), strict=strict)
-    for warning in loaded.warnings:
+    for warning in (*loaded.warnings, *loaded.notes):
         print(warning.format(), file=sys.stderr)
     return loaded.application
 
