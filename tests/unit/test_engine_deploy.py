@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -177,8 +178,9 @@ def no_compose(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[list[str
     return ran
 
 
-def tutorial_app(root: Path) -> Application:
-    return Application("tutorial", root, root / "dotcloud.yml", (Service("www", "python"),))
+def tutorial_app(root: Path, python_version: str = "v3.11") -> Application:
+    www = Service("www", "python", config=MappingProxyType({"python_version": python_version}))
+    return Application("tutorial", root, root / "dotcloud.yml", (www,))
 
 
 def test_a_failed_first_start_stops_what_started(
@@ -203,6 +205,29 @@ def test_a_failed_first_start_stops_what_started(
     # Built, then the instances started; the gateway is never started for a failed instance.
     assert [argv[-1] for argv in no_compose] == ["build", "www-0"]
     assert gateway.stopped is True
+
+
+@pytest.mark.parametrize(("pip_date", "hinted"), [(None, True), ("2012-06-01", False)])
+def test_a_python_2_failure_suggests_a_pip_date_unless_one_is_set(
+    no_compose: list[list[str]], tmp_path: Path, pip_date: str | None, hinted: bool
+) -> None:
+    from dotcloud_emulator.engine.deploy import deploy
+
+    client = DeployClient(
+        www_container("exited", exit_code=3),
+        RecordingContainer(container_attrs("tutorial", "gateway", 1)),
+    )
+    state = AppState(app="tutorial", created_at=0.0, pip_date=pip_date)
+    with pytest.raises(UserError) as caught:
+        deploy(
+            tutorial_app(tmp_path, "v2.7"),
+            state,
+            Settings(state_home=tmp_path / "home"),
+            client=client,
+            port=free_port(),
+        )
+    assert caught.value.message.startswith("www.0 did not become responsive")
+    assert ("`up --pip-date 2012-06-01`" in caught.value.message) is hinted
 
 
 def test_a_taken_port_stops_before_anything_is_built(

@@ -10,12 +10,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dotcloud_emulator.engine.causes import build_cause
 from dotcloud_emulator.engine.client import buildkit_available
 from dotcloud_emulator.errors import UserError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.settings import DEFAULT_GATEWAY_PORT
 
 ERROR_TAIL_LINES = 25
+# How much of a command's output is kept to find the cause of a failure in (a build's pip output).
+KEPT_OUTPUT_LINES = 4000
 LineSink = Callable[[str], None]
 
 
@@ -87,15 +90,23 @@ def up_argv(
 class ComposeError(UserError):
     """A `docker compose` command failed; the message has the command, status and output tail."""
 
-    def __init__(self, argv: Sequence[str], returncode: int, tail: Sequence[str]) -> None:
-        super().__init__(compose_failure_message(argv, returncode, tail))
+    def __init__(
+        self,
+        argv: Sequence[str],
+        returncode: int,
+        tail: Sequence[str],
+        cause: Sequence[str] = (),
+    ) -> None:
+        super().__init__(compose_failure_message(argv, returncode, tail, cause))
         self.argv = list(argv)
         self.returncode = returncode
         self.tail = list(tail)
 
 
-def compose_failure_message(argv: Sequence[str], returncode: int, tail: Sequence[str]) -> str:
-    lines = [f"`{shlex.join(argv)}` failed with exit code {returncode}"]
+def compose_failure_message(
+    argv: Sequence[str], returncode: int, tail: Sequence[str], cause: Sequence[str] = ()
+) -> str:
+    lines = [f"`{shlex.join(argv)}` failed with exit code {returncode}", *cause]
     if tail:
         lines.append("last output lines:")
         lines.extend(f"    {line}" for line in tail)
@@ -111,7 +122,7 @@ def run_compose(
 ) -> list[str]:
     """Run one compose command, passing each output line to `on_line`; returns the output tail.
     `extra_env` adds variables to its environment (build arguments Compose takes from it)."""
-    tail: deque[str] = deque(maxlen=ERROR_TAIL_LINES)
+    kept: deque[str] = deque(maxlen=KEPT_OUTPUT_LINES)
     try:
         process = subprocess.Popen(
             list(argv),
@@ -128,9 +139,10 @@ def run_compose(
         assert process.stdout is not None
         for raw in process.stdout:
             line = raw.rstrip()
-            tail.append(line)
+            kept.append(line)
             if on_line is not None:
                 on_line(line)
+    tail = list(kept)[-ERROR_TAIL_LINES:]
     if process.returncode != 0:
-        raise ComposeError(argv, process.returncode, list(tail))
-    return list(tail)
+        raise ComposeError(argv, process.returncode, tail, build_cause(list(kept)))
+    return tail

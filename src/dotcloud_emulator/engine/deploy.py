@@ -10,7 +10,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator import catalogue
+from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.engine import inventory
 from dotcloud_emulator.engine.compose import build_argv, run_compose
 from dotcloud_emulator.engine.compose_engine import ComposeEngine
@@ -26,7 +27,12 @@ from dotcloud_emulator.engine.plan import (
 )
 from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT
 from dotcloud_emulator.engine.rollout import Rollout
-from dotcloud_emulator.engine.timetravel import PYPI_SIMPLE, TimeTravelIndex, parse_cutoff
+from dotcloud_emulator.engine.timetravel import (
+    PYPI_SIMPLE,
+    TimeTravelIndex,
+    parse_cutoff,
+    pip_date_hint,
+)
 from dotcloud_emulator.errors import UserError
 from dotcloud_emulator.generate import ca_bundle_path, read_ca_bundle, write_project
 from dotcloud_emulator.platform import naming
@@ -72,13 +78,14 @@ def deploy(
         client, application, state, settings, reporter=reporter, timeout=timeout
     )
     changed = regenerate(ctx, environ)
-    build(ctx, environ)
-    engine = ComposeEngine(ctx)
-    if is_live(client, app):
-        ctx.reporter.step("Deploying code, one instance at a time...")
-        roll_out(ctx, engine, recreate=engine.outdated(), restart=changed)
-    else:
-        start_fresh(ctx, engine)
+    with suggest_pip_date(ctx):
+        build(ctx, environ)
+        engine = ComposeEngine(ctx)
+        if is_live(client, app):
+            ctx.reporter.step("Deploying code, one instance at a time...")
+            roll_out(ctx, engine, recreate=engine.outdated(), restart=changed)
+        else:
+            start_fresh(ctx, engine)
     ctx.reporter.step("Application fully deployed")
     return Deployment(app, port, deployment_urls(application, state, settings, port))
 
@@ -156,6 +163,23 @@ def start_fresh(ctx: DeployContext, engine: Executor) -> None:
     except UserError:
         stop_containers(inventory.containers(ctx.client, ctx.app))
         raise
+
+
+@contextlib.contextmanager
+def suggest_pip_date(ctx: DeployContext) -> Iterator[None]:
+    """A Python 2 service that fails to build or start, with requirements resolved as of today:
+    the error ends with the suggestion to resolve them as of the application's time."""
+    try:
+        yield
+    except UserError as exc:
+        if ctx.state.pip_date or not any(runs_python_2(s) for s in ctx.application.services):
+            raise
+        raise UserError(f"{exc.message}\n{pip_date_hint()}", exit_code=exc.exit_code) from exc
+
+
+def runs_python_2(service: Service) -> bool:
+    stack = catalogue.stack_for(service) if catalogue.runs_here(service.type) else None
+    return stack is not None and stack.python is not None and stack.python.version.startswith("2")
 
 
 @contextlib.contextmanager

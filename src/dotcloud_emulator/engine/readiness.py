@@ -7,12 +7,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from dotcloud_emulator.engine.causes import last_traceback
 from dotcloud_emulator.engine.client import docker_errors
 from dotcloud_emulator.errors import UserError
 
 DEFAULT_TIMEOUT = 300.0
 POLL_INTERVAL = 0.5
-LOG_TAIL_LINES = 20
+LOG_TAIL_LINES = 20  # shown
+LOG_SEARCH_LINES = 400  # read, to find the application's traceback in
 
 Verdict = Literal["ready", "waiting", "failed"]
 
@@ -67,6 +69,12 @@ def last_check_text(health: Mapping[str, Any]) -> str:
 
 def failure_message(instance: str, reason: str, log_lines: Sequence[str]) -> str:
     lines = [f"{instance} did not become responsive: {reason}"]
+    traceback = last_traceback(log_lines)
+    if traceback and traceback[-1] not in log_lines[-LOG_TAIL_LINES:]:
+        # The application's own error, which shutdown lines after it would otherwise hide.
+        lines.append(f"the application's error in the log of {instance}:")
+        lines.extend(f"    {line}" for line in traceback)
+    log_lines = log_lines[-LOG_TAIL_LINES:]
     if log_lines:
         lines.append(f"last {len(log_lines)} log lines of {instance}:")
         lines.extend(f"    {line}" for line in log_lines)
@@ -75,7 +83,7 @@ def failure_message(instance: str, reason: str, log_lines: Sequence[str]) -> str
     return "\n".join(lines)
 
 
-def container_log_tail(container: Any, lines: int = LOG_TAIL_LINES) -> list[str]:
+def container_log_tail(container: Any, lines: int = LOG_SEARCH_LINES) -> list[str]:
     try:
         raw = container.logs(tail=lines)
     except Exception:  # the logs only decorate the real error

@@ -115,7 +115,7 @@ class GatewayControl:
             self.sleep(POLL_INTERVAL)
         stuck = [w for w in now if w.pid in {b.pid for b in before} and not w.shutting_down]
         if stuck or not now:
-            log = "\n".join(f"    {line}" for line in container_log_tail(self.container))
+            log = "\n".join(f"    {line}" for line in container_log_tail(self.container, 20))
             raise UserError(f"the gateway did not reload within {timeout:.0f}s:\n{log}")
         # Old workers still hold long-lived connections (WebSockets): they end on their own.
 

@@ -363,6 +363,5 @@ def pip_date_hint(cutoff_example: date | None = None) -> str:
     example = (cutoff_example or date(2012, 6, 1)).isoformat()
     return (
         "Unpinned requirements resolve to today's releases, which may no longer support this "
-        f"code; install them as they were on a past date with `up --pip-date {example}` "
-        "(or `pip_date` in the service's config)."
+        f"code; install them as they were on a past date with `up --pip-date {example}`."
     )
