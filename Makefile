@@ -21,9 +21,10 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed ## create the virtualenv .venv with the emulator and its test tools
 
-docker: ## make a Docker engine, Compose v2 and the base image available (installs them if missing)
+docker: ## make a Docker engine, Compose v2 and the base images available (installs them if missing)
 	bash scripts/ensure-docker.sh
 	bash scripts/ensure-base-image.sh
+	bash scripts/ensure-base-image.sh debian:bullseye-slim
 
 browser: ## make Debian's headless Chromium available for the browser test (installs it if missing)
 	bash scripts/ensure-browser.sh

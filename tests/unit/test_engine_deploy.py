@@ -145,7 +145,9 @@ class DeployClient:
     def list(self, **kwargs: Any) -> list[RecordingContainer]:
         return self.found
 
-    def get(self, reference: str) -> RecordingContainer:
+    def get(self, reference: str) -> Any:
+        if reference.startswith("debian:"):
+            return reference  # a base image the engine has
         for container in self.found:
             if container.id == reference:
                 return container
@@ -249,3 +251,31 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_a_missing_base_image_is_named_before_the_build(
+    no_compose: list[list[str]], tmp_path: Path
+) -> None:
+    from docker.errors import ImageNotFound
+
+    from dotcloud_emulator.engine.deploy import deploy
+
+    class NoBullseye(DeployClient):
+        def get(self, reference: str) -> Any:
+            if reference == "debian:bullseye-slim":
+                raise ImageNotFound(reference)
+            return super().get(reference)
+
+    with pytest.raises(UserError) as caught:
+        deploy(
+            tutorial_app(tmp_path, "v2.7"),
+            AppState(app="tutorial", created_at=0.0, pip_date="2012-06-01"),
+            Settings(state_home=tmp_path / "home"),
+            client=NoBullseye(),
+            port=free_port(),
+        )
+    assert caught.value.message == (
+        "the base image debian:bullseye-slim is not in the Docker engine: make it with "
+        "`bash scripts/ensure-base-image.sh debian:bullseye-slim` (or `make docker`)"
+    )
+    assert no_compose == []

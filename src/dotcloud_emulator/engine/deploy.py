@@ -38,6 +38,7 @@ from dotcloud_emulator.generate import ca_bundle_path, read_ca_bundle, write_pro
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState, StateStore
+from dotcloud_emulator.render.contexts import base_image
 
 __all__ = ["Deployment", "Reporter", "SilentReporter", "deploy", "is_live", "reconfigure"]
 
@@ -197,8 +198,27 @@ def pip_index(ctx: DeployContext, environ: Mapping[str, str] | None) -> Iterator
         yield {"PIP_INDEX_URL": index.url}
 
 
+def check_base_images(ctx: DeployContext) -> None:
+    """Every stack's base image must be in the engine: with no registry it cannot be pulled."""
+    wanted = {
+        base_image(catalogue.stack_for(service), ctx.settings)
+        for service in ctx.application.services
+    }
+    from docker.errors import ImageNotFound
+
+    for image in sorted(wanted):
+        try:
+            ctx.client.images.get(image)
+        except ImageNotFound:
+            raise UserError(
+                f"the base image {image} is not in the Docker engine: make it with "
+                f"`bash scripts/ensure-base-image.sh {image}` (or `make docker`)"
+            ) from None
+
+
 def build(ctx: DeployContext, environ: Mapping[str, str] | None = None) -> None:
     report, application = ctx.reporter, ctx.application
+    check_base_images(ctx)
     report.step("Building the application...")
     names = ", ".join(application.service_names)
     with report.activity(f"Building {names}"), pip_index(ctx, environ) as index_env:
