@@ -31,7 +31,10 @@ def copy_atomic(source: Path, target: Path) -> None:
 def replacing(path: Path) -> Iterator[Path]:
     """A new private file beside `path` to fill; it replaces `path` when the block succeeds and
     is removed when it fails. Beside, so the rename stays on one file system."""
-    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as exc:  # name the file the caller writes, not a random temporary name
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     os.close(descriptor)
     temporary = Path(name)
     try:

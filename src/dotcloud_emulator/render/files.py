@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from dotcloud_emulator.errors import UserError
+from dotcloud_emulator.errors import UsageError, UserError
 from dotcloud_emulator.fsutil import copy_atomic, write_atomic
 
 IGNORE_FILE = ".dotcloudignore"
@@ -63,6 +63,9 @@ def write_files(
     rendered = list(items)
     for item in rendered:
         _check_relative(item.path if isinstance(item, File) else item.dest)
+    # Every check before the first write: a refused output leaves the disk as it was.
+    for folder in (*_folders_written(rendered), *prune):
+        check_no_symlink(outdir, folder)
     for item in rendered:
         if isinstance(item, File):
             write_if_changed(outdir / item.path, item.content, item.mode)
@@ -84,6 +87,29 @@ def write_if_changed(path: Path, content: str, mode: int = 0o644) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, data, mode)
     return True
+
+
+def _folders_written(rendered: list[Rendered]) -> list[PurePosixPath]:
+    """The folders the writer writes into or deletes from: each file's, each snapshot's own."""
+    return [item.path.parent if isinstance(item, File) else item.dest for item in rendered]
+
+
+def check_no_symlink(outdir: Path, folder: PurePosixPath) -> None:
+    """Refuse a symbolic link on the way from `outdir` to `outdir/folder`.
+
+    An application tree (a clone, an archive) can hold `.dotcloud/build -> ~`; writing or
+    pruning through it would replace or delete files outside the output. `outdir` itself is
+    the user's choice and may be a link. A link in place of a file is never followed: the
+    atomic write replaces the link itself.
+    """
+    path = outdir
+    for part in folder.parts:
+        path = path / part
+        if path.is_symlink():
+            raise UsageError(
+                f"{path}: a symbolic link where generate writes its output; refusing to write "
+                "through it (remove the link)"
+            )
 
 
 def _check_relative(path: PurePosixPath) -> None:
@@ -122,13 +148,31 @@ def sync_snapshot(snapshot: CodeSnapshot, dest: Path) -> None:
     """Make `dest` a copy of the snapshot's files: copy what changed, delete what went away."""
     if not snapshot.source.is_dir():
         raise UserError(f"{snapshot.source}: not a directory, cannot copy the application code")
-    patterns = (*SNAPSHOT_EXCLUDES, *read_ignore_file(snapshot.source), *snapshot.exclude)
     dest.mkdir(parents=True, exist_ok=True)
     wanted: set[PurePosixPath] = set()
-    for relative in snapshot_entries(snapshot.source, patterns, snapshot.include):
+    folders = set(_prefixes(snapshot.include)) if snapshot.include else set()
+    for relative in snapshot_entries(
+        snapshot.source, snapshot_patterns(snapshot), snapshot.include
+    ):
         wanted.add(relative)
-        _copy_entry(snapshot.source / relative, dest / relative)
+        if relative in folders:
+            # The approot and its parents are folders in the copy even when the application
+            # reaches them through a link: the files below them go into the copy, never through
+            # a link to wherever it points.
+            mode = (snapshot.source / relative).stat().st_mode
+            _make_folder(dest / relative, stat.S_IMODE(mode) | stat.S_IRWXU)
+        else:
+            _copy_entry(snapshot.source / relative, dest / relative)
     _delete_unwanted(dest, wanted)
+
+
+def snapshot_patterns(snapshot: CodeSnapshot) -> tuple[str, ...]:
+    """What the snapshot leaves out: the defaults, `.dotcloudignore`, the snapshot's own."""
+    return (*SNAPSHOT_EXCLUDES, *read_ignore_file(snapshot.source), *snapshot.exclude)
+
+
+def _prefixes(path: PurePosixPath) -> list[PurePosixPath]:
+    return [PurePosixPath(*path.parts[:depth]) for depth in range(1, len(path.parts) + 1)]
 
 
 def read_ignore_file(source: Path) -> list[str]:
@@ -160,8 +204,7 @@ def snapshot_entries(
     """Relative paths of the directories, files and symlinks to copy, parents before children."""
     start = source / include if include else source
     if include:
-        for depth in range(1, len(include.parts) + 1):
-            yield PurePosixPath(*include.parts[:depth])
+        yield from _prefixes(include)
     if not start.is_dir():
         return
     for directory, dirnames, filenames in os.walk(start):
@@ -186,12 +229,17 @@ def _copy_entry(source: Path, target: Path) -> None:
     if stat.S_ISLNK(info.st_mode):
         _copy_symlink(source, target)
     elif stat.S_ISDIR(info.st_mode):
-        if target.is_symlink() or (target.exists() and not target.is_dir()):
-            target.unlink()
-        target.mkdir(exist_ok=True)
-        target.chmod(stat.S_IMODE(info.st_mode) | stat.S_IRWXU)
+        _make_folder(target, stat.S_IMODE(info.st_mode) | stat.S_IRWXU)
     elif stat.S_ISREG(info.st_mode):
         _copy_file(source, target, info)
+
+
+def _make_folder(target: Path, mode: int) -> None:
+    """A real folder at `target`: a link or a file there is replaced, never followed."""
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        target.unlink()
+    target.mkdir(exist_ok=True)
+    target.chmod(mode)
 
 
 def _copy_symlink(source: Path, target: Path) -> None:
