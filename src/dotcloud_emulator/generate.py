@@ -68,6 +68,8 @@ def check_output(application: Application, settings: Settings, outdir: Path) -> 
     inside the folders it deletes and rewrites."""
     if outdir.exists() and not outdir.is_dir():
         raise UsageError(f"{outdir}: not a directory; the output goes into a folder")
+    if outdir.is_dir() and not os.access(outdir, os.W_OK | os.X_OK):
+        raise UsageError(f"{outdir}: cannot write there (permission denied)")
     for folder in output_folders(application):
         check_no_symlink(outdir, folder)
     generated = [(outdir / root).resolve() for root in layout.GENERATED_ROOTS]
@@ -116,7 +118,7 @@ def kept_out_of_snapshots(outdir: Path, state_home: Path) -> list[Path]:
     """What no code snapshot may copy: the output (when it sits inside the application, the
     whole of it; its generated folders in any case) and the state directory, which holds every
     instance's secrets and would otherwise end up in image layers."""
-    generated = [outdir / root for root in layout.GENERATED_ROOTS]
+    generated = [outdir / root for root in (*layout.GENERATED_ROOTS, layout.COMPOSE_FILE)]
     return [path.resolve() for path in (outdir, *generated, state_home)]
 
 
