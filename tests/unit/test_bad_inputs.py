@@ -77,7 +77,8 @@ def test_an_unknown_key_with_terminal_escapes_is_printed_escaped(
     (appdir / "dotcloud.yml").write_text(f'www:\n  type: static\n  "{ESCAPES}": 1\n')
     assert main(["validate"]) == 0
     out, err = capsys.readouterr()
-    assert "\x1b" not in out + err and "\x07" not in out + err
+    assert "\x1b" not in out + err
+    assert "\x07" not in out + err
     assert err.startswith(
         'dotcloud.yml:3:3: warning: unknown key "\\x1b]0;pwned\\x07\\x1b[2J" in service "www"'
     )
@@ -92,7 +93,8 @@ def test_a_duplicate_key_with_terminal_escapes_is_printed_escaped(
     )
     assert main(["generate"]) == 2
     out, err = capsys.readouterr()
-    assert "\x1b" not in out + err and "\x07" not in out + err
+    assert "\x1b" not in out + err
+    assert "\x07" not in out + err
     assert (
         'dotcloud.yml:4:3: error: duplicate key "\\x1b]0;pwned\\x07\\x1b[2J" (first defined at '
         "line 3)"

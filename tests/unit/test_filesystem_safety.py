@@ -128,7 +128,8 @@ def test_a_snapshot_folder_reached_through_a_link_is_copied_as_a_folder(tmp_path
     write_files(tmp_path / "out", [snapshot])
     write_files(tmp_path / "out", [snapshot])
     copied = tmp_path / "out" / "code" / "db"
-    assert copied.is_dir() and not copied.is_symlink()
+    assert copied.is_dir()
+    assert not copied.is_symlink()
     assert (copied / "redis.conf").read_text() == "# mine\n"
     assert checksums(app / "real") == before
 
