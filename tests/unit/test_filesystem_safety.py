@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from dotcloud_emulator.cli.main import main
-from dotcloud_emulator.render.files import CodeSnapshot, write_files
+from dotcloud_emulator.render.files import CodeSnapshot, File, write_files
 
 PYTHON_APP = "www:\n  type: python\n"
 
@@ -246,3 +246,51 @@ def test_a_link_below_the_state_home_is_refused(
     )
     assert checksums(outside) == before
     assert mode(outside) != 0o700
+
+
+# --- what every build context shares is stored once ------------------------------------------
+
+
+def test_snapshots_of_the_same_tree_share_their_files(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "wsgi.py").write_text("application = None\n")
+    snapshots = [CodeSnapshot(app, PurePosixPath(f"{name}/code")) for name in ("www", "api")]
+    out = tmp_path / "out"
+    write_files(out, snapshots)
+    www, api = out / "www/code/wsgi.py", out / "api/code/wsgi.py"
+    assert www.stat().st_ino == api.stat().st_ino
+    (app / "wsgi.py").write_text("application = 'changed'\n")
+    write_files(out, snapshots)
+    assert www.read_text() == api.read_text() == "application = 'changed'\n"
+    assert www.stat().st_ino == api.stat().st_ino
+
+
+def test_a_large_rendered_file_is_stored_once(tmp_path: Path) -> None:
+    bundle = "-----BEGIN CERTIFICATE-----\n" + "A" * 64 * 1024 + "\n"
+    paths = [PurePosixPath(f"{name}/ca-bundle.crt") for name in ("www", "api")]
+    write_files(tmp_path, [File(path, bundle) for path in paths])
+    www, api = (tmp_path / path for path in paths)
+    assert www.stat().st_ino == api.stat().st_ino
+    write_files(tmp_path, [File(paths[0], bundle, 0o600), File(paths[1], bundle)])
+    assert stat.S_IMODE(www.stat().st_mode) == 0o600
+    assert stat.S_IMODE(api.stat().st_mode) == 0o644
+    write_files(tmp_path, [File(paths[0], "new\n"), File(paths[1], bundle)])
+    assert www.read_text() == "new\n"
+    assert api.read_text() == bundle
+
+
+def test_generate_stores_the_shared_code_once(
+    appdir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bundle = tmp_path / "ca.crt"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n" + "A" * 64 * 1024 + "\n")
+    monkeypatch.setenv("DOTCLOUD_CA_BUNDLE", str(bundle))
+    (appdir / "dotcloud.yml").write_text(PYTHON_APP + "api:\n  type: python\n")
+    generated(["generate"], capsys)
+    build = appdir / ".dotcloud/build"
+    for name in ("code/wsgi.py", "ca-bundle.crt"):
+        assert (build / "www" / name).stat().st_ino == (build / "api" / name).stat().st_ino

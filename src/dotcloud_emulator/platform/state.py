@@ -197,7 +197,22 @@ def _add_missing_entries(state: AppState, application: Application) -> bool:
 
 
 def _write_private_file(path: Path, content: str) -> None:
-    write_atomic(path, content.encode("utf-8"), PRIVATE_FILE_MODE)
+    data = content.encode("utf-8")
+    if _holds(path, data):  # each write is flushed to disk: skip it when nothing changed
+        return
+    write_atomic(path, data, PRIVATE_FILE_MODE)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        info = path.lstat()
+        return (
+            stat.S_ISREG(info.st_mode)
+            and stat.S_IMODE(info.st_mode) == PRIVATE_FILE_MODE
+            and path.read_bytes() == data
+        )
+    except OSError:
+        return False
 
 
 def _state_from_json(path: Path, app: str, data: object) -> AppState:
