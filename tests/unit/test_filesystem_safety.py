@@ -103,6 +103,18 @@ def test_a_link_in_the_output_is_refused_after_a_first_generate(
     assert checksums(outside) == before
 
 
+def test_the_pruner_removes_a_stale_link_without_following_it(
+    appdir: Path, outside: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stale = appdir / ".dotcloud/build/old"
+    stale.parent.mkdir(parents=True)
+    stale.symlink_to(outside)
+    before = checksums(outside)
+    generated(["generate"], capsys)
+    assert not stale.is_symlink()
+    assert checksums(outside) == before
+
+
 def test_a_link_to_a_file_is_replaced_not_followed(
     appdir: Path, outside: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

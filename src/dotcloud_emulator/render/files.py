@@ -197,6 +197,7 @@ def sync_snapshot(snapshot: CodeSnapshot, dest: Path, shared: SharedCopies | Non
     if not snapshot.source.is_dir():
         raise UserError(f"{snapshot.source}: not a directory, cannot copy the application code")
     dest.mkdir(parents=True, exist_ok=True)
+    shared = shared or SharedCopies()
     wanted: set[PurePosixPath] = set()
     folders = set(_prefixes(snapshot.include)) if snapshot.include else set()
     for relative in snapshot_entries(
@@ -210,7 +211,7 @@ def sync_snapshot(snapshot: CodeSnapshot, dest: Path, shared: SharedCopies | Non
             mode = (snapshot.source / relative).stat().st_mode
             _make_folder(dest / relative, stat.S_IMODE(mode) | stat.S_IRWXU)
         else:
-            _copy_entry(snapshot.source / relative, dest / relative, shared or SharedCopies())
+            _copy_entry(snapshot.source / relative, dest / relative, shared)
     _delete_unwanted(dest, wanted)
 
 
