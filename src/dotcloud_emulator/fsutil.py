@@ -27,11 +27,26 @@ def copy_atomic(source: Path, target: Path) -> None:
         shutil.copy2(source, temporary)
 
 
+def link_atomic(existing: Path, target: Path) -> None:
+    """Make `target` another name of `existing` (a hard link), replacing what `target` was.
+
+    Raises OSError where a link cannot be made (another file system, a limit on links)."""
+    if not target.exists() and not target.is_symlink():
+        os.link(existing, target)  # nothing to replace: the new name appears whole
+        return
+    with replacing(target) as temporary:
+        temporary.unlink()
+        os.link(existing, temporary)
+
+
 @contextmanager
 def replacing(path: Path) -> Iterator[Path]:
     """A new private file beside `path` to fill; it replaces `path` when the block succeeds and
     is removed when it fails. Beside, so the rename stays on one file system."""
-    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError as exc:  # name the file the caller writes, not a random temporary name
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     os.close(descriptor)
     temporary = Path(name)
     try:

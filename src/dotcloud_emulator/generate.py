@@ -15,14 +15,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from dotcloud_emulator.buildfile.model import Application
-from dotcloud_emulator.errors import UserError
+from dotcloud_emulator.errors import UsageError, UserError
+from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.envfiles import environment_files
 from dotcloud_emulator.platform.environment import instance_count, instance_environment
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState, StateStore
 from dotcloud_emulator.render import layout
 from dotcloud_emulator.render.contexts import ApprootFacts, approot
-from dotcloud_emulator.render.files import CodeSnapshot, Rendered, write_files
+from dotcloud_emulator.render.files import CodeSnapshot, Rendered, check_no_symlink, write_files
 from dotcloud_emulator.render.project import render_project
 
 # Where a user points tools at their CA bundle, most specific first.
@@ -49,11 +50,76 @@ def write_project(
     ca_bundle: str,
 ) -> GeneratedProject:
     """Write the project under `outdir` and each instance's environment into the state directory."""
+    check_output(application, settings, outdir)
     items = render_project(application, state, settings, ca_bundle, approot_facts(application))
-    items = [exclude_output(item, application.root, outdir) for item in items]
-    write_files(outdir, items, prune=layout.GENERATED_ROOTS)
-    changed = write_environments(application, state, settings, StateStore(settings.state_home))
+    kept_out = kept_out_of_snapshots(outdir, settings.state_home)
+    items = [exclude_from_snapshot(item, application.root, kept_out) for item in items]
+    try:
+        write_files(outdir, items, prune=layout.GENERATED_ROOTS)
+        changed = write_environments(application, state, settings, StateStore(settings.state_home))
+    except OSError as exc:
+        raise UsageError(f"{exc.filename or outdir}: cannot write there ({exc.strerror})") from exc
     return GeneratedProject(outdir / layout.COMPOSE_FILE, frozenset(changed))
+
+
+def check_output(application: Application, settings: Settings, outdir: Path) -> None:
+    """Refuse, before anything is written, an output the writer could not keep to itself:
+    a file in place of the folder, a link on the way into it, an approot or a state directory
+    inside the folders it deletes and rewrites."""
+    if outdir.exists() and not outdir.is_dir():
+        raise UsageError(f"{outdir}: not a directory; the output goes into a folder")
+    if outdir.is_dir() and not os.access(outdir, os.W_OK | os.X_OK):
+        raise UsageError(f"{outdir}: cannot write there (permission denied)")
+    for folder in output_folders(application):
+        check_no_symlink(outdir, folder)
+    generated = [(outdir / root).resolve() for root in layout.GENERATED_ROOTS]
+    check_state_home_apart(settings.state_home, generated)
+    kept = [(root, "generate's output") for root in generated]
+    check_approots_apart(
+        application, [*kept, (settings.state_home.resolve(), "the state directory")]
+    )
+
+
+def check_state_home_apart(state_home: Path, generated: list[Path]) -> None:
+    for root in generated:
+        if is_within(state_home.resolve(), root):
+            raise UsageError(
+                f"{state_home}: the state directory is inside {root}, which generate deletes "
+                f"and rewrites; set {naming.STATE_ENV_VAR} to a folder outside it"
+            )
+
+
+def check_approots_apart(application: Application, kept: list[tuple[Path, str]]) -> None:
+    """No approot inside a folder no build context may hold: its snapshot would copy it."""
+    for service in application.services:
+        source = (application.root / approot(service)).resolve()
+        for folder, what in kept:
+            if is_within(source, folder):
+                raise UsageError(
+                    f'service {service.name}: approot "{approot(service)}" is inside {what} '
+                    f"({folder}), which no build context may hold: choose another approot"
+                )
+
+
+def output_folders(application: Application) -> list[PurePosixPath]:
+    """The folders of the output the writer goes into, known before rendering."""
+    folders = [*layout.GENERATED_ROOTS, layout.GATEWAY_ROUTES_DIR]
+    for service in application.services:
+        context = layout.build_context(service.name)
+        folders += [context / "code", context / "platform" / "shims"]
+    return folders
+
+
+def is_within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def kept_out_of_snapshots(outdir: Path, state_home: Path) -> list[Path]:
+    """What no code snapshot may copy: the output (when it sits inside the application, the
+    whole of it; its generated folders in any case) and the state directory, which holds every
+    instance's secrets and would otherwise end up in image layers."""
+    generated = [outdir / root for root in (*layout.GENERATED_ROOTS, layout.COMPOSE_FILE)]
+    return [path.resolve() for path in (outdir, *generated, state_home)]
 
 
 def generate_project(
@@ -112,15 +178,18 @@ def write_environments(
     return changed
 
 
-def exclude_output(item: Rendered, root: Path, outdir: Path) -> Rendered:
-    """Keep an output folder that sits inside the application out of its own code snapshot."""
+def exclude_from_snapshot(item: Rendered, root: Path, kept_out: list[Path]) -> Rendered:
+    """A code snapshot that leaves out each of `kept_out` that lies inside the application."""
     if not isinstance(item, CodeSnapshot):
         return item
-    resolved_root, resolved_out = root.resolve(), outdir.resolve()
-    if resolved_out == resolved_root or resolved_root not in resolved_out.parents:
-        return item
-    relative = PurePosixPath(resolved_out.relative_to(resolved_root).as_posix())
-    return replace(item, exclude=(*item.exclude, f"/{relative}"))
+    resolved_root = root.resolve()
+    patterns = [
+        f"/{PurePosixPath(path.relative_to(resolved_root).as_posix())}"
+        for path in kept_out
+        if resolved_root in path.parents
+    ]
+    new = [pattern for pattern in dict.fromkeys(patterns) if pattern not in item.exclude]
+    return replace(item, exclude=(*item.exclude, *new)) if new else item
 
 
 def ca_bundle_setting(environ: Mapping[str, str] | None = None) -> tuple[str, str] | None:

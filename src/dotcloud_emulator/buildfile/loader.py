@@ -26,6 +26,12 @@ def find_buildfile(appdir: Path) -> Path:
     path = appdir / BUILDFILE_NAME
     if not path.is_file():
         raise UsageError(f"no {BUILDFILE_NAME} in {appdir}")
+    if not path.resolve().is_relative_to(appdir.resolve()):
+        # A cloned tree can point it at /etc/passwd: its text would show up in the messages.
+        raise UsageError(
+            f"{path}: a symbolic link to a file outside the application directory; "
+            "refusing to read it"
+        )
     return path
 
 

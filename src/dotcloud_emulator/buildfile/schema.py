@@ -32,6 +32,9 @@ from dotcloud_emulator.catalogue import (
 
 PORT_PROTOCOLS = ("http", "tcp", "udp")
 MAX_INSTANCES = 10
+# An approot is written into the Dockerfile's COPY, where Docker expands variables ($HOME)
+# and patterns (*, ?, [...]) and `\\` escapes; no quoting turns that off.
+DOCKERFILE_PATH_SPECIALS = frozenset("$*?[]\\")
 
 
 class Problem(Exception):
@@ -274,12 +277,25 @@ def approot(node: YamlNode, ctx: Context, label: str) -> str:
         text = node.text
     else:
         text = string(node, ctx, label)
+    check_copyable(node, label, text)
     resolved = inside_root(node, ctx, label, text)
     if not resolved.is_dir():
         raise Problem(
             node, f'{label} "{shorten(text)}" is not a directory in the application directory'
         )
     return resolved.relative_to(ctx.root).as_posix()
+
+
+def check_copyable(node: YamlNode, label: str, text: str) -> None:
+    special = sorted({ch for ch in text if ch in DOCKERFILE_PATH_SPECIALS or not ch.isprintable()})
+    if special:
+        found = " ".join(names.escaped(ch) for ch in special)
+        raise Problem(
+            node,
+            f'{label} "{shorten(text)}": a folder name with {found} cannot be copied by a '
+            "Dockerfile (Docker expands $ variables and * ? [ ] patterns in COPY); rename the "
+            "folder",
+        )
 
 
 def buildscript(node: YamlNode, ctx: Context, label: str) -> str | None:

@@ -24,6 +24,9 @@ from dotcloud_emulator.buildfile.yamltree import Mapping, Rejected, Scalar, Yaml
 from dotcloud_emulator.catalogue import SERVICE_TYPES, ServiceType, runnable_types
 
 BUILDFILE = '"dotcloud.yml"'
+# The platform's flavors allowed a few dozen services per application; beyond this, generate's
+# build contexts (one code snapshot each) cost minutes and gigabytes.
+MAX_SERVICES = 100
 
 
 def validate_services(
@@ -45,6 +48,13 @@ def validate_services(
         if reporter.errors:  # its keys were refused, so it is not really empty
             return ()
         reporter.error(document, f"service(s) dict cannot be empty in {BUILDFILE}")
+        return ()
+    if len(document.entries) > MAX_SERVICES:
+        reporter.error(
+            document.entries[MAX_SERVICES][0],
+            f"{BUILDFILE} defines {len(document.entries)} services: the emulator runs at most "
+            f"{MAX_SERVICES} per application",
+        )
         return ()
     services = []
     for name_node, definition in document.entries:

@@ -15,6 +15,7 @@ import yaml
 from yaml.nodes import CollectionNode, MappingNode, Node, ScalarNode, SequenceNode
 
 from dotcloud_emulator.buildfile.diagnostics import Reporter
+from dotcloud_emulator.names import escaped
 
 YAML_TAG = "tag:yaml.org,2002:"
 SCALAR_TAGS = frozenset(YAML_TAG + name for name in ("null", "bool", "int", "float", "str"))
@@ -27,6 +28,10 @@ UNREADABLE = {
     YAML_TAG + "int": "this number is too long to read",
     TIMESTAMP_TAG: "this looks like a date but is not a valid one",
 }
+# YAML's "\0" escape: no configuration file, command line or variable can carry it.
+NUL_MESSAGE = (
+    'a NUL character ("\\0") cannot be written into a configuration file, a command or a variable'
+)
 MAX_DEPTH = 64
 MAX_ALIASED_COLLECTIONS = 1000
 MAX_NODES = 50_000
@@ -166,6 +171,9 @@ class TreeBuilder:
         except (ValueError, OverflowError, yaml.YAMLError):
             self.reporter.add(line, column, "error", UNREADABLE.get(node.tag, "unreadable value"))
             return Rejected(line, column)
+        if "\0" in node.value:
+            self.reporter.add(line, column, "error", NUL_MESSAGE)
+            return Rejected(line, column)
         return Scalar(value, node.value, line, column)
 
     def mapping(self, node: MappingNode, depth: int, line: int, column: int) -> Mapping:
@@ -191,7 +199,7 @@ class TreeBuilder:
             if key.text in first_seen:
                 first = first_seen[key.text].line
                 self.reporter.error(
-                    key, f'duplicate key "{key.text}" (first defined at line {first})'
+                    key, f'duplicate key "{escaped(key.text)}" (first defined at line {first})'
                 )
             first_seen.setdefault(key.text, key)
             own.append((key, value))

@@ -7,8 +7,10 @@ by the application name, the way dotCloud kept an application's state on its sid
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
+import stat
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -17,7 +19,7 @@ from pathlib import Path
 from dotcloud_emulator import names
 from dotcloud_emulator.buildfile.model import Application
 from dotcloud_emulator.catalogue import data_port
-from dotcloud_emulator.errors import UserError
+from dotcloud_emulator.errors import UsageError, UserError
 from dotcloud_emulator.fsutil import write_atomic
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.appname import check_app_name
@@ -132,13 +134,53 @@ class StateStore:
         return sorted(entry.name for entry in root.iterdir() if (entry / STATE_FILE).is_file())
 
     def _make_private_dirs(self, directory: Path) -> None:
-        directory.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-        path = directory
-        while True:
+        """Make `directory` (under the home) and the folders above it, each private (0700).
+
+        The home itself is the user's choice: created private when missing, its mode left as
+        it is when it exists (a shared home such as a mode-1777 folder stays shared; what the
+        emulator keeps in it is in `apps/`, private). The folders below it are the emulator's:
+        each must be a real folder of this user, never a link somebody else put there.
+        """
+        self._make_home()
+        path = self.home
+        for part in directory.relative_to(self.home).parts:
+            path = path / part
+            try:
+                path.mkdir(mode=PRIVATE_DIR_MODE)
+            except FileExistsError:
+                _check_own_folder(path)
+            except OSError as exc:
+                raise UsageError(f"{path}: cannot create the folder ({exc.strerror})") from exc
             path.chmod(PRIVATE_DIR_MODE)
-            if path == self.home or self.home not in path.parents:
-                break
-            path = path.parent
+
+    def _make_home(self) -> None:
+        if self.home.is_dir():
+            return
+        if self.home.exists() or self.home.is_symlink():
+            raise UsageError(
+                f"{self.home}: the state directory is not a directory; set "
+                f"{naming.STATE_ENV_VAR} to a folder"
+            )
+        try:
+            self.home.mkdir(mode=PRIVATE_DIR_MODE, parents=True)
+            self.home.chmod(PRIVATE_DIR_MODE)
+        except OSError as exc:
+            raise UsageError(
+                f"{self.home}: cannot create the state directory ({exc.strerror})"
+            ) from exc
+
+
+def _check_own_folder(path: Path) -> None:
+    info = path.lstat()
+    if stat.S_ISLNK(info.st_mode):
+        problem = "is a symbolic link"
+    elif not stat.S_ISDIR(info.st_mode):
+        problem = "is not a folder"
+    elif info.st_uid != os.getuid():
+        problem = "belongs to another user"
+    else:
+        return
+    raise UsageError(f"{path}: {problem}, where the state directory keeps secrets; move it away")
 
 
 def _add_missing_entries(state: AppState, application: Application) -> bool:
@@ -155,7 +197,22 @@ def _add_missing_entries(state: AppState, application: Application) -> bool:
 
 
 def _write_private_file(path: Path, content: str) -> None:
-    write_atomic(path, content.encode("utf-8"), PRIVATE_FILE_MODE)
+    data = content.encode("utf-8")
+    if _holds(path, data):  # each write is flushed to disk: skip it when nothing changed
+        return
+    write_atomic(path, data, PRIVATE_FILE_MODE)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        info = path.lstat()
+        return (
+            stat.S_ISREG(info.st_mode)
+            and stat.S_IMODE(info.st_mode) == PRIVATE_FILE_MODE
+            and path.read_bytes() == data
+        )
+    except OSError:
+        return False
 
 
 def _state_from_json(path: Path, app: str, data: object) -> AppState:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dotcloud_emulator.cli.commands.common import add_appdir_arguments, load_buildfile
 from dotcloud_emulator.errors import EXIT_OK
+from dotcloud_emulator.generate import check_output
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import StateStore
 from dotcloud_emulator.render.project import build_context_count, generate_project, read_ca_bundle
@@ -37,6 +38,7 @@ def run_generate(args: argparse.Namespace) -> int:
     outdir: Path = args.output if args.output is not None else appdir
     application = load_buildfile(appdir, args.application)
     settings = Settings.from_env()
+    check_output(application, settings, outdir)  # before the state is written, too
     state = StateStore(settings.state_home).prepare(application)
     compose_file = generate_project(application, state, settings, outdir, read_ca_bundle())
     contexts = build_context_count(application)
