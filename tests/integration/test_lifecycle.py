@@ -144,7 +144,7 @@ def test_an_app_that_cannot_load_is_reported_with_its_traceback(cli: Cli, tmp_pa
 
         assert result.returncode == 1, result.stderr
         assert "www.0 did not become responsive" in result.stderr
-        assert "Supervisor gave up: uwsgi FATAL" in result.stderr
+        assert "Supervisor gave up: uwsgi " in result.stderr  # FATAL, or crashing again and again
         # The application's own traceback, however many shutdown lines came after it.
         assert "ImportError: No module named a_module_nobody_installed" in result.stderr
         running = docker.from_env().containers.list(filters={"label": f"{LABEL_APP}={app}"})
