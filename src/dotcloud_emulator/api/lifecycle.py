@@ -14,6 +14,7 @@ from dotcloud_emulator.engine.deploy import Deployment, deploy, is_live, reconfi
 from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT
 from dotcloud_emulator.engine.timetravel import parse_cutoff
 from dotcloud_emulator.errors import NoSuchApplication
+from dotcloud_emulator.generate import check_output
 
 NO_PIP_DATE = "none"
 
@@ -35,6 +36,7 @@ def up(
     client = connect()
     check_compose_available()
     config = settings()
+    check_output(application, config, application.root)  # before the state is written
     state = store().prepare(application)
     if pip_date is not None:
         state.pip_date = None if pip_date == NO_PIP_DATE else pip_date
