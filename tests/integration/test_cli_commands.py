@@ -63,7 +63,7 @@ def test_list_names_the_application_and_its_services(tutorial: RunningApp, cli: 
 
 
 def test_no_image_holds_the_ca_bundle_or_a_password(tutorial: RunningApp, cli: Cli) -> None:
-    from dotcloud_emulator.render.project import read_ca_bundle
+    from dotcloud_emulator.generate import read_ca_bundle
 
     bundle = read_ca_bundle().encode()
     assert bundle, "no CA bundle configured on this machine: nothing to check"

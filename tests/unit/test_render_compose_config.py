@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from dotcloud_emulator.buildfile.model import Application, Service
+from dotcloud_emulator.generate import generate_project
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import StateStore
-from dotcloud_emulator.render.project import generate_project
 
 
 def compose_cli() -> list[str]:

@@ -7,7 +7,6 @@ as arguments; `dotcloud_emulator.generate` reads it and writes the result.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 from dotcloud_emulator.buildfile.model import Application
 from dotcloud_emulator.platform.settings import Settings
@@ -44,25 +43,3 @@ def render_project(
 
 def build_context_count(application: Application) -> int:
     return len(application.services) + (1 if http_services(application) else 0)
-
-
-# The writer moved to `dotcloud_emulator.generate` (render/ writes nothing); these two keep the
-# callers of their old place working. The import is deferred: the writer imports this module.
-
-
-def generate_project(
-    application: Application,
-    state: AppState,
-    settings: Settings,
-    outdir: Path,
-    ca_bundle: str,
-) -> Path:
-    from dotcloud_emulator import generate
-
-    return generate.generate_project(application, state, settings, outdir, ca_bundle)
-
-
-def read_ca_bundle(environ: Mapping[str, str] | None = None) -> str:
-    from dotcloud_emulator import generate
-
-    return generate.read_ca_bundle(environ)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from dotcloud_emulator.cli.commands.common import add_appdir_arguments, load_buildfile
 from dotcloud_emulator.errors import EXIT_OK
-from dotcloud_emulator.generate import check_output
+from dotcloud_emulator.generate import check_output, generate_project, read_ca_bundle
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import StateStore
-from dotcloud_emulator.render.project import build_context_count, generate_project, read_ca_bundle
+from dotcloud_emulator.render.project import build_context_count
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
