@@ -180,3 +180,58 @@ def test_a_program_in_backoff_is_still_waited_for() -> None:
     readiness = readiness_from_attrs(attrs(health={"Status": "starting", "Log": [probe]}))
 
     assert readiness.verdict == "waiting"
+
+
+class ProbedContainer(FakeContainer):
+    """A container whose readiness check, run directly, answers as given."""
+
+    def __init__(self, states: list[dict[str, Any]], exit_code: int, output: bytes) -> None:
+        super().__init__(states)
+        self.result = (exit_code, output)
+        self.probes = 0
+
+    def exec_run(self, command: list[str], user: str = "") -> tuple[int, bytes]:
+        assert command == ["/usr/local/bin/dotcloud-health"]
+        assert user == "root"
+        self.probes += 1
+        return self.result
+
+
+def test_a_starting_instance_is_probed_directly_instead_of_waiting_for_docker() -> None:
+    container = ProbedContainer([attrs(health={"Status": "starting"})], 0, b"ready\n")
+    clock = FakeClock()
+
+    wait_until_ready(FakeClient({"a": container}), {"www.0": "a"}, clock=clock, sleep=clock.sleep)
+
+    assert container.probes == 1
+    assert clock.sleeps == []
+
+
+def test_a_direct_probe_that_sees_supervisor_give_up_fails_at_once() -> None:
+    output = b"Supervisor gave up: worker keeps crashing (3 unexpected exits in 60 s)\nboom\n"
+    container = ProbedContainer([attrs(health={"Status": "starting"})], 1, output)
+    clock = FakeClock()
+
+    with pytest.raises(UserError) as caught:
+        wait_until_ready(
+            FakeClient({"a": container}), {"worker.0": "a"}, clock=clock, sleep=clock.sleep
+        )
+
+    first = caught.value.message.splitlines()[0]
+    assert first == (
+        "worker.0 did not become responsive: health check failed with exit code 1: "
+        "Supervisor gave up: worker keeps crashing (3 unexpected exits in 60 s)"
+    )
+    assert "    boom" in caught.value.message
+
+
+def test_a_direct_probe_still_starting_keeps_waiting() -> None:
+    starting = attrs(health={"Status": "starting"})
+    healthy = attrs(health={"Status": "healthy"})
+    container = ProbedContainer([starting, healthy], 1, b"starting: worker (up 1 s)\n")
+    clock = FakeClock()
+
+    wait_until_ready(FakeClient({"a": container}), {"w.0": "a"}, clock=clock, sleep=clock.sleep)
+
+    assert container.probes == 1
+    assert clock.sleeps == [0.5]

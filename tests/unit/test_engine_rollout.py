@@ -246,18 +246,22 @@ def test_a_first_start_starts_every_instance_then_the_gateway(tmp_path: Path) ->
     Rollout.begin(ctx, executor).first_start(desired_instances(ctx.application, ctx.state))
 
     assert executor.calls == [
-        ("start", ["www.0", "session.0"], True),  # one start: the engine orders dependencies
-        ("wait", ["session.0", "www.0"]),
+        ("start", ["session.0"], True),  # data first (and orphans removed)
+        ("wait", ["session.0"]),
+        ("start", ["www.0"], False),  # then code, alone: its data answers already
+        ("wait", ["www.0"]),
         ("route", {"www": [0]}),  # nothing to route yet: no gateway runs
         ("start_gateway", True),
         ("wait_gateway",),  # a new gateway reads the generated routes: no reload
     ]
     assert lines.lines == [
-        "==> Starting services",
+        "==> Starting data services",
         "[session.0] Waiting for the instance to become responsive...",
-        "[www.0] Waiting for the instance to become responsive...",
-        "==> Waiting for session.0, www.0 to become responsive",
+        "==> Waiting for session.0 to become responsive",
         "[session.0] Instance is up and responsive",
+        "==> Starting services",
+        "[www.0] Waiting for the instance to become responsive...",
+        "==> Waiting for www.0 to become responsive",
         "[www.0] Instance is up and responsive",
         "==> Starting the gateway",
         "[gateway] Waiting for the instance to become responsive...",

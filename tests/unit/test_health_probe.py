@@ -53,7 +53,7 @@ def test_settled_programs_are_ready(judge: Any) -> None:
 
 def test_a_program_up_for_less_than_the_settle_time_is_waited_for(judge: Any) -> None:
     problem, program = judge(status("worker RUNNING pid 12, uptime 0:00:02"), [], NOW)
-    assert problem == "starting: worker (up 2 s) not yet up for 5 s"
+    assert problem == "starting: worker (up 2 s) not yet up for 4 s"
     assert program is None
 
 

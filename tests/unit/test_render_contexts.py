@@ -200,9 +200,9 @@ def test_processes_are_shell_quoted_supervisor_programs(tmp_path: Path) -> None:
     assert programs["worker"]["stdout_logfile_maxbytes"] == "0"
 
 
-def test_uwsgi_must_stay_up_five_seconds_for_a_start_to_count(tmp_path: Path) -> None:
+def test_uwsgi_must_stay_up_the_settle_time_for_a_start_to_count(tmp_path: Path) -> None:
     programs = supervisor_programs(files_of(tmp_path, www())["platform/supervisord.conf"])
-    assert programs["uwsgi"]["startsecs"] == "5"
+    assert programs["uwsgi"]["startsecs"] == "4"
     assert "startsecs" not in programs["nginx"]
 
 

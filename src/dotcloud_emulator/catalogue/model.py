@@ -21,7 +21,7 @@ CURRENT = f"{naming.HOME}/current"
 DATA_DIR = f"{naming.HOME}/data"
 VIRTUALENV = f"{naming.HOME}/env"
 # Seconds a Supervisor program must stay RUNNING before its instance counts as started.
-SETTLE_SECONDS = 5
+SETTLE_SECONDS = 4
 RUNTIME_DIR = "/var/dotcloud"  # sockets and pid files of the unprivileged servers
 CONFIG_FILES_DIR = "/etc/dotcloud"
 

@@ -77,9 +77,10 @@ class ComposeEngine:
         return port == self.ctx.state.gateway_port
 
     def start_gateway(self, *, first: bool = False) -> None:
-        # A first start leaves the gateway to Compose like the instances; a running application
-        # gets a new gateway (a port change is a new container).
-        self._up([naming.GATEWAY_SERVICE], first=first, recreate=not first)
+        # Alone: the instances it depends on were just seen ready by our own probes, which do not
+        # wait for Docker's next healthcheck as Compose's `depends_on` would. A running
+        # application gets a new gateway (a port change is a new container).
+        self._up([naming.GATEWAY_SERVICE], first=first, recreate=not first, alone=True)
         self._gateway_looked_up = False
 
     def wait_gateway(self, on_ready: OnReady | None = None) -> None:
@@ -96,9 +97,18 @@ class ComposeEngine:
         routes = render_gateway_routes(ctx.application, ctx.state, ctx.settings, rotation)
         gateway.apply(routes.content)
 
-    def _up(self, services: list[str], *, first: bool = False, recreate: bool = False) -> None:
+    def _up(
+        self,
+        services: list[str],
+        *,
+        first: bool = False,
+        recreate: bool = False,
+        alone: bool | None = None,
+    ) -> None:
         project = self.ctx.project
-        argv = up_argv(project, *services, alone=not first, recreate=recreate)
+        argv = up_argv(
+            project, *services, alone=not first if alone is None else alone, recreate=recreate
+        )
         try:
             run_compose(project, argv, on_line=self.ctx.reporter.detail)
         except ComposeError as exc:

@@ -54,6 +54,7 @@ FIRST_START = StartWords(
     waiting="Waiting for the instance to become responsive...",
     ready="Instance is up and responsive",
 )
+FIRST_DATA = replace(FIRST_START, activity="Starting data services")
 FIRST_GATEWAY = replace(FIRST_START, activity="Starting the gateway")
 JOINING = StartWords(announce="Initializing...", started="Service initialized")
 QUIET = StartWords()
@@ -78,8 +79,14 @@ class Rollout:
         return cls(executor, ctx.application, ctx.state, ctx.reporter, rotation, revision)
 
     def first_start(self, keys: Sequence[InstanceKey]) -> None:
-        """Start an application of which nothing runs: every instance, then the gateway."""
-        self.start(keys, FIRST_START, first=True)
+        """Start an application of which nothing runs: its data services, then its code services
+        once the data answers, then the gateway. Each step waits with the engine's own probes,
+        which notice readiness at once, where an engine ordering dependencies itself would wait
+        for its next healthcheck."""
+        data = [key for key in keys if is_data_service(self.application, key[0])]
+        code = [key for key in keys if key not in data]
+        self.start(data, FIRST_DATA, first=True)
+        self.start(code, FIRST_START, first=not data)
         self.finish(first=True)
 
     def run(self, plan: Plan) -> None:
