@@ -359,3 +359,43 @@ def test_the_hint_suggests_the_option() -> None:
     hint = timetravel.pip_date_hint()
 
     assert "`up --pip-date 2012-06-01`" in hint
+
+
+def test_the_version_a_file_holds() -> None:
+    assert timetravel.file_version("CherryPy-3.2.0.tar.gz") == "3.2.0"
+    assert timetravel.file_version("python-dateutil-1.5.tar.gz") == "1.5"
+    assert timetravel.file_version("Flask-0.8-py2-none-any.whl") == "0.8"
+    assert timetravel.file_version("redis-2.4.13-py2.7.egg") == "2.4.13"
+    assert timetravel.file_version("README.txt") is None
+
+
+def test_exact_pins_are_read_from_requirements() -> None:
+    lines = [
+        "CherryPy==3.2.0",
+        "cherrys",
+        "Django == 1.4.3  # the one we ran",
+        "psycopg2==2.4.5 ; python_version < '3'",
+        "Werkzeug>=0.8",
+        "-r other.txt",
+        "# redis==2.4",
+    ]
+    assert timetravel.exact_pins(lines) == {
+        "cherrypy": "3.2.0",
+        "django": "1.4.3",
+        "psycopg2": "2.4.5",
+    }
+
+
+def test_a_pinned_version_uploaded_after_the_cutoff_stays_visible() -> None:
+    cutoff = datetime(2012, 6, 1, tzinfo=UTC)
+    late = datetime(2014, 5, 1, tzinfo=UTC)
+    early = datetime(2011, 1, 1, tzinfo=UTC)
+    files = [
+        timetravel.IndexFile("CherryPy-2.2.0.tar.gz", "https://f/1", {}, uploaded=early),
+        timetravel.IndexFile("CherryPy-3.2.0.tar.gz", "https://f/2", {}, uploaded=late),
+        timetravel.IndexFile("CherryPy-3.2.2.tar.gz", "https://f/3", {}, uploaded=late),
+    ]
+    names = [f.filename for f in timetravel.visible_files(files, cutoff, "3.2.0")]
+    assert names == ["CherryPy-2.2.0.tar.gz", "CherryPy-3.2.0.tar.gz"]
+    unpinned = [f.filename for f in timetravel.visible_files(files, cutoff, None)]
+    assert unpinned == ["CherryPy-2.2.0.tar.gz"]

@@ -30,6 +30,7 @@ from dotcloud_emulator.engine.rollout import Rollout
 from dotcloud_emulator.engine.timetravel import (
     PYPI_SIMPLE,
     TimeTravelIndex,
+    exact_pins,
     parse_cutoff,
     pip_date_hint,
 )
@@ -38,7 +39,7 @@ from dotcloud_emulator.generate import ca_bundle_path, read_ca_bundle, write_pro
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState, StateStore
-from dotcloud_emulator.render.contexts import base_image
+from dotcloud_emulator.render.contexts import approot, base_image
 
 __all__ = ["Deployment", "Reporter", "SilentReporter", "deploy", "is_live", "reconfigure"]
 
@@ -193,7 +194,8 @@ def pip_index(ctx: DeployContext, environ: Mapping[str, str] | None) -> Iterator
     env = os.environ if environ is None else environ
     upstream = env.get("PIP_INDEX_URL") or PYPI_SIMPLE
     cafile = ca_bundle_path(environ)
-    with TimeTravelIndex(cutoff, upstream=upstream, cafile=cafile) as index:
+    pinned = exact_pins(requirement_lines(ctx.application))
+    with TimeTravelIndex(cutoff, upstream=upstream, cafile=cafile, pinned=pinned) as index:
         ctx.reporter.event("build", f"pip resolves requirements as on {ctx.state.pip_date}")
         yield {"PIP_INDEX_URL": index.url}
 
@@ -214,6 +216,17 @@ def check_base_images(ctx: DeployContext) -> None:
                 f"the base image {image} is not in the Docker engine: make it with "
                 f"`bash scripts/ensure-base-image.sh {image}` (or `make docker`)"
             ) from None
+
+
+def requirement_lines(application: Application) -> list[str]:
+    """Every requirement the build installs: each approot's requirements.txt and `requirements:`."""
+    lines: list[str] = []
+    for service in application.services:
+        lines.extend(service.requirements)
+        path = application.root / approot(service) / "requirements.txt"
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            lines.extend(path.read_text(encoding="utf-8").splitlines())
+    return lines
 
 
 def build(ctx: DeployContext, environ: Mapping[str, str] | None = None) -> None:

@@ -26,7 +26,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from http import HTTPStatus
@@ -132,6 +132,50 @@ def files_before(files: Iterable[IndexFile], cutoff: datetime) -> list[IndexFile
     return [f for f in files if f.uploaded is not None and f.uploaded < cutoff]
 
 
+_ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".zip", ".whl", ".egg", ".exe")
+_SDIST_NAME = re.compile(r"(?P<name>.+?)-(?P<version>\d[^-]*)")
+
+
+def file_version(filename: str) -> str | None:
+    """The version a distribution file holds (`CherryPy-3.2.0.tar.gz` -> `3.2.0`), if it says."""
+    base = next((filename[: -len(s)] for s in _ARCHIVE_SUFFIXES if filename.endswith(s)), None)
+    if base is None:
+        return None
+    if filename.endswith((".whl", ".egg", ".exe")):
+        parts = base.split("-")
+        return parts[1] if len(parts) > 1 else None
+    match = _SDIST_NAME.fullmatch(base)
+    return match["version"] if match else None
+
+
+def visible_files(
+    files: Sequence[IndexFile], cutoff: datetime, pinned_version: str | None
+) -> list[IndexFile]:
+    """The files pip may see: those uploaded before the cutoff, and every file of the version the
+    application pins exactly. Many releases of 2012 reached PyPI's file host years later (they
+    were hosted elsewhere then), so their upload time says nothing about their age; a version
+    named with `==` is what the application ran, whatever its upload time."""
+    shown = files_before(files, cutoff)
+    if pinned_version is not None:
+        shown += [f for f in files if f not in shown and file_version(f.filename) == pinned_version]
+    return shown
+
+
+_PIN = re.compile(
+    r"\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(?P<version>[A-Za-z0-9._!+-]+)\s*"
+)
+
+
+def exact_pins(lines: Iterable[str]) -> dict[str, str]:
+    """`name==version` requirements (comments and options aside), by normalized project name."""
+    pins: dict[str, str] = {}
+    for line in lines:
+        match = _PIN.fullmatch(line.split("#", 1)[0].split(";", 1)[0])
+        if match:
+            pins[normalize_project(match["name"])] = match["version"]
+    return pins
+
+
 def render_simple_page(project: str, files: Iterable[IndexFile]) -> str:
     """A PEP 503 HTML project page (with PEP 503 requires-python and PEP 592 yanked marks)."""
     links = "".join(f"    {_anchor(f)}<br/>\n" for f in files)
@@ -224,7 +268,7 @@ class _IndexHandler(BaseHTTPRequestHandler):
             self._send(exc.status, f"{exc}\n", "text/plain")
             return
         if project not in self.server.unfiltered:
-            files = files_before(files, self.server.cutoff)
+            files = visible_files(files, self.server.cutoff, self.server.pinned.get(project))
         self._send(HTTPStatus.OK, render_simple_page(project, files))
 
     def _redirect(self, location: str) -> None:
@@ -255,15 +299,22 @@ class _IndexServer(ThreadingHTTPServer):
         upstream: Upstream,
         cutoff: datetime,
         unfiltered: frozenset[str],
+        pinned: Mapping[str, str],
     ) -> None:
         super().__init__(address, _IndexHandler)
         self.upstream = upstream
         self.cutoff = cutoff
         self.unfiltered = unfiltered
+        self.pinned = pinned
 
 
 def _bind(
-    host: str, port: int, upstream: Upstream, cutoff: datetime, unfiltered: frozenset[str]
+    host: str,
+    port: int,
+    upstream: Upstream,
+    cutoff: datetime,
+    unfiltered: frozenset[str],
+    pinned: Mapping[str, str],
 ) -> _IndexServer:
     """The server on `port` if it is free, else on a port the system picks.
 
@@ -272,10 +323,10 @@ def _bind(
     """
     if port:
         try:
-            return _IndexServer((host, port), upstream, cutoff, unfiltered)
+            return _IndexServer((host, port), upstream, cutoff, unfiltered, pinned)
         except OSError:
             pass
-    return _IndexServer((host, 0), upstream, cutoff, unfiltered)
+    return _IndexServer((host, 0), upstream, cutoff, unfiltered, pinned)
 
 
 def preferred_port(cutoff: datetime) -> int:
@@ -301,6 +352,7 @@ class TimeTravelIndex:
         port: int | None = None,
         lifetime: float = DEFAULT_LIFETIME,
         unfiltered: Iterable[str] = BUILD_TOOLS,
+        pinned: Mapping[str, str] | None = None,
     ) -> None:
         self.cutoff = cutoff
         self._server = _bind(
@@ -309,6 +361,7 @@ class TimeTravelIndex:
             Upstream(upstream, cafile),
             cutoff,
             frozenset(normalize_project(name) for name in unfiltered),
+            {normalize_project(name): version for name, version in (pinned or {}).items()},
         )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
