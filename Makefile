@@ -55,10 +55,13 @@ lint: setup ## ruff and mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: setup docker ## run the benchmarks under bench/ and print their figures (about 6 minutes)
+bench: setup docker ## run the benchmarks under bench/ and print their figures (about 15 minutes)
 	$(PY) bench/validate_bench.py
+	$(PY) bench/generate_bench.py
 	$(PY) bench/up_bench.py
 	$(PY) bench/http_bench.py
+	$(PY) bench/py2_bench.py
+	$(PY) bench/idle_bench.py
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -148,7 +148,7 @@ def test_code_waits_for_healthy_data_and_the_gateway_for_healthy_web(tmp_path: P
 def test_every_service_has_a_healthcheck_and_no_restart_policy(tmp_path: Path) -> None:
     for name, service in compose(tutorial(tmp_path))["services"].items():
         assert service["healthcheck"]["test"] == ["CMD", "/usr/local/bin/dotcloud-health"], name
-        assert service["healthcheck"]["interval"] == "2s"
+        assert service["healthcheck"]["interval"] == "30s"
         assert service["restart"] == "no"
 
 
