@@ -38,3 +38,20 @@ def private_state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "dotcloud-emulator-home"
     monkeypatch.setenv("DOTCLOUD_EMULATOR_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A state home not created yet: a refused command must leave it so."""
+    state_home = tmp_path / "home"
+    monkeypatch.setenv("DOTCLOUD_EMULATOR_HOME", str(state_home))
+    return state_home
+
+
+@pytest.fixture
+def appdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty application folder, the current directory."""
+    app = tmp_path / "app"
+    app.mkdir()
+    monkeypatch.chdir(app)
+    return app

@@ -10,32 +10,9 @@ import pytest
 from dotcloud_emulator.buildfile.validate import MAX_SERVICES
 from dotcloud_emulator.cli.main import main
 
+from .refusals import refused
+
 NUL = 'a NUL character ("\\0") cannot be written into a configuration file, a command or a variable'
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The state home, not created yet: a refused command must leave it so."""
-    state_home = tmp_path / "home"
-    monkeypatch.setenv("DOTCLOUD_EMULATOR_HOME", str(state_home))
-    return state_home
-
-
-@pytest.fixture
-def appdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    app = tmp_path / "app"
-    app.mkdir()
-    monkeypatch.chdir(app)
-    return app
-
-
-def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    """The one line a refused command printed on stderr (it printed nothing on stdout)."""
-    status = main(argv)
-    out, err = capsys.readouterr()
-    assert (status, out) == (2, ""), err
-    assert len(err.splitlines()) == 1, err
-    return err.rstrip("\n")
 
 
 def nothing_written(appdir: Path, home: Path, *kept: str) -> None:

@@ -17,6 +17,8 @@ import pytest
 from dotcloud_emulator.cli.main import main
 from dotcloud_emulator.render.files import CodeSnapshot, File, write_files
 
+from .refusals import refused
+
 PYTHON_APP = "www:\n  type: python\n"
 
 
@@ -45,14 +47,6 @@ def checksums(folder: Path) -> dict[str, str]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
-
-
-def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    status = main(argv)
-    out, err = capsys.readouterr()
-    assert (status, out) == (2, ""), err
-    assert len(err.splitlines()) == 1, err
-    return err.rstrip("\n")
 
 
 def generated(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:

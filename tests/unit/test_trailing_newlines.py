@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from dotcloud_emulator import names
-from dotcloud_emulator.cli.main import main
+
+from .refusals import refused
 
 APP_NAME_RULE = (
     "use 1 to 30 lowercase letters, digits and underscores, starting with a letter or digit"
@@ -46,31 +47,6 @@ BUILD_FILES = {
         "digits and underscores, not starting with a digit",
     ),
 }
-
-
-@pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The state home, not created yet: a refused command must leave it so."""
-    state_home = tmp_path / "home"
-    monkeypatch.setenv("DOTCLOUD_EMULATOR_HOME", str(state_home))
-    return state_home
-
-
-@pytest.fixture
-def appdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    app = tmp_path / "app"
-    app.mkdir()
-    monkeypatch.chdir(app)
-    return app
-
-
-def refused(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
-    """The one line a refused command printed on stderr (it printed nothing on stdout)."""
-    status = main(argv)
-    out, err = capsys.readouterr()
-    assert (status, out) == (2, "")
-    assert len(err.splitlines()) == 1, err
-    return err.rstrip("\n")
 
 
 def nothing_written(appdir: Path, home: Path, outdir: Path) -> None:
