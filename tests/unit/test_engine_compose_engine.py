@@ -37,7 +37,7 @@ class Container:
             },
             "State": {"Status": "running"},
             "NetworkSettings": {"Ports": ports},
-            "Mounts": [{"Destination": "/etc/nginx/conf.d", "Source": "/tmp/conf.d"}],
+            "Mounts": [{"Destination": "/etc/dotcloud-gateway", "Source": "/tmp/conf.d"}],
         }
 
     def restart(self, timeout: int) -> None:

@@ -62,3 +62,23 @@ def test_unpublished_ports_are_left_out() -> None:
     assert published_ports({"8080/tcp": None, "6379/tcp": [{"HostIp": "", "HostPort": "5"}]}) == {
         "6379/tcp": 5
     }
+
+
+def test_a_code_instance_cannot_serve_while_a_data_service_is_down() -> None:
+    from dotcloud_emulator.api.services import with_dependencies
+
+    statuses = {
+        ("www", "www.0"): "up",
+        ("www", "www.1"): "down",
+        ("session", "session.0"): "down",
+        ("db", "db.0"): "up",
+    }
+
+    assert with_dependencies(statuses, {"session", "db"}) == {
+        ("www", "www.0"): "down (session.0 is down)",
+        ("www", "www.1"): "down",
+        ("session", "session.0"): "down",
+        ("db", "db.0"): "up",
+    }
+    healthy = {**statuses, ("session", "session.0"): "up"}
+    assert with_dependencies(healthy, {"session", "db"}) == healthy

@@ -40,7 +40,11 @@ def unhealthy(
         (attrs("exited", exit_code=3), Readiness("failed", "exited with status 3")),
         (
             attrs("restarting", exit_code=1),
-            Readiness("failed", "keeps restarting (last exit status 1)"),
+            Readiness("failed", "exited with status 1; Docker is restarting it"),
+        ),
+        (
+            {**attrs(health={"Status": "starting"}), "RestartCount": 2},
+            Readiness("failed", "died and was restarted by Docker 2 time(s)"),
         ),
         (
             attrs(health=unhealthy()),

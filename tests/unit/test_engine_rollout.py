@@ -8,9 +8,11 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.engine.context import DeployContext
-from dotcloud_emulator.engine.executor import OnReady
+from dotcloud_emulator.engine.executor import OnReady, Side
 from dotcloud_emulator.engine.plan import (
     Action,
     InstanceKey,
@@ -21,6 +23,7 @@ from dotcloud_emulator.engine.plan import (
     revision_name,
 )
 from dotcloud_emulator.engine.rollout import Rollout
+from dotcloud_emulator.errors import UserError
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState
 
@@ -82,6 +85,18 @@ class RecordingExecutor:
 
     def retire(self, key: InstanceKey) -> None:
         self.calls.append(("retire", label(key)))
+
+    def pin(self, key: InstanceKey, which: Side) -> None:
+        self.calls.append(("pin", label(key), which))
+
+    def start_beside(self, key: InstanceKey) -> None:
+        self.calls.append(("start_beside", label(key)))
+
+    def end_beside(self, key: InstanceKey, *, keep: Side) -> None:
+        self.calls.append(("end_beside", label(key), keep))
+
+    def keep_healing(self) -> None:
+        self.calls.append(("keep_healing",))
 
     def gateway_serves(self) -> bool:
         return self._gateway_serves
@@ -281,15 +296,50 @@ def test_a_rollout_replaces_a_gateway_that_does_not_serve_quietly(tmp_path: Path
     assert lines.lines == []
 
 
-def test_a_restart_of_the_only_instance_keeps_it_in_the_rotation(tmp_path: Path) -> None:
+def test_the_only_instance_is_replaced_beside_itself(tmp_path: Path) -> None:
+    """The last instance of a service in the gateway: the new container serves before the old
+    one goes, so the service is never without one."""
     ctx, lines = context(tmp_path)
     executor = RecordingExecutor([("www", 0), ("session", 0)])
 
     Rollout.begin(ctx, executor).replace(("www", 0), "restart")
 
     assert executor.calls == [
-        ("replace", "www.0", "restart"),
+        ("pin", "www.0", "current"),
+        ("route", {"www": [0]}),
+        ("start_beside", "www.0"),
         ("wait", ["www.0"]),
+        ("pin", "www.0", "new"),
+        ("route", {"www": [0]}),
+        ("end_beside", "www.0", "new"),
         ("route", {"www": [0]}),
     ]
     assert lines.lines[0] == "[www.0] Restarting..."
+
+
+class FailingWait(RecordingExecutor):
+    def wait(self, keys: Sequence[InstanceKey], on_ready: OnReady | None = None) -> None:
+        self.calls.append(("wait", [label(k) for k in keys]))
+        raise UserError("www.0 did not become responsive")
+
+
+def test_a_new_instance_that_fails_goes_and_the_old_one_keeps_serving(tmp_path: Path) -> None:
+    ctx, _ = context(tmp_path)
+    executor = FailingWait([("www", 0), ("session", 0)])
+
+    with pytest.raises(UserError, match="did not become responsive"):
+        Rollout.begin(ctx, executor).replace(("www", 0), "recreate")
+
+    assert executor.calls[-2:] == [("end_beside", "www.0", "current"), ("route", {"www": [0]})]
+    assert ("pin", "www.0", "new") not in executor.calls
+
+
+def test_an_instance_with_others_in_rotation_is_drained_and_replaced_in_place(
+    tmp_path: Path,
+) -> None:
+    rolling, executor = rollout(tmp_path, {0, 1})
+
+    rolling.replace(("www", 1), "recreate")
+
+    assert executor.calls[:2] == [("route", {"www": [0]}), ("replace", "www.1", "recreate")]
+    assert not [call for call in executor.calls if call[0] == "start_beside"]

@@ -1,4 +1,5 @@
-"""The gateway's graceful reload: check first, restore on refusal, wait until old workers leave."""
+"""The gateway's graceful reload: resolve and check first, restore on refusal, wait until old
+workers leave."""
 
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ class ExecResult:
 
 @dataclass
 class FakeGateway:
-    """Answers `nginx -t` with `check_code` and lists workers from `tops`, one per call."""
+    """Answers `dotcloud-routes apply` (which runs `nginx -t`) with `check_code` and lists
+    workers from `tops`, one per call."""
 
     tops: Iterator[dict[str, Any]]
     check_code: int = 0
@@ -50,7 +52,7 @@ class FakeGateway:
 
     def exec_run(self, argv: list[str]) -> ExecResult:
         self.commands.append(argv)
-        if argv[:2] == ["nginx", "-t"]:
+        if argv == ["dotcloud-routes", "apply"]:
             return ExecResult(
                 self.check_code, b"host not found in upstream" if self.check_code else b""
             )
@@ -99,11 +101,11 @@ def test_a_reload_is_finished_when_no_old_worker_remains() -> None:
     assert reload_finished(before, []) is False
 
 
-def test_the_routes_folder_is_the_conf_d_bind_mount() -> None:
+def test_the_routes_folder_is_the_gateway_routes_bind_mount() -> None:
     attrs = {
         "Mounts": [
             {"Destination": "/data", "Source": "/elsewhere"},
-            {"Destination": "/etc/nginx/conf.d", "Source": "/app/.dotcloud/gateway/conf.d"},
+            {"Destination": "/etc/dotcloud-gateway", "Source": "/app/.dotcloud/gateway/conf.d"},
         ]
     }
 
@@ -123,11 +125,11 @@ def test_apply_checks_then_reloads_and_waits_for_the_new_workers(tmp_path: Path)
     controller.apply("new routes\n")
 
     assert routes.read_text() == "new routes\n"
-    assert gateway.commands == [["nginx", "-t", "-q"], ["nginx", "-s", "reload"]]
+    assert gateway.commands == [["dotcloud-routes", "apply"]]
 
 
 def test_refused_routes_are_rolled_back_and_nothing_reloads(tmp_path: Path) -> None:
-    gateway = FakeGateway(iter([]), check_code=1)
+    gateway = FakeGateway(iter([top(MASTER, ("11", "nginx: worker process"))]), check_code=1)
     controller, routes = control(gateway, tmp_path)
 
     with pytest.raises(UserError) as caught:
@@ -135,7 +137,7 @@ def test_refused_routes_are_rolled_back_and_nothing_reloads(tmp_path: Path) -> N
 
     assert caught.value.message == "the gateway refused its new routes:\nhost not found in upstream"
     assert routes.read_text() == "old routes\n"
-    assert ["nginx", "-s", "reload"] not in gateway.commands
+    assert gateway.commands == [["dotcloud-routes", "apply"]]
 
 
 def test_a_reload_that_never_takes_is_an_error_with_the_gateway_log(tmp_path: Path) -> None:
@@ -157,4 +159,4 @@ def test_old_workers_holding_long_connections_do_not_block(tmp_path: Path) -> No
 
     controller.apply("new routes\n")
 
-    assert gateway.commands[-1] == ["nginx", "-s", "reload"]
+    assert gateway.commands[-1] == ["dotcloud-routes", "apply"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -78,11 +79,25 @@ def test_supervisord_starts_with_the_virtualenv_first_on_the_path(
     tmp_path: Path, type_name: str
 ) -> None:
     init = rendered(tmp_path, Service("w", type_name), ApprootFacts())["platform/dotcloud-init"]
+    profile = init.index('. "$HOME/dotcloud_profile"')
     path_line = init.index('PATH="$VIRTUAL_ENV/bin:$PATH"')
-    assert path_line < init.index("/usr/bin/supervisord")
-    assert 'VIRTUAL_ENV="$HOME_DIR/env"' in init
+    assert profile < path_line < init.index('exec "$@"') < init.index("/usr/bin/supervisord -n")
+    assert 'VIRTUAL_ENV="$HOME/env"' in init
 
 
-def test_services_without_a_virtualenv_keep_the_path(tmp_path: Path) -> None:
-    init = rendered(tmp_path, Service("w", "custom"), ApprootFacts())["platform/dotcloud-init"]
-    assert "VIRTUAL_ENV" not in init
+@pytest.mark.parametrize(
+    "type_name", ["python", "python-worker", "custom", "redis", "postgresql", "mysql"]
+)
+def test_root_never_reads_the_users_variables(tmp_path: Path, type_name: str) -> None:
+    """`environment:` may set PATH or LD_PRELOAD: only processes already run as dotcloud source
+    the profile, and root finds its own tools by absolute path."""
+    init = rendered(tmp_path, Service("w", type_name), ApprootFacts())["platform/dotcloud-init"]
+    before, rest = init.split("/bin/sh -c '", 1)
+    dropped, after = rest.split('\' dotcloud "$@"', 1)
+    root_part = before + after
+    assert not re.search(r"^\s*\. .*dotcloud_profile", root_part, re.MULTILINE)
+    assert re.search(r"^\. \"\$HOME/dotcloud_profile\"$", dropped, re.MULTILINE)
+    assert "exec /usr/bin/setpriv " in root_part
+    assert "\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n" in root_part
+    assert " timeout " not in init
+    assert " setpriv " not in init

@@ -54,9 +54,9 @@ def test_the_file_is_named_and_projected_after_the_app(tmp_path: Path) -> None:
     assert yaml.safe_load(rendered.content)["name"] == "dotcloud-tutorial"
 
 
-def test_one_compose_service_per_instance_plus_the_gateway(tmp_path: Path) -> None:
+def test_one_compose_service_per_instance_plus_the_gateway_and_the_healer(tmp_path: Path) -> None:
     services = compose(tutorial(tmp_path), state_of(scale={"www": 3}))["services"]
-    assert list(services) == ["www-0", "www-1", "www-2", "session-0", "gateway"]
+    assert list(services) == ["www-0", "www-1", "www-2", "session-0", "gateway", "healer-engine"]
 
 
 def test_every_instance_and_volume_carries_the_five_labels(tmp_path: Path) -> None:
@@ -145,11 +145,14 @@ def test_code_waits_for_healthy_data_and_the_gateway_for_healthy_web(tmp_path: P
     }
 
 
-def test_every_service_has_a_healthcheck_and_no_restart_policy(tmp_path: Path) -> None:
-    for name, service in compose(tutorial(tmp_path))["services"].items():
+def test_every_service_has_a_healthcheck_and_a_restart_policy(tmp_path: Path) -> None:
+    services = compose(tutorial(tmp_path))["services"]
+    healer = services.pop("healer-engine")
+    assert healer["restart"] == "unless-stopped"
+    for name, service in services.items():
         assert service["healthcheck"]["test"] == ["CMD", "/usr/local/bin/dotcloud-health"], name
         assert service["healthcheck"]["interval"] == "30s"
-        assert service["restart"] == "no"
+        assert service["restart"] == "unless-stopped"
 
 
 def test_the_gateway_mounts_its_routes_read_only(tmp_path: Path) -> None:
@@ -159,7 +162,7 @@ def test_the_gateway_mounts_its_routes_read_only(tmp_path: Path) -> None:
         {
             "type": "bind",
             "source": "./.dotcloud/gateway/conf.d",
-            "target": "/etc/nginx/conf.d",
+            "target": "/etc/dotcloud-gateway",
             "read_only": True,
         }
     ]
@@ -172,7 +175,16 @@ def test_no_gateway_without_a_web_service(tmp_path: Path) -> None:
         tmp_path / "dotcloud.yml",
         (Service("worker", "python-worker", process="python work.py"),),
     )
-    assert list(compose(application)["services"]) == ["worker-0"]
+    assert list(compose(application)["services"]) == ["worker-0", "healer-engine"]
+
+
+def test_the_healer_sees_the_engine_and_nothing_else(tmp_path: Path) -> None:
+    healer = compose(tutorial(tmp_path))["services"]["healer-engine"]
+    assert healer["network_mode"] == "none"
+    assert "ports" not in healer
+    assert healer["environment"] == {"DOTCLOUD_APP": "tutorial"}
+    assert [volume["target"] for volume in healer["volumes"]] == ["/var/run/docker.sock"]
+    assert healer["labels"][naming.LABEL_ROLE] == "healer"
 
 
 def test_pip_settings_reach_only_virtualenv_builds(tmp_path: Path) -> None:
@@ -194,7 +206,7 @@ def test_a_type_without_a_runtime_is_refused_by_name(tmp_path: Path) -> None:
 def test_instance_labels_stay_strings_in_yaml(tmp_path: Path) -> None:
     text = render_compose(tutorial(tmp_path), state_of(), Settings(tmp_path)).content
     assert "io.dotcloud.emulator.instance: '0'" in text
-    assert "restart: 'no'" in text
+    assert "restart: unless-stopped" in text
     assert "&id" not in text
 
 
@@ -217,6 +229,12 @@ def test_every_image_is_labelled_with_its_app_and_service(tmp_path: Path) -> Non
             "io.dotcloud.emulator.service": name.removesuffix("-0"),
         }
         for name in ("www-0", "session-0", "gateway")
+    } | {
+        "healer-engine": {
+            "io.dotcloud.emulator.app": "tutorial",
+            "io.dotcloud.emulator.service": "healer-engine",
+            "io.dotcloud.emulator.role": "healer",
+        }
     }
 
 

@@ -274,7 +274,7 @@ def test_postinstall_is_quoted_into_the_entrypoint(tmp_path: Path) -> None:
     line = next(line for line in init.splitlines() if line.startswith("POSTINSTALL="))
     assert shlex.split(line.removeprefix("POSTINSTALL=")) == [HOSTILE]
     assert init.startswith("#!/bin/sh\n")
-    assert "exec setpriv --reuid=dotcloud" in init
+    assert "exec /usr/bin/setpriv --reuid=dotcloud" in init
 
 
 def test_static_serves_files_without_uwsgi(tmp_path: Path) -> None:
@@ -302,7 +302,7 @@ def test_redis_reads_its_password_from_the_mounted_environment(tmp_path: Path) -
         "platform/dotcloud-health",
     }
     init = files["platform/dotcloud-init"]
-    assert 'password="${DOTCLOUD_SESSION_REDIS_PASSWORD:-}"' in init
+    assert 'password="$(profile_value DOTCLOUD_SESSION_REDIS_PASSWORD)"' in init
     assert 'echo "user root on >$password ~* &* +@all"' in init
     assert 'echo "include $HOME_DIR/current/redis.conf"' in init
     assert init.index("include $HOME_DIR") < init.index("requirepass")

@@ -123,7 +123,10 @@ def test_the_gateway_image_runs_nginx_unprivileged(tmp_path: Path) -> None:
     assert "FROM debian:bookworm-slim\n" in dockerfile
     assert "USER www-data" in dockerfile
     assert files[".dotcloud/gateway/dotcloud-health"].mode == 0o755
-    assert "include /etc/nginx/conf.d/*.conf;" in files[".dotcloud/gateway/nginx.conf"].content
+    assert (
+        "include /var/lib/nginx/gateway/routes/*.conf;"
+        in files[".dotcloud/gateway/nginx.conf"].content
+    )
 
 
 def test_the_base_image_setting_reaches_the_gateway(tmp_path: Path) -> None:

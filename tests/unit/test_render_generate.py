@@ -44,7 +44,7 @@ def test_generate_writes_the_project_and_the_environments(
     out = tmp_path / "out"
     assert main(["generate", str(app), "-o", str(out)]) == 0
     captured = capsys.readouterr()
-    assert captured.out == f"wrote {out / 'docker-compose.yml'} and 3 build contexts\n"
+    assert captured.out == f"wrote {out / 'docker-compose.yml'} and 4 build contexts\n"
     assert (out / ".dotcloud/build/www/Dockerfile").is_file()
     assert (out / ".dotcloud/build/www/code/web/wsgi.py").is_file()
     assert (out / ".dotcloud/gateway/conf.d/routes.conf").is_file()

@@ -209,7 +209,7 @@ def test_postgresql_context_and_dockerfile(tmp_path: Path) -> None:
 
 def test_postgresql_init_gives_the_password_to_initdb_in_a_private_file(tmp_path: Path) -> None:
     init = postgresql(tmp_path)["platform/dotcloud-init"]
-    assert 'password="${DOTCLOUD_DB_SQL_PASSWORD:-}"' in init
+    assert 'password="$(profile_value DOTCLOUD_DB_SQL_PASSWORD)"' in init
     assert '(umask 077 && printf \'%s\\n\' "$password" > "$pwfile")' in init
     assert '--username=root --pwfile="$pwfile"' in init
     assert "--auth-host=scram-sha-256" in init
@@ -268,7 +268,7 @@ def test_mysql_is_mariadb_configured_after_debian(tmp_path: Path) -> None:
 
 def test_mysql_init_sets_the_login_over_stdin(tmp_path: Path) -> None:
     init = mysql(tmp_path)["platform/dotcloud-init"]
-    assert 'password="${DOTCLOUD_MDB_MYSQL_PASSWORD:-}"' in init
+    assert 'password="$(profile_value DOTCLOUD_MDB_MYSQL_PASSWORD)"' in init
     assert "printf \"CREATE USER 'root'@'%%' IDENTIFIED BY '%s';\\n\" \"$password\"" in init
     assert "GRANT ALL PRIVILEGES ON *.* TO 'root'@'%%' WITH GRANT OPTION;" in init
     assert 'login_sql | as_dotcloud mariadb --socket="$INIT_SOCKET"' in init

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dotcloud_emulator import catalogue
 from dotcloud_emulator.api.connect import connect, find_application, settings, store
 from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.catalogue import SERVICE_TYPES
@@ -83,6 +84,7 @@ class AppView:
         found = inventory.instances(self.client, self.app)
         for instance in sorted(found, key=lambda i: (i.service, i.number)):
             statuses[(instance.service, instance.label)] = instance.state
+        statuses = with_dependencies(statuses, self._data_services(found))
         order = list(self.application.service_names) if self.application else []
         return dict(
             sorted(
@@ -90,6 +92,29 @@ class AppView:
                 key=lambda item: (_position(order, item[0][0]), item[0][0], _number(item[0][1])),
             )
         )
+
+    def _data_services(self, found: list[inventory.Instance]) -> set[str]:
+        if self.application is not None:
+            return {s.name for s in self.application.services if catalogue.is_data(s)}
+        return {i.service for i in found if catalogue.data_port(i.type) is not None}
+
+
+Statuses = dict[tuple[str, str], str]
+
+
+def with_dependencies(statuses: Statuses, data_services: set[str]) -> Statuses:
+    """A code instance that runs cannot serve while a data service it depends on is down (every
+    code instance depends on every data service): say so rather than `up`."""
+    down = [
+        label for (svc, label), state in statuses.items() if svc in data_services and state != "up"
+    ]
+    if not down:
+        return statuses
+    reason = f"down ({', '.join(down)} {'is' if len(down) == 1 else 'are'} down)"
+    return {
+        key: reason if key[0] not in data_services and state == "up" else state
+        for key, state in statuses.items()
+    }
 
 
 def service_names(client: Any, state: AppState, application: Application | None) -> list[str]:

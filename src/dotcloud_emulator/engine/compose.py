@@ -87,6 +87,15 @@ def up_argv(
     return project.argv("up", "--detach", *scope, "--no-build", *replace, *services)
 
 
+def beside_argv(project: ComposeProject, service: str, count: int) -> list[str]:
+    """Start one more container of `service` (the new image and configuration) beside its
+    `count` running ones, which stay as they are: a replacement that never leaves it unserved."""
+    return project.argv(
+        "up", "--detach", "--no-deps", "--no-build", "--no-recreate",
+        "--scale", f"{service}={count + 1}", service,
+    )  # fmt: skip
+
+
 class ComposeError(UserError):
     """A `docker compose` command failed; the message has the command, status and output tail."""
 

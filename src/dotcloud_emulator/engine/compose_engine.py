@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from dotcloud_emulator.engine import inventory
-from dotcloud_emulator.engine.compose import ComposeError, run_compose, up_argv
+from dotcloud_emulator.engine.compose import ComposeError, beside_argv, run_compose, up_argv
 from dotcloud_emulator.engine.context import DeployContext
-from dotcloud_emulator.engine.executor import OnReady, Rotation
+from dotcloud_emulator.engine.executor import OnReady, Rotation, Side
 from dotcloud_emulator.engine.lifecycle import remove_containers, restart_containers
 from dotcloud_emulator.engine.plan import Action, InstanceKey, is_data_service, label
 from dotcloud_emulator.engine.readiness import first_failure, wait_until_ready
@@ -23,6 +23,11 @@ class ComposeEngine:
         self.ctx = ctx
         self._gateway: GatewayControl | None = None
         self._gateway_looked_up = False
+        # Instances being replaced beside themselves: their running containers before, and
+        # the new one; and the containers (by name) the gateway sends their traffic to.
+        self._previous: dict[InstanceKey, list[inventory.Instance]] = {}
+        self._new: dict[InstanceKey, inventory.Instance] = {}
+        self._pinned: dict[InstanceKey, list[str]] = {}
 
     def running(self) -> list[InstanceKey]:
         return [(i.service, i.number) for i in self._instances() if i.running]
@@ -49,6 +54,7 @@ class ComposeEngine:
 
     def wait(self, keys: Sequence[InstanceKey], on_ready: OnReady | None = None) -> None:
         found = {(i.service, i.number): i.container_id for i in self._instances()}
+        found.update({key: new.container_id for key, new in self._new.items()})
         waiting: dict[str, str] = {}
         for key in keys:
             if key not in found:
@@ -64,6 +70,37 @@ class ComposeEngine:
         if not found:
             raise UserError(f"{label(key)} has no container: run `up` first")
         restart_containers(self.ctx.client, found)
+
+    def pin(self, key: InstanceKey, which: Side) -> None:
+        """Send the instance's traffic to its current containers, or to the new one only."""
+        if which == "new":
+            self._pinned[key] = [self._new[key].container_name]
+        else:
+            current = self._running_containers(key)
+            self._previous[key] = current
+            self._pinned[key] = [i.container_name for i in current]
+
+    def start_beside(self, key: InstanceKey) -> None:
+        before = {i.container_id for i in self._previous.get(key, [])}
+        service = naming.instance_service(*key)
+        run_compose(
+            self.ctx.project,
+            beside_argv(self.ctx.project, service, len(before)),
+            on_line=self.ctx.reporter.detail,
+        )
+        started = [i for i in self._running_containers(key) if i.container_id not in before]
+        if len(started) != 1:
+            raise UserError(f"{label(key)}: Compose did not start one new container beside it")
+        self._new[key] = started[0]
+
+    def end_beside(self, key: InstanceKey, *, keep: Side) -> None:
+        """Remove the old containers (`keep="new"`) or the new one, and route by name again."""
+        new = self._new.pop(key, None)
+        previous = self._previous.pop(key, [])
+        leaving = previous if keep == "new" else [new] if new is not None else []
+        client = self.ctx.client
+        remove_containers([client.containers.get(i.container_id) for i in leaving])
+        self._pinned.pop(key, None)
 
     def retire(self, key: InstanceKey) -> None:
         found = inventory.instances(self.ctx.client, self.ctx.app, *key)
@@ -94,8 +131,14 @@ class ComposeEngine:
         if gateway is None:
             return
         ctx = self.ctx
-        routes = render_gateway_routes(ctx.application, ctx.state, ctx.settings, rotation)
+        routes = render_gateway_routes(
+            ctx.application, ctx.state, ctx.settings, rotation, self._pinned
+        )
         gateway.apply(routes.content)
+
+    def keep_healing(self) -> None:
+        """Have the application's healer run (Compose leaves a running, current one alone)."""
+        self._up([naming.HEALER_SERVICE], alone=True)
 
     def _up(
         self,
@@ -126,6 +169,9 @@ class ComposeEngine:
             self._gateway = GatewayControl.find(self.ctx.client, self.ctx.app)
             self._gateway_looked_up = True
         return self._gateway
+
+    def _running_containers(self, key: InstanceKey) -> list[inventory.Instance]:
+        return [i for i in inventory.instances(self.ctx.client, self.ctx.app, *key) if i.running]
 
     def _instances(self) -> list[inventory.Instance]:
         return inventory.instances(self.ctx.client, self.ctx.app)

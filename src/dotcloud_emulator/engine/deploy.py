@@ -88,6 +88,7 @@ def deploy(
             roll_out(ctx, engine, recreate=engine.outdated(), restart=changed)
         else:
             start_fresh(ctx, engine)
+        engine.keep_healing()
     ctx.reporter.step("Application fully deployed")
     return Deployment(app, port, deployment_urls(application, state, settings, port))
 

@@ -4,12 +4,13 @@ Kubernetes engine would implement the same methods, and the rollout would not ch
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 from dotcloud_emulator.engine.plan import Action, InstanceKey
 
 OnReady = Callable[[str], None]  # called with `www.0` (or `gateway`) as each one answers
 Rotation = Mapping[str, Collection[int]]  # HTTP service -> instances the gateway sends traffic to
+Side = Literal["current", "new"]  # an instance's containers while it is replaced beside itself
 
 
 class Executor(Protocol):
@@ -32,6 +33,16 @@ class Executor(Protocol):
 
     def retire(self, key: InstanceKey) -> None: ...
 
+    # Replacing an instance beside itself, the last of its service in the gateway: pin its
+    # traffic to its current containers, start a new one beside them (then `wait`), pin the
+    # traffic to the new one, and end by removing the side not kept.
+
+    def pin(self, key: InstanceKey, which: Side) -> None: ...
+
+    def start_beside(self, key: InstanceKey) -> None: ...
+
+    def end_beside(self, key: InstanceKey, *, keep: Side) -> None: ...
+
     # The gateway in front of the HTTP services.
 
     def gateway_serves(self) -> bool: ...  # it runs, on the application's port
@@ -41,3 +52,7 @@ class Executor(Protocol):
     def wait_gateway(self, on_ready: OnReady | None = None) -> None: ...
 
     def route(self, rotation: Rotation) -> None: ...  # no-op while no gateway runs
+
+    # What brings a dead instance back when the engine itself does not.
+
+    def keep_healing(self) -> None: ...

@@ -121,7 +121,10 @@ def instances(
     selected = [
         instance
         for instance in found
-        if (include_gateway or instance.role != naming.ROLE_GATEWAY)
+        if (
+            instance.role == naming.ROLE_SERVICE
+            or (include_gateway and instance.role == naming.ROLE_GATEWAY)
+        )
         and (service is None or instance.service == service)
         and (number is None or instance.number == number)
     ]

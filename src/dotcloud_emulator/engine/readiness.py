@@ -32,8 +32,13 @@ def readiness_from_attrs(attrs: Mapping[str, Any]) -> Readiness:
     exit_code = state.get("ExitCode", 0)
     if status in ("exited", "dead"):
         return Readiness("failed", f"exited with status {exit_code}")
+    # Docker restarts a dead instance by itself (its restart policy): one that died while it
+    # was waited for is a crash to report, not a start to wait out.
     if status == "restarting":
-        return Readiness("failed", f"keeps restarting (last exit status {exit_code})")
+        return Readiness("failed", f"exited with status {exit_code}; Docker is restarting it")
+    restarts = int(attrs.get("RestartCount") or 0)
+    if restarts:
+        return Readiness("failed", f"died and was restarted by Docker {restarts} time(s)")
     if status != "running":
         return Readiness("waiting", f"container is {status}")
     health: Mapping[str, Any] = state.get("Health") or {}

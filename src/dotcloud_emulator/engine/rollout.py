@@ -3,8 +3,9 @@
 Each code instance in turn leaves the gateway's upstreams (a graceful nginx reload), is recreated
 with the new image or restarted with its new environment, is waited for, and comes back: with two
 instances or more of a service no request fails. An instance that is the last one of its service in
-the gateway is replaced in place, so the service is briefly unavailable. Data services are started
-when missing and recreated only when their Compose definition changed.
+the gateway is replaced beside itself: the new container starts next to the old one and takes
+the traffic once it answers, so no request fails either. Data services are started when missing
+and recreated only when their Compose definition changed.
 
 Nothing here knows Compose: the steps go to an `Executor`. A first `up` and a rolling change
 take the same start path (start, wait until ready, route); they differ only in what they tell.
@@ -30,6 +31,7 @@ from dotcloud_emulator.engine.plan import (
     label,
 )
 from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT
+from dotcloud_emulator.errors import UserError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.environment import instance_count
 from dotcloud_emulator.platform.settings import Settings
@@ -122,6 +124,9 @@ class Rollout:
             self.report.event(label(key), f"Deploying build revision {self.revision}...")
         else:
             self.report.event(label(key), "Restarting...")
+        if self.rotation.get(service) == {number}:
+            self.replace_beside(key, action)
+            return
         self.drain(key)
         self.executor.replace(key, action)
         self.report.event(label(key), "Waiting for the instance to become responsive...")
@@ -131,6 +136,30 @@ class Rollout:
             self.report.event(label(key), f"Re-routing traffic {rerouting}...")
             self.rotation[service].add(number)
             self.route()  # also when it never left: a recreated instance has a new address
+        if action == "recreate":
+            self.report.event(label(key), f"Successfully deployed build revision {self.revision}")
+
+    def replace_beside(self, key: InstanceKey, action: Action) -> None:
+        """Replace the last instance of a service in the gateway without a gap: the new one starts
+        beside the old one, takes the traffic once it answers, then the old one goes. If the
+        new one fails, it goes instead and the old one keeps serving."""
+        self.executor.pin(key, "current")
+        self.route()
+        self.report.event(label(key), "Starting the new instance beside the current one...")
+        self.executor.start_beside(key)
+        self.report.event(label(key), "Waiting for the instance to become responsive...")
+        try:
+            self.executor.wait([key])
+        except UserError:
+            self.executor.end_beside(key, keep="current")
+            self.route()
+            raise
+        rerouting = "to the new build" if action == "recreate" else "to the instance"
+        self.report.event(label(key), f"Re-routing traffic {rerouting}...")
+        self.executor.pin(key, "new")
+        self.route()  # returns once the old workers finished their requests
+        self.executor.end_beside(key, keep="new")
+        self.route()
         if action == "recreate":
             self.report.event(label(key), f"Successfully deployed build revision {self.revision}")
 

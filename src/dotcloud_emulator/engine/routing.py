@@ -1,9 +1,11 @@
 """The running gateway: new routes are checked, then nginx reloads gracefully, without a restart.
 
-nginx resolves the instances' names only when it loads its configuration, so every change of an
-upstream's members (scale, drain for a push, a recreated instance) ends with a reload. A reload
-starts new workers with the new routes; the old ones finish their requests and exit. Waiting
-until they are gone means no request is still on its way to an instance about to be stopped.
+The emulator writes routes naming the instances; inside the gateway, `dotcloud-routes apply`
+resolves the names to the instances' current addresses, has nginx check the result and reloads
+it (and `dotcloud-routes watch` does the same by itself whenever an address changes, as after
+Docker restarted a crashed instance). A reload starts new workers with the new routes; the old
+ones finish their requests and exit. Waiting until they are gone means no request is still on
+its way to an instance about to be stopped.
 """
 
 from __future__ import annotations
@@ -19,12 +21,17 @@ from dotcloud_emulator.engine.readiness import container_log_tail
 from dotcloud_emulator.errors import UserError
 from dotcloud_emulator.render.files import write_if_changed
 
-ROUTES_MOUNT = "/etc/nginx/conf.d"
+ROUTES_MOUNT = "/etc/dotcloud-gateway"
+APPLY_ROUTES = ("dotcloud-routes", "apply")  # resolve, check with `nginx -t`, reload
 ROUTES_FILE = "routes.conf"
 WORKER_TITLE = "nginx: worker process"
 SHUTTING_DOWN = "is shutting down"
 RELOAD_TIMEOUT = 30.0
 POLL_INTERVAL = 0.1
+
+
+class RoutesRefused(Exception):
+    """nginx refused the resolved routes (`nginx -t`'s output is the message)."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,7 @@ def reload_finished(before: Iterable[Worker], now: Iterable[Worker]) -> bool:
 
 
 def routes_source(attrs: dict[str, Any]) -> Path | None:
-    """The host folder bind-mounted at the gateway's conf.d, from `docker inspect` data."""
+    """The host folder bind-mounted at the gateway's routes folder, from `docker inspect` data."""
     for mount in attrs.get("Mounts") or []:
         if mount.get("Destination") == ROUTES_MOUNT and mount.get("Source"):
             return Path(mount["Source"])
@@ -96,15 +103,18 @@ class GatewayControl:
             self.routes_file.read_text(encoding="utf-8") if self.routes_file.is_file() else ""
         )
         write_if_changed(self.routes_file, routes)
-        problem = self._check()
-        if problem:
+        try:
+            self.reload(timeout)
+        except RoutesRefused as refused:
             write_if_changed(self.routes_file, previous)
-            raise UserError(f"the gateway refused its new routes:\n{problem}")
-        self.reload(timeout)
+            raise UserError(f"the gateway refused its new routes:\n{refused}") from None
 
     def reload(self, timeout: float = RELOAD_TIMEOUT) -> None:
+        """Resolve the routes again and reload nginx, then wait until its old workers are gone."""
         before = self._workers()
-        self._exec("nginx", "-s", "reload")
+        code, output = self._run(*APPLY_ROUTES)
+        if code != 0:
+            raise RoutesRefused(output.strip())
         deadline = self.clock() + timeout
         while True:
             now = self._workers()
@@ -118,15 +128,6 @@ class GatewayControl:
             log = "\n".join(f"    {line}" for line in container_log_tail(self.container, 20))
             raise UserError(f"the gateway did not reload within {timeout:.0f}s:\n{log}")
         # Old workers still hold long-lived connections (WebSockets): they end on their own.
-
-    def _check(self) -> str:
-        code, output = self._run("nginx", "-t", "-q")
-        return "" if code == 0 else output.strip()
-
-    def _exec(self, *argv: str) -> None:
-        code, output = self._run(*argv)
-        if code != 0:
-            raise UserError(f"`{' '.join(argv)}` failed in the gateway: {output.strip()}")
 
     def _run(self, *argv: str) -> tuple[int, str]:
         result = self.container.exec_run(list(argv))

@@ -14,6 +14,8 @@ LABEL_TYPE = f"{LABEL_PREFIX}.type"
 LABEL_ROLE = f"{LABEL_PREFIX}.role"  # "service", "gateway", "data" (volumes)
 
 GATEWAY_SERVICE = "gateway"
+# Not an instance either: "healer-engine" is no valid dotCloud service name, so it is no one's.
+HEALER_SERVICE = "healer-engine"
 STATE_ENV_VAR = "DOTCLOUD_EMULATOR_HOME"
 # The gateway's host port is a Compose variable, so the generated file does not change with it;
 # the engine sets it from the application's state.
@@ -63,5 +65,6 @@ def http_url(host: str, port: int) -> str:
 ROLE_SERVICE = "service"
 ROLE_GATEWAY = "gateway"
 ROLE_DATA = "data"
+ROLE_HEALER = "healer"
 # Seconds Docker waits after SIGTERM before SIGKILL, for Compose files and the engine alike.
 STOP_TIMEOUT = 20

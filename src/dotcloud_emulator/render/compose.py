@@ -20,6 +20,7 @@ from dotcloud_emulator.render import layout
 from dotcloud_emulator.render.contexts import check_renderable
 from dotcloud_emulator.render.files import File
 from dotcloud_emulator.render.gateway import http_services
+from dotcloud_emulator.render.healer import healer_service
 from dotcloud_emulator.yamlout import dump_yaml
 
 HEADER = (
@@ -31,6 +32,12 @@ HEALTH_COMMAND = ["CMD", "/usr/local/bin/dotcloud-health"]
 PIP_BUILD_ARGS = ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST"]
 
 Mapping = dict[str, Any]
+
+# As the platform did, Docker starts an instance again when its container dies (Supervisor
+# restarts crashed programs inside), and every instance when the engine or the machine starts;
+# `down` (which removes the containers) and `docker stop` stop it for good. A first `up` that
+# fails stops what it started, so a crash loop does not outlive the command that reported it.
+RESTART_POLICY = "unless-stopped"
 
 
 def render_compose(application: Application, state: AppState, settings: Settings) -> File:
@@ -66,6 +73,7 @@ def _services(application: Application, state: AppState) -> Mapping:
     ]
     if http_instances:
         services[naming.GATEWAY_SERVICE] = _gateway(application, state, http_instances)
+    services[naming.HEALER_SERVICE] = healer_service(application.name)
     return services
 
 
@@ -116,8 +124,7 @@ def _instance(
         definition["depends_on"] = {name: {"condition": "service_healthy"} for name in depends_on}
     definition["healthcheck"] = _healthcheck(seconds(catalogue.start_period(service)))
     definition["stop_grace_period"] = seconds(naming.STOP_TIMEOUT)
-    # Supervisor restarts crashed programs inside; a failed start (postinstall) stays visible.
-    definition["restart"] = "no"
+    definition["restart"] = RESTART_POLICY
     return definition
 
 
@@ -200,16 +207,16 @@ def _gateway(application: Application, state: AppState, http_instances: list[str
             {
                 "type": "bind",
                 "source": f"./{layout.GATEWAY_ROUTES_DIR.as_posix()}",
-                "target": "/etc/nginx/conf.d",
+                "target": "/etc/dotcloud-gateway",
                 "read_only": True,
             }
         ],
-        # No `restart: true`: the engine reloads the gateway's nginx (gracefully) whenever an
-        # instance is recreated, since nginx resolves upstream names only when it loads its routes.
+        # No `restart: true`: the gateway follows a recreated instance's new address by itself
+        # (dotcloud-routes), and the engine reloads its routes gracefully when instances change.
         "depends_on": {name: {"condition": "service_healthy"} for name in http_instances},
         "healthcheck": _healthcheck("10s"),
         "stop_grace_period": "5s",
-        "restart": "no",
+        "restart": RESTART_POLICY,
     }
 
 

@@ -8,7 +8,7 @@ application claimed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from dotcloud_emulator import catalogue
@@ -51,6 +51,10 @@ def http_port(service: Service) -> int:
 
 # Service -> the instance numbers the gateway sends traffic to (those not drained).
 Rotation = Mapping[str, Collection[int]]
+# (service, instance) -> the host names that instance's traffic goes to, in place of the
+# instance's own name: while an instance is replaced beside itself, its containers' names pick
+# the old or the new one (the instance's name resolves to both).
+Pinned = Mapping[tuple[str, int], Sequence[str]]
 
 
 def full_rotation(application: Application, state: AppState) -> dict[str, list[int]]:
@@ -65,6 +69,7 @@ def routes(
     state: AppState,
     settings: Settings,
     rotation: Rotation | None = None,
+    pinned: Pinned | None = None,
 ) -> list[Route]:
     """One route per HTTP service; `rotation` (default: every instance) picks the upstreams."""
     serving = full_rotation(application, state) if rotation is None else rotation
@@ -72,8 +77,11 @@ def routes(
     for index, service in enumerate(http_services(application)):
         port = http_port(service)
         members = tuple(
-            f"{naming.instance_service(service.name, n)}:{port}"
+            f"{host}:{port}"
             for n in sorted(serving.get(service.name, ()))
+            for host in (pinned or {}).get(
+                (service.name, n), [naming.instance_service(service.name, n)]
+            )
         )
         hosts = (
             naming.http_host(application.name, service.name, settings.domain),
@@ -89,12 +97,13 @@ def render_gateway_routes(
     state: AppState,
     settings: Settings,
     rotation: Rotation | None = None,
+    pinned: Pinned | None = None,
 ) -> File:
     text = render_template(
         "gateway/routes.conf.j2",
         app=application.name,
         public_port=state.gateway_port,
-        routes=routes(application, state, settings, rotation),
+        routes=routes(application, state, settings, rotation, pinned),
     )
     return File(layout.GATEWAY_ROUTES, text)
 
@@ -108,7 +117,10 @@ def render_gateway_image(settings: Settings) -> list[File]:
             render_template("gateway/Dockerfile.j2", base_image=settings.base_image),
         ),
         File(context / "nginx.conf", render_template("gateway/nginx.conf")),
-        File(context / "dotcloud-health", render_template("gateway/dotcloud-health"), EXECUTABLE),
+        *(
+            File(context / name, render_template(f"gateway/{name}"), EXECUTABLE)
+            for name in ("dotcloud-health", "dotcloud-routes", "dotcloud-gateway")
+        ),
     ]
 
 

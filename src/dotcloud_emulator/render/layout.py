@@ -14,7 +14,9 @@ GATEWAY_ROUTES_DIR = GATEWAY_CONTEXT / "conf.d"
 GATEWAY_ROUTES = GATEWAY_ROUTES_DIR / "routes.conf"
 GATEWAY_IMAGE = "gateway-nginx"  # the hyphen keeps it apart from any service's image
 GATEWAY_LISTEN_PORT = 8080
-GENERATED_ROOTS = (BUILD_ROOT, GATEWAY_CONTEXT)
+HEALER_CONTEXT = PurePosixPath(".dotcloud/healer")
+HEALER_IMAGE = "healer-engine"  # the hyphen keeps it apart from any service's image
+GENERATED_ROOTS = (BUILD_ROOT, GATEWAY_CONTEXT, HEALER_CONTEXT)
 
 
 def build_context(service: str) -> PurePosixPath:

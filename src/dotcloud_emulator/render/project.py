@@ -15,6 +15,7 @@ from dotcloud_emulator.render.compose import render_compose
 from dotcloud_emulator.render.contexts import ApprootFacts, render_build_context
 from dotcloud_emulator.render.files import Rendered
 from dotcloud_emulator.render.gateway import http_services, render_gateway_context
+from dotcloud_emulator.render.healer import render_healer_context
 
 
 def render_project(
@@ -38,8 +39,9 @@ def render_project(
         )
     if http_services(application):
         items.extend(render_gateway_context(application, state, settings))
+    items.extend(render_healer_context(settings))
     return items
 
 
 def build_context_count(application: Application) -> int:
-    return len(application.services) + (1 if http_services(application) else 0)
+    return len(application.services) + (1 if http_services(application) else 0) + 1
