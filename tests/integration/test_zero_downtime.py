@@ -1,4 +1,4 @@
-"""A push with `instances: 2`: a client requesting the whole time sees no failure."""
+"""A push with one instance or two: a client requesting the whole time sees no failure."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
+import pytest
 import requests
 
 from dotcloud_emulator.platform.naming import LABEL_APP, LABEL_SERVICE
@@ -57,11 +58,12 @@ class Client:
                 self.answers[response.text] += 1
 
 
-def two_instance_copy(destination: Path) -> Path:
+def instances_copy(destination: Path, instances: int) -> Path:
     appdir = copy_sample(destination)
     buildfile = appdir / "dotcloud.yml"
     text = buildfile.read_text(encoding="utf-8")
-    buildfile.write_text(text.replace("  type: python\n", "  type: python\n  instances: 2\n", 1))
+    wanted = f"  type: python\n  instances: {instances}\n"
+    buildfile.write_text(text.replace("  type: python\n", wanted, 1))
     return appdir
 
 
@@ -77,10 +79,15 @@ def container_ids(app: str, service: str) -> set[str]:
     return {c.id for c in docker.from_env().containers.list(all=True, filters=selector)}
 
 
-def test_push_with_two_instances_loses_no_request(
-    cli: Cli, tmp_path: Path, cleanup_apps: list[str]
+@pytest.mark.parametrize("instances", [1, 2])
+def test_push_loses_no_request(
+    cli: Cli, tmp_path: Path, cleanup_apps: list[str], instances: int
 ) -> None:
-    app = RunningApp(unique_app("zero"), free_port(), two_instance_copy(tmp_path))
+    """With one instance, the new one starts beside the old one and takes over once it answers;
+    with two, each in turn leaves the gateway while it is replaced."""
+    app = RunningApp(
+        unique_app(f"zero{instances}"), free_port(), instances_copy(tmp_path, instances)
+    )
     try:
         cli.run("up", str(app.appdir), "-A", app.name, "--port", str(app.port))
         session_before = container_ids(app.name, "session")
@@ -94,23 +101,31 @@ def test_push_with_two_instances_loses_no_request(
             client.stop.set()
             thread.join(timeout=30)
 
-        print(f"zero-downtime push: {client.sent} requests, {len(client.failures)} failed")
+        print(
+            f"zero-downtime push, {instances} instance(s): "
+            f"{client.sent} requests, {len(client.failures)} failed"
+        )
         assert client.failures == [], client.failures[:10]
         assert client.sent > 0
-        assert "[www.1] Re-routing traffic to the new build..." in pushed.stderr
+        last = f"www.{instances - 1}"
+        assert f"[{last}] Re-routing traffic to the new build..." in pushed.stderr
+        if instances == 1:
+            assert "[www.0] Starting the new instance beside the current one..." in pushed.stderr
+            assert len(container_ids(app.name, "www")) == 1  # the old one is gone
         assert container_ids(app.name, "session") == session_before
-        assert_every_instance_serves_the_new_code(app)
+        assert_every_instance_serves_the_new_code(app, instances)
     finally:
         cli.run("destroy", app.name, "-y", check=False)
         remove_app_leftovers(app.name)
 
 
-def assert_every_instance_serves_the_new_code(app: RunningApp) -> None:
+def assert_every_instance_serves_the_new_code(app: RunningApp, instances: int) -> None:
     seen: set[str] = set()
+    labels = {f"www.{n}" for n in range(instances)}
 
-    def both_answered() -> bool:
+    def all_answered() -> bool:
         seen.add(requests.get(f"{app.base}/instance", timeout=10).text)
-        return {"www.0 v2", "www.1 v2"} <= seen
+        return {f"{label} v2" for label in labels} <= seen
 
-    poll(both_answered, timeout=NEW_CODE_TIMEOUT, what="www.0 and www.1 with the new code")
-    assert not {"www.0", "www.1"} & seen, f"an old instance still answers: {seen}"
+    poll(all_answered, timeout=NEW_CODE_TIMEOUT, what=f"{sorted(labels)} with the new code")
+    assert not labels & seen, f"an old instance still answers: {seen}"
