@@ -1,0 +1,72 @@
+"""The writer of an export for another engine (a Kubernetes kustomize base): what
+`render/kubernetes` returns goes to disk here, as `generate` writes the Compose project.
+
+The export holds each instance's environment under `secrets/`: the folder is created private
+(0700, files 0600), and the export is refused inside the application directory, whose code
+snapshot goes into the images.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator.errors import UsageError
+from dotcloud_emulator.generate import is_within
+from dotcloud_emulator.platform.settings import Settings
+from dotcloud_emulator.platform.state import PRIVATE_DIR_MODE, AppState
+from dotcloud_emulator.render.files import File, check_no_symlink, write_files
+from dotcloud_emulator.render.kubernetes import KubernetesOptions, render_kubernetes
+from dotcloud_emulator.render.kubernetes.export import SECRETS_DIR, SERVICES_DIR
+
+
+@dataclass(frozen=True)
+class WrittenExport:
+    directory: Path
+    manifests: tuple[PurePosixPath, ...]  # the files meant to be committed
+    secrets: tuple[PurePosixPath, ...]  # the files the .gitignore keeps out
+
+
+def write_kubernetes(
+    application: Application,
+    state: AppState,
+    settings: Settings,
+    outdir: Path,
+    options: KubernetesOptions,
+) -> WrittenExport:
+    check_export_output(application, outdir)
+    files = render_kubernetes(application, state, settings, options)
+    try:
+        make_private_folder(outdir, SECRETS_DIR)
+        write_files(outdir, files, prune=(SERVICES_DIR, SECRETS_DIR))
+    except OSError as exc:
+        raise UsageError(f"{exc.filename or outdir}: cannot write there ({exc.strerror})") from exc
+    secrets = tuple(file.path for file in files if is_secret(file))
+    manifests = tuple(file.path for file in files if not is_secret(file))
+    return WrittenExport(outdir, manifests, secrets)
+
+
+def is_secret(file: File) -> bool:
+    return file.path.parts[0] == SECRETS_DIR.as_posix()
+
+
+def check_export_output(application: Application, outdir: Path) -> None:
+    if outdir.exists() and not outdir.is_dir():
+        raise UsageError(f"{outdir}: not a directory; the export goes into a folder")
+    if outdir.is_dir() and not os.access(outdir, os.W_OK | os.X_OK):
+        raise UsageError(f"{outdir}: cannot write there (permission denied)")
+    if is_within(outdir.resolve(), application.root.resolve()):
+        raise UsageError(
+            f"{outdir}: inside the application directory {application.root}, whose code goes "
+            "into the images: the export's secrets/ would go with it; export to a folder "
+            "outside it"
+        )
+    check_no_symlink(outdir, SECRETS_DIR)
+
+
+def make_private_folder(outdir: Path, folder: PurePosixPath) -> None:
+    path = outdir / folder
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    path.chmod(PRIVATE_DIR_MODE)
