@@ -22,6 +22,7 @@ from tests.unit.kubernetes_support import (
     example,
     example_state,
     fake_password,
+    kustomization,
     of_kind,
     render,
     secrets,
@@ -84,8 +85,7 @@ def test_underscores_become_hyphens_and_the_platform_names_stay(tmp_path: Path) 
     assert env["DOTCLOUD_FRONT_END_ADMIN_PORT_HOST"] == "front-end-0.front-end"
     (ingress,) = of_kind(files, "Ingress")
     assert [rule["host"] for rule in ingress["spec"]["rules"]] == [f"front-end.my-app.{DOMAIN}"]
-    (namespace,) = of_kind(files, "Namespace")
-    assert namespace["metadata"]["name"] == "dotcloud-my-app"
+    assert kustomization(files)["namespace"] == "dotcloud-my-app"
 
 
 def test_two_services_one_kubernetes_name_are_refused(tmp_path: Path) -> None:

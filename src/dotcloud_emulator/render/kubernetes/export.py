@@ -5,6 +5,11 @@ Why kustomize and not a Helm chart: the output is the manifests themselves, whic
 applied; a chart's templates are only checked once rendered, and `helm lint` checks no schema.
 Changes a cluster needs (a storage class, resources, an ingress class) go in an overlay.
 
+The base puts everything in the namespace `dotcloud-<app>` but does not create it: with the
+Namespace in the base, `kubectl delete -k` would delete the namespace and the data volumes with
+it. So `kubectl delete -k` is `down` (the StatefulSets' claims stay) and deleting the namespace is
+`destroy`.
+
 Why the secrets come from files kustomize's `secretGenerator` reads, and not from
 `kubectl create secret`: one command applies the whole application, and the generated Secret's
 name carries a hash of its content, so a changed environment (an `env set`, a new instance) rolls
@@ -38,7 +43,6 @@ from dotcloud_emulator.render.kubernetes import workloads
 from dotcloud_emulator.yamlout import dump_yaml
 
 KUSTOMIZATION = PurePosixPath("kustomization.yaml")
-NAMESPACE_FILE = PurePosixPath("namespace.yaml")
 INGRESS_FILE = PurePosixPath("ingress.yaml")
 SERVICES_DIR = PurePosixPath("services")
 SECRETS_DIR = PurePosixPath("secrets")
@@ -67,10 +71,9 @@ def render_kubernetes(
     for service in application.services:
         check_renderable(service)
     k8s.check_distinct(application)
-    k8s.namespace(application.name)
-    files = [_namespace(application)]
-    for service in application.services:
-        files.append(_service_file(application, state, service, options))
+    files = [
+        _service_file(application, state, service, options) for service in application.services
+    ]
     if http_services(application):
         files.append(_ingress(application, state, options))
     secrets = _secret_files(application, state, settings, options)
@@ -87,22 +90,6 @@ def image_reference(application: Application, service: Service, registry: str | 
 
 def _yaml_file(path: PurePosixPath, documents: list[Document]) -> File:
     return File(path, HEADER + "---\n".join(dump_yaml(document) for document in documents))
-
-
-def _namespace(application: Application) -> File:
-    document = {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {
-            "name": k8s.namespace(application.name),
-            "labels": {
-                k8s.LABEL_PART_OF: k8s.dns_label(application.name),
-                k8s.LABEL_MANAGED_BY: k8s.MANAGER,
-            },
-            "annotations": {k8s.ANNOTATION_APP: application.name},
-        },
-    }
-    return _yaml_file(NAMESPACE_FILE, [document])
 
 
 def service_file(service: Service) -> PurePosixPath:
