@@ -2,8 +2,8 @@
 `render/kubernetes` returns goes to disk here, as `generate` writes the Compose project.
 
 The export holds each instance's environment under `secrets/`: the folder is created private
-(0700, files 0600), and the export is refused inside the application directory, whose code
-snapshot goes into the images.
+(0700, files 0600), and an export inside the application directory is refused unless
+`.dotcloudignore` leaves its `secrets/` out of the code snapshot that goes into the images.
 """
 
 from __future__ import annotations
@@ -17,7 +17,15 @@ from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.generate import is_within
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import PRIVATE_DIR_MODE, AppState
-from dotcloud_emulator.render.files import File, check_no_symlink, write_files
+from dotcloud_emulator.render.files import (
+    IGNORE_FILE,
+    SNAPSHOT_EXCLUDES,
+    File,
+    check_no_symlink,
+    is_excluded,
+    read_ignore_file,
+    write_files,
+)
 from dotcloud_emulator.render.kubernetes import KubernetesOptions, render_kubernetes
 from dotcloud_emulator.render.kubernetes.export import SECRETS_DIR, SERVICES_DIR
 
@@ -57,13 +65,29 @@ def check_export_output(application: Application, outdir: Path) -> None:
         raise UsageError(f"{outdir}: not a directory; the export goes into a folder")
     if outdir.is_dir() and not os.access(outdir, os.W_OK | os.X_OK):
         raise UsageError(f"{outdir}: cannot write there (permission denied)")
-    if is_within(outdir.resolve(), application.root.resolve()):
-        raise UsageError(
-            f"{outdir}: inside the application directory {application.root}, whose code goes "
-            "into the images: the export's secrets/ would go with it; export to a folder "
-            "outside it"
-        )
+    check_secrets_kept_out_of_images(application, outdir)
     check_no_symlink(outdir, SECRETS_DIR)
+
+
+def check_secrets_kept_out_of_images(application: Application, outdir: Path) -> None:
+    """A code service's image holds a snapshot of the whole application directory: an export
+    inside it is fine only when the snapshot leaves its secrets/ out."""
+    root = application.root.resolve()
+    secrets = (outdir / SECRETS_DIR).resolve()
+    if not is_within(secrets, root):
+        return
+    relative = PurePosixPath(secrets.relative_to(root).as_posix())
+    patterns = (*SNAPSHOT_EXCLUDES, *read_ignore_file(root))
+    folders = [
+        PurePosixPath(*relative.parts[:depth]) for depth in range(1, len(relative.parts) + 1)
+    ]
+    if any(is_excluded(folder, True, patterns) for folder in folders):
+        return
+    raise UsageError(
+        f"{outdir}: inside the application directory, whose code goes into the images, and "
+        f"{IGNORE_FILE} does not leave out /{relative}/ (the passwords): add that line to "
+        f"{root / IGNORE_FILE}, or export to a folder outside the application"
+    )
 
 
 def make_private_folder(outdir: Path, folder: PurePosixPath) -> None:

@@ -199,8 +199,25 @@ def test_an_export_inside_the_application_is_refused(
     app.mkdir()
     (app / "dotcloud.yml").write_text("www:\n  type: python\n", encoding="utf-8")
     assert main(["export", "kubernetes", str(app), "-o", str(app / "k8s")]) == 2
-    assert "whose code goes into the images" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"error: {app / 'k8s'}: inside the application directory, whose code goes into the "
+        "images, and .dotcloudignore does not leave out /k8s/secrets/ (the passwords): add that "
+        f"line to {app / '.dotcloudignore'}, or export to a folder outside the application\n"
+    )
     assert not (app / "k8s").exists()
+
+
+def test_an_export_inside_the_application_stays_out_of_its_images(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "dotcloud.yml").write_text("www:\n  type: python\n", encoding="utf-8")
+    (app / ".dotcloudignore").write_text("/deploy/k8s/secrets/\n", encoding="utf-8")
+    assert main(["export", "kubernetes", str(app), "-o", str(app / "deploy" / "k8s")]) == 0
+    assert (app / "deploy" / "k8s" / "secrets" / "www-0" / "environment.json").is_file()
+    assert main(["generate", str(app)]) == 0
+    code = app / ".dotcloud" / "build" / "www" / "code"
+    assert (code / "deploy" / "k8s" / "kustomization.yaml").is_file()
+    assert not (code / "deploy" / "k8s" / "secrets").exists()
 
 
 @pytest.mark.parametrize(
