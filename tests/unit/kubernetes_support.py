@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -91,3 +92,33 @@ def write(files: list[File], directory: Path) -> None:
         path = directory / file.path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(file.content, encoding="utf-8")
+
+
+# Every kind of port and name the renderer handles, beside the examples.
+ASSORTED = """\
+front_end:
+  type: python
+  instances: 2
+  ports:
+    admin: tcp
+    stats_udp: udp
+api_worker:
+  type: python-worker
+  process: python -m api
+  ports:
+    web: http
+    other_web: http
+my_db:
+  type: postgresql
+cache:
+  type: redis
+maria:
+  type: mysql
+"""
+
+
+def assorted() -> list[File]:
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / "dotcloud.yml").write_text(ASSORTED, encoding="utf-8")
+        application = load_application(Path(folder), "assorted_app").application
+        return render(application, example_state(application))

@@ -233,3 +233,11 @@ def test_bad_options_are_refused(
     assert export("tutorial", tmp_path / "deploy", *option) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "deploy").exists()
+
+
+def test_registry_image_prefixes_the_local_name() -> None:
+    from dotcloud_emulator.platform import naming
+
+    assert naming.registry_image("127.0.0.1:5000/", "tutorial", "www") == (
+        "127.0.0.1:5000/dotcloud-tutorial/www:latest"
+    )

@@ -15,7 +15,15 @@ from pathlib import Path
 import pytest
 from kubernetes_validate.utils import latest_version
 
-from tests.unit.kubernetes_support import EXAMPLES, GOLDEN, example, manifests, render, write
+from tests.unit.kubernetes_support import (
+    EXAMPLES,
+    GOLDEN,
+    assorted,
+    example,
+    manifests,
+    render,
+    write,
+)
 
 VALIDATE = [sys.executable, "-m", "kubernetes_validate", "--strict", "--quiet"]
 
@@ -42,9 +50,9 @@ def test_the_export_matches_its_golden_files(name: str) -> None:
 
 
 @pytest.mark.parametrize("version", schema_versions())
-@pytest.mark.parametrize("name", sorted(EXAMPLES))
+@pytest.mark.parametrize("name", [*sorted(EXAMPLES), "assorted"])
 def test_the_manifests_validate_strictly(name: str, version: str, tmp_path: Path) -> None:
-    files = manifests(render(example(name)))
+    files = manifests(assorted() if name == "assorted" else render(example(name)))
     write(files, tmp_path)
     resources = [
         str(tmp_path / file.path)

@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from dotcloud_emulator.buildfile.loader import load_application
 from dotcloud_emulator.render.files import File
 from tests.unit.kubernetes_support import (
     EXAMPLES,
+    assorted,
     example,
     example_state,
     kustomization,
@@ -25,8 +28,8 @@ PORT_NAME = re.compile(r"(?=.*[a-z])[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?")
 
 
 def exports() -> list[tuple[str, list[File]]]:
-    """Both examples as they are, and scaled (www and web to 3 instances)."""
-    cases = []
+    """Both examples as they are, and scaled (www and web to 3 instances), and ASSORTED."""
+    cases = [("assorted", assorted())]
     for name in sorted(EXAMPLES):
         application = example(name)
         cases.append((name, render(application)))
@@ -176,3 +179,40 @@ def test_every_instance_has_its_environment(name: str, files: list[File]) -> Non
         paths = {item["path"] for item in pod["volumes"][0]["secret"]["items"]}
         for ordinal in range(sts["spec"]["replicas"]):
             assert f"{sts['metadata']['name']}-{ordinal}/environment.json" in paths
+
+
+def test_the_assorted_ports_are_named_and_routed() -> None:
+    files = assorted()
+    ports = {
+        svc["metadata"]["name"]: [
+            (p["name"], p["port"], p["protocol"]) for p in svc["spec"]["ports"]
+        ]
+        for svc in of_kind(files, "Service")
+    }
+    assert ports["front-end"] == [
+        ("http", 8080, "TCP"),
+        ("tcp-42800", 42800, "TCP"),
+        ("udp-42801", 42801, "UDP"),
+    ]
+    assert ports["api-worker"] == [("http", 42800, "TCP"), ("http-42801", 42801, "TCP")]
+    assert ports["my-db"] == [("sql", 5432, "TCP")]
+    (ingress,) = of_kind(files, "Ingress")
+    routed = {
+        rule["host"]: rule["http"]["paths"][0]["backend"]["service"]["name"]
+        for rule in ingress["spec"]["rules"]
+    }
+    assert routed == {
+        "front-end.assorted-app.apps.example.com": "front-end",
+        "api-worker.assorted-app.apps.example.com": "api-worker",
+    }
+
+
+def test_an_application_without_http_gets_no_ingress(tmp_path: Path) -> None:
+    (tmp_path / "dotcloud.yml").write_text(
+        "worker:\n  type: python-worker\n  process: python w.py\nq:\n  type: redis\n",
+        encoding="utf-8",
+    )
+    application = load_application(tmp_path, "quiet").application
+    files = render(application, example_state(application))
+    assert not of_kind(files, "Ingress")
+    assert "ingress.yaml" not in kustomization(files)["resources"]
