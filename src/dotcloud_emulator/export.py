@@ -27,7 +27,10 @@ from dotcloud_emulator.render.files import (
     write_files,
 )
 from dotcloud_emulator.render.kubernetes import KubernetesOptions, render_kubernetes
-from dotcloud_emulator.render.kubernetes.export import SECRETS_DIR, SERVICES_DIR
+from dotcloud_emulator.render.kubernetes.export import INGRESS_FILE, SECRETS_DIR, SERVICES_DIR
+
+# Top-level files an export has or not (an application without HTTP has no Ingress).
+OPTIONAL_FILES = (INGRESS_FILE,)
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,20 @@ def write_kubernetes(
     try:
         make_private_folder(outdir, SECRETS_DIR)
         write_files(outdir, files, prune=(SERVICES_DIR, SECRETS_DIR))
+        remove_unrendered(outdir, files, OPTIONAL_FILES)
     except OSError as exc:
         raise UsageError(f"{exc.filename or outdir}: cannot write there ({exc.strerror})") from exc
     secrets = tuple(file.path for file in files if is_secret(file))
     manifests = tuple(file.path for file in files if not is_secret(file))
     return WrittenExport(outdir, manifests, secrets)
+
+
+def remove_unrendered(outdir: Path, files: list[File], optional: tuple[PurePosixPath, ...]) -> None:
+    """An earlier export's file this one does not write would mislead a reader of the folder."""
+    rendered = {file.path for file in files}
+    for path in optional:
+        if path not in rendered and (outdir / path).is_file():
+            (outdir / path).unlink()
 
 
 def is_secret(file: File) -> bool:

@@ -16,6 +16,7 @@ from dotcloud_emulator.cli.main import main
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform.state import StateStore
 from dotcloud_emulator.render.files import File
+from dotcloud_emulator.render.kubernetes.workloads import ENVIRONMENT_FILES
 from tests.unit.kubernetes_support import (
     DOMAIN,
     EXAMPLES,
@@ -241,3 +242,23 @@ def test_registry_image_prefixes_the_local_name() -> None:
     assert naming.registry_image("127.0.0.1:5000/", "tutorial", "www") == (
         "127.0.0.1:5000/dotcloud-tutorial/www:latest"
     )
+
+
+def test_a_new_export_leaves_nothing_of_an_older_one(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    buildfile = app / "dotcloud.yml"
+    buildfile.write_text("www:\n  type: python\n  instances: 2\ndb:\n  type: redis\n", "utf-8")
+    outdir = tmp_path / "deploy"
+    assert main(["export", "kubernetes", str(app), "-o", str(outdir)]) == 0
+    assert (outdir / "ingress.yaml").is_file()
+    assert (outdir / "secrets" / "www-1" / "environment.json").is_file()
+    buildfile.write_text("worker:\n  type: python-worker\n  process: python w.py\n", "utf-8")
+    assert main(["export", "kubernetes", str(app), "-o", str(outdir)]) == 0
+    left = sorted(p.relative_to(outdir).as_posix() for p in outdir.rglob("*") if p.is_file())
+    assert left == [
+        ".gitignore",
+        "kustomization.yaml",
+        *(f"secrets/worker-0/{name}" for name in sorted(ENVIRONMENT_FILES)),
+        "services/worker.yaml",
+    ]
