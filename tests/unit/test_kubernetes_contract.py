@@ -262,3 +262,18 @@ def test_a_new_export_leaves_nothing_of_an_older_one(tmp_path: Path) -> None:
         *(f"secrets/worker-0/{name}" for name in sorted(ENVIRONMENT_FILES)),
         "services/worker.yaml",
     ]
+
+
+def test_a_deployed_application_is_exported_by_its_name(
+    tmp_path: Path, private_state_home: Path
+) -> None:
+    app = tmp_path / "somewhere"
+    app.mkdir()
+    (app / "dotcloud.yml").write_text("www:\n  type: python\n", encoding="utf-8")
+    store = StateStore(private_state_home)
+    state = store.load("shop")
+    state.appdir = str(app)  # as `up` records it
+    store.save(state)
+    assert main(["export", "kubernetes", "shop", "-o", str(tmp_path / "deploy")]) == 0
+    kustomization = (tmp_path / "deploy" / "kustomization.yaml").read_text(encoding="utf-8")
+    assert "namespace: dotcloud-shop" in kustomization

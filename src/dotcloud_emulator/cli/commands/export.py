@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from dotcloud_emulator import names
 from dotcloud_emulator.api.connect import require_application
 from dotcloud_emulator.api.export import export_kubernetes
 from dotcloud_emulator.buildfile.loader import BUILDFILE_NAME
@@ -66,9 +67,10 @@ def register(subparsers: Subparsers) -> None:
 def application_of(target: str, explicit_name: str | None) -> Application:
     """The build file in the directory `target`, or the one of the application named `target`."""
     directory = Path(target)
-    if (directory / BUILDFILE_NAME).is_file() or explicit_name is not None:
-        return load_buildfile(directory, explicit_name)
-    return require_application(target)
+    is_buildfile_dir = (directory / BUILDFILE_NAME).is_file() or explicit_name is not None
+    if not is_buildfile_dir and names.APPLICATION.is_valid(target):
+        return require_application(target)
+    return load_buildfile(directory, explicit_name)  # a missing build file is named there
 
 
 def run_export_kubernetes(args: argparse.Namespace) -> int:
