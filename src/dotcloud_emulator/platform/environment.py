@@ -19,6 +19,9 @@ gateway address.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from dotcloud_emulator import catalogue
 from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.catalogue import DataPort
@@ -31,6 +34,8 @@ from dotcloud_emulator.platform.state import AppState
 __all__ = [
     "CUSTOM_PORT_BASE",
     "HTTP_BIND_PORT",
+    "LOCAL_HOSTS",
+    "Hosts",
     "custom_port_numbers",
     "environment_files",
     "instance_count",
@@ -46,6 +51,24 @@ HTTP_BIND_PORT = 8080  # nginx listens here as the unprivileged `dotcloud` user
 CUSTOM_PORT_BASE = 42800
 
 Environment = dict[str, str | int]
+
+
+def _local_data_host(service: str, instance: int) -> str:
+    return service if instance == 0 else naming.instance_service(service, instance)
+
+
+@dataclass(frozen=True)
+class Hosts:
+    """How an engine spells the addresses the environment hands out; the rest of the contract
+    (variable names, ports, `_<n>` copies, credentials) is the same on every engine."""
+
+    data: Callable[[str, int], str]  # a data service's instance: `session`, `session-1`
+    instance: Callable[[str, int], str]  # a code instance, for its tcp/udp ports: `www-0`
+    http: Callable[[str, str, str], str]  # (app, service, domain) -> `www.tutorial.localhost`
+
+
+# Compose: Docker's DNS answers the service alias and each instance's Compose service.
+LOCAL_HOSTS = Hosts(data=_local_data_host, instance=naming.instance_service, http=naming.http_host)
 
 
 def instance_count(service: Service, state: AppState) -> int:
@@ -67,6 +90,7 @@ def instance_environment(
     settings: Settings,
     service_name: str,
     instance: int,
+    hosts: Hosts = LOCAL_HOSTS,
 ) -> Environment:
     """Platform variables, then the service's yml `environment:`, then `env set` variables."""
     service = _service(application, service_name)
@@ -76,7 +100,7 @@ def instance_environment(
     env: Environment = {}
     env.update(_instance_variables(application, service, instance))
     for other in application.services:
-        env.update(_service_variables(application, state, settings, other))
+        env.update(_service_variables(application, state, settings, other, hosts))
     env.update({key: str(value) for key, value in service.environment.items()})
     env.update(state.variables)
     return env
@@ -108,13 +132,13 @@ def _instance_variables(application: Application, service: Service, instance: in
 
 
 def _service_variables(
-    application: Application, state: AppState, settings: Settings, service: Service
+    application: Application, state: AppState, settings: Settings, service: Service, hosts: Hosts
 ) -> dict[str, str]:
     """What any service sees of `service`, with `_<n>` copies when it is scaled."""
     count = instance_count(service, state)
     env: dict[str, str] = {}
     for instance in range(count):
-        per_instance = _instance_addresses(application, state, settings, service, instance)
+        per_instance = _instance_addresses(application, state, settings, service, instance, hosts)
         if instance == 0:
             env.update(per_instance)
         if count > 1:
@@ -123,18 +147,24 @@ def _service_variables(
 
 
 def _instance_addresses(
-    application: Application, state: AppState, settings: Settings, service: Service, instance: int
+    application: Application,
+    state: AppState,
+    settings: Settings,
+    service: Service,
+    instance: int,
+    hosts: Hosts,
 ) -> dict[str, str]:
     prefix = f"DOTCLOUD_{service.name.upper()}"
     env: dict[str, str] = {}
     data_port = catalogue.data_port(service.type)
     if data_port is not None:
-        env.update(_data_variables(prefix, data_port, state, service, instance))
+        host = hosts.data(service.name, instance)
+        env.update(_data_variables(prefix, data_port, state, service, host))
     if is_http_service(service):
-        host = naming.http_host(application.name, service.name, settings.domain)
+        host = hosts.http(application.name, service.name, settings.domain)
         env[f"{prefix}_HTTP_HOST"] = host
         env[f"{prefix}_HTTP_URL"] = naming.http_url(host, state.gateway_port)
-    host = naming.instance_service(service.name, instance)
+    host = hosts.instance(service.name, instance)
     for name, port in custom_port_numbers(service).items():
         protocol = service.ports[name]
         if protocol == "http":
@@ -146,7 +176,7 @@ def _instance_addresses(
 
 
 def _data_variables(
-    prefix: str, data_port: DataPort, state: AppState, service: Service, instance: int
+    prefix: str, data_port: DataPort, state: AppState, service: Service, host: str
 ) -> dict[str, str]:
     try:
         password = state.passwords[service.name]
@@ -154,7 +184,6 @@ def _data_variables(
         raise UserError(
             f"no password for data service {service.name}: the application state was not prepared"
         ) from None
-    host = service.name if instance == 0 else naming.instance_service(service.name, instance)
     base = f"{prefix}_{data_port.infix}"
     return {
         f"{base}_HOST": host,

@@ -49,6 +49,12 @@ def image(app: str, name: str) -> str:
     return f"{image_prefix(app)}{name}:latest"
 
 
+def registry_image(registry: str, app: str, name: str) -> str:
+    """The same image under a registry other hosts pull from:
+    `registry.example.com:5000/team/dotcloud-tutorial/www:latest`."""
+    return f"{registry.rstrip('/')}/{image(app, name)}"
+
+
 def data_volume(service: str, instance: int) -> str:
     return f"{service}-{instance}-data"
 

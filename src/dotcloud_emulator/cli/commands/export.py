@@ -1,0 +1,95 @@
+"""`export kubernetes APPDIR_OR_APP -o DIR`: the application as a kustomize base."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from dotcloud_emulator import names
+from dotcloud_emulator.api.connect import require_application
+from dotcloud_emulator.api.export import export_kubernetes
+from dotcloud_emulator.buildfile.loader import BUILDFILE_NAME
+from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator.cli.commands.common import (
+    Subparsers,
+    add_json_flag,
+    load_buildfile,
+    print_json,
+)
+from dotcloud_emulator.errors import EXIT_OK
+from dotcloud_emulator.export import WrittenExport
+
+
+def register(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "export",
+        help="write the application for another engine (Kubernetes)",
+        description="Write the application as manifests for another engine.",
+    )
+    engines = parser.add_subparsers(dest="engine", metavar="ENGINE", required=True)
+    kubernetes = engines.add_parser(
+        "kubernetes",
+        help="a kustomize base: `kubectl apply -k DIR`",
+        description="Write DIR/kustomization.yaml and the manifests of every service (a "
+        "StatefulSet and a headless Service each, an Ingress for the HTTP services), with the "
+        "application's scale and domains, and each instance's environment under DIR/secrets/, "
+        "which DIR/.gitignore keeps out of a repository. Nothing is built, pushed or applied.",
+    )
+    kubernetes.add_argument(
+        "target",
+        metavar="APPDIR_OR_APP",
+        nargs="?",
+        default=".",
+        help="a directory holding dotcloud.yml, or the name of a deployed application "
+        "(default: the current directory)",
+    )
+    kubernetes.add_argument(
+        "-A", "--application", metavar="NAME", help="the application's name, with APPDIR"
+    )
+    kubernetes.add_argument(
+        "-o", "--output", metavar="DIR", type=Path, required=True, help="where to write the base"
+    )
+    kubernetes.add_argument(
+        "--registry",
+        metavar="HOST[:PORT]/PREFIX",
+        help="the registry the cluster pulls the images from: REGISTRY/dotcloud-APP/SVC:latest "
+        "(default: the local names, dotcloud-APP/SVC:latest)",
+    )
+    kubernetes.add_argument(
+        "--domain",
+        metavar="DOMAIN",
+        help="route HTTP services as SVC.APP.DOMAIN (default: localhost)",
+    )
+    add_json_flag(kubernetes)
+    kubernetes.set_defaults(handler=run_export_kubernetes)
+
+
+def application_of(target: str, explicit_name: str | None) -> Application:
+    """The build file in the directory `target`, or the one of the application named `target`."""
+    directory = Path(target)
+    is_buildfile_dir = (directory / BUILDFILE_NAME).is_file() or explicit_name is not None
+    if not is_buildfile_dir and names.APPLICATION.is_valid(target):
+        return require_application(target)
+    return load_buildfile(directory, explicit_name)  # a missing build file is named there
+
+
+def run_export_kubernetes(args: argparse.Namespace) -> int:
+    application = application_of(args.target, args.application)
+    written = export_kubernetes(application, args.output, args.domain, args.registry)
+    if args.json:
+        print_json(describe(written))
+        return EXIT_OK
+    print(
+        f"wrote {written.directory}: {len(written.manifests)} files to commit, and each "
+        f"instance's environment in {written.directory / 'secrets'} (kept out by .gitignore)"
+    )
+    print(f"apply with: kubectl apply -k {written.directory}")
+    return EXIT_OK
+
+
+def describe(written: WrittenExport) -> dict[str, object]:
+    return {
+        "directory": str(written.directory),
+        "manifests": [path.as_posix() for path in written.manifests],
+        "secrets": [path.as_posix() for path in written.secrets],
+    }
