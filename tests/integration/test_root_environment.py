@@ -15,8 +15,9 @@ from .conftest import Cli, copy_sample, running_app
 USER_PATH = "/home/dotcloud/current/bin:/usr/local/bin:/usr/bin:/bin"
 TRAP = """#!/bin/sh
 # Records who ran it, then does what the real tool does.
-echo "$(id -u) $(basename "$0")" >> /tmp/user-code-ran
-exec "/usr/bin/$(basename "$0")" "$@"
+tool="${0##*/}"
+echo "$(/usr/bin/id -u) $tool" >> /tmp/user-code-ran
+exec "/usr/bin/$tool" "$@"
 """
 # What root's entrypoint and healthchecks run by name.
 TOOLS = ("setpriv", "timeout", "install", "chown", "env", "id", "printenv")
