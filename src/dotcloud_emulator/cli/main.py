@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "list",
     "scale",
     "domain",
+    "dashboard",
 )
 
 
