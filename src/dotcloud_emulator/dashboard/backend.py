@@ -19,6 +19,11 @@ from dotcloud_emulator.dashboard.shaping import Snapshot
 from dotcloud_emulator.errors import NotRunning, UsageError
 from dotcloud_emulator.platform.target import Target, parse_target
 
+NO_BUILDFILE = (
+    "the dotcloud.yml of {app} cannot be found: services are shown as Docker has them, "
+    "and scaling waits until `up APPDIR` runs again"
+)
+
 
 class Backend(Protocol):
     """What the views ask; unit tests pass a fake."""
@@ -61,7 +66,8 @@ class ApiBackend:
             found = instances.select(Target(app)).instances
         except NotRunning:
             found = []
-        return Snapshot(app, facts, view.statuses(), found)
+        problems = [] if view.application or not facts else [NO_BUILDFILE.format(app=app)]
+        return Snapshot(app, facts, view.statuses(), found, problems)
 
     def environment(self, app: str, service: str) -> dict[str, object]:
         application = require_application(app)
