@@ -12,12 +12,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from .conftest import CLI, IN_CI, ROOT, Cli, RunningApp, copy_sample, running_app
+from .conftest import CLI, IN_CI, ROOT, Cli, RunningApp, copy_sample, poll, running_app
 from .test_browser import CHROMIUM, FLAGS
 
 STATE_TIMEOUT_MS = 120_000
@@ -30,6 +31,10 @@ class Dashboard:
     url: str
     port: int
     process: subprocess.Popen[str]
+    terminal: Path  # what it printed on stderr
+
+    def said(self, text: str) -> bool:
+        return text in self.terminal.read_text()
 
 
 @pytest.fixture(scope="module")
@@ -42,19 +47,23 @@ def dash_app(
 
 
 @pytest.fixture(scope="module")
-def dashboard(cli: Cli, dash_app: RunningApp) -> Iterator[Dashboard]:
-    process = subprocess.Popen(
-        [*CLI, "dashboard", "--port", "0", "--no-open"],
-        env=cli.env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def dashboard(
+    cli: Cli, dash_app: RunningApp, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Dashboard]:
+    terminal = tmp_path_factory.mktemp("dashboard") / "stderr.txt"
+    with terminal.open("w") as stderr:
+        process = subprocess.Popen(
+            [*CLI, "dashboard", "--port", "0", "--no-open"],
+            env=cli.env(),
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
     try:
         assert process.stdout is not None
         url = process.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:"), url or process.stderr.read()
-        yield Dashboard(url, int(url.rstrip("/").rsplit(":", 1)[1]), process)
+        assert url.startswith("http://127.0.0.1:"), url or terminal.read_text()
+        yield Dashboard(url, int(url.rstrip("/").rsplit(":", 1)[1]), process, terminal)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -127,9 +136,12 @@ def test_a_page_of_another_site_cannot_restart_an_instance(
                 }""",
                 restart,
             )
+            refusal = f'refused POST "/api/apps/{dash_app.name}/instances/www.0/restart"'
+            poll(lambda: dashboard.said(refusal), 10, "the dashboard to refuse the POST")
         finally:
             browser.close()
 
+    assert "its Origin is not this dashboard" in dashboard.terminal.read_text()
     assert current_action(dashboard, dash_app.name) is None
 
 
@@ -203,6 +215,7 @@ def test_the_dashboard_shows_follows_reveals_and_restarts(
             browser.close()
 
     assert www0_started_at(dash_app.name) != started_before
+    assert password not in dashboard.terminal.read_text()
     assert requests.get(f"{dash_app.base}/", timeout=10).status_code == 200
 
 

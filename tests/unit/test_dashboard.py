@@ -479,3 +479,19 @@ def test_a_follower_told_to_stop_closes_dockers_streams() -> None:
     stop.set()
     assert list(lines) == []
     assert stream.closed.is_set()
+
+
+def test_a_refusal_is_told_on_the_terminal_and_a_reveal_never_is(
+    dashboard: Dashboard, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = "/api/apps/tutorial/services/www/environment/reveal"
+    headers = same_origin(origin="http://evil.example")
+    post(dashboard, path, {"name": "DOTCLOUD_SESSION_REDIS_PASSWORD"}, headers)
+    post(dashboard, path, {"name": "DOTCLOUD_SESSION_REDIS_PASSWORD"})
+
+    err = capsys.readouterr().err
+    assert err == (
+        f'dashboard: refused POST "{path}": cross-site request refused: '
+        "its Origin is not this dashboard\n"
+    )
+    assert PASSWORD not in err

@@ -28,6 +28,7 @@ from dotcloud_emulator.errors import (
     UsageError,
     UserError,
 )
+from dotcloud_emulator.names import printable
 from dotcloud_emulator.platform.appname import check_app_name
 
 LOG_LINES = 100
@@ -127,6 +128,8 @@ class Dashboard:
         if request.method == "POST":
             refused = self.guard.refuse_change(request.headers)
         if refused:
+            # Said in the terminal: a refused change is what an attack on the dashboard looks like.
+            tell_terminal(f"refused {request.method} {printable(request.path)}: {refused}")
             return error_response(403, refused)
         found = match_route(request.method, request.path)
         if isinstance(found, int):
@@ -138,7 +141,9 @@ class Dashboard:
         except UserError as exc:
             return error_response(status_of(exc), exc.message)
         except Exception as exc:  # one request failed; the dashboard keeps serving
-            print(f"dashboard: {request.method} {request.path}: {exc!r}", file=sys.stderr)
+            tell_terminal(
+                f"{request.method} {printable(request.path)} failed: {exc.__class__.__name__}"
+            )
             return error_response(500, f"internal error: {exc.__class__.__name__}")
 
     # pages
@@ -216,6 +221,11 @@ class Dashboard:
 
         self.actions.start(check_app_name(app), "scale", service, work)
         return json_response({"started": "scale", "target": service, "instances": count}, 202)
+
+
+def tell_terminal(text: str) -> None:
+    """One line on the dashboard's stderr (never a secret: paths and reasons only)."""
+    print(f"dashboard: {text}", file=sys.stderr, flush=True)
 
 
 def read_json(request: Request) -> dict[str, object]:
