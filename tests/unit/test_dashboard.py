@@ -271,7 +271,7 @@ def test_an_instance_restarting_from_the_dashboard_says_so() -> None:
 @pytest.mark.parametrize(
     ("status", "health", "state"),
     [
-        ("running", "starting", "starting"),
+        ("running", "starting", "up"),  # ready by the engine's probe, before Docker's next check
         ("running", "unhealthy", "unhealthy"),
         ("running", None, "up"),
         ("exited", None, "exited"),

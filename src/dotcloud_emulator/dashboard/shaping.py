@@ -34,14 +34,15 @@ class ActionView:
 
 
 def instance_state(found: Instance | None) -> str:
-    """A word for the page: up, starting, unhealthy, or Docker's own (exited, created…)."""
+    """`up` as `status` says it (running, and not unhealthy), else why not: unhealthy, or
+    Docker's word (exited, created…). Docker's health stays "starting" until its next
+    healthcheck, long after the engine's own probe found the instance ready: it is shown
+    beside the state, not instead of it."""
     if found is None:
         return "down"
-    if not found.running:
-        return found.status
-    if found.health in ("starting", "unhealthy"):
-        return found.health
-    return "up"
+    if found.running and found.health == "unhealthy":
+        return "unhealthy"
+    return "up" if found.running else found.status
 
 
 def instance_row(

@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from dotcloud_emulator.api.progress import Progress
 from dotcloud_emulator.dashboard import shaping
 from dotcloud_emulator.dashboard.actions import Actions, Busy
 from dotcloud_emulator.dashboard.backend import Backend, instance_target
@@ -187,7 +188,7 @@ class Dashboard:
         name = read_json(request).get("name")
         env = self.backend.environment(check_app_name(app), service)
         if not isinstance(name, str) or name not in env:
-            return error_response(404, f"{service} has no such variable")
+            return error_response(404, f"{printable(service)} has no such variable")
         return json_response({"name": name, "value": str(env[name])})
 
     def logs(self, request: Request, app: str, instance: str) -> Response:
@@ -205,7 +206,7 @@ class Dashboard:
     def restart(self, request: Request, app: str, instance: str) -> Response:
         instance_target(check_app_name(app), instance)
 
-        def work(progress: Any) -> None:
+        def work(progress: Progress) -> None:
             self.backend.restart(app, instance, progress)
 
         self.actions.start(app, "restart", instance, work)
@@ -216,7 +217,7 @@ class Dashboard:
         if not isinstance(count, int) or isinstance(count, bool):
             raise UsageError("instances must be a whole number")
 
-        def work(progress: Any) -> None:
+        def work(progress: Progress) -> None:
             self.backend.scale(app, service, count, progress)
 
         self.actions.start(check_app_name(app), "scale", service, work)
