@@ -8,7 +8,7 @@ APP ?= tutorial
 CLI := $(PY) tools/dotcloud_emulator.py
 
 .DEFAULT_GOAL := help
-.PHONY: help setup docker browser up down status test unit integration lint bench generate clean
+.PHONY: help setup docker browser up down status dashboard test unit integration lint bench generate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ down: setup ## stop the sample application, keeping its data
 
 status: setup ## show the sample application's instances
 	$(CLI) status $(APP)
+
+dashboard: setup ## serve the dashboard on http://127.0.0.1:8181/ until Ctrl-C
+	$(CLI) dashboard
 
 generate: setup ## regenerate docker-compose.yml from dotcloud.yml
 	$(CLI) generate .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import subprocess
 import threading
@@ -74,26 +75,58 @@ class _Ended:
     error: BaseException | None = None
 
 
-def follow(selection: Selection, lines: int) -> Iterator[str]:
-    """New lines of every instance as they come, until every stream has ended.
+def follow(selection: Selection, lines: int, stop: threading.Event | None = None) -> Iterator[str]:
+    """New lines of every instance as they come, until every stream has ended or `stop` is set.
 
     A stream ends when its container stops; when it was removed instead, that is an error
-    naming the instance (the command was following something that is gone).
+    naming the instance (the command was following something that is gone). Docker's streams
+    are closed when the iteration ends, however it ends, so a follower that gives up (a closed
+    dashboard page) does not keep them open.
     """
     output: queue.Queue[str | _Ended] = queue.Queue()
-    for instance in selection.instances:
-        with docker_boundary(instance.label):
-            container = selection.client.containers.get(instance.container_id)
-            stream = container.logs(stream=True, follow=True, tail=lines)
-        threading.Thread(target=_pump, args=(instance, stream, output), daemon=True).start()
-    streaming = len(selection.instances)
-    while streaming:
-        item = output.get()
-        if isinstance(item, str):
-            yield item
+    streams: list[Any] = []
+    try:
+        for instance in selection.instances:
+            with docker_boundary(instance.label):
+                container = selection.client.containers.get(instance.container_id)
+                streams.append(container.logs(stream=True, follow=True, tail=lines))
+            pump_args = (instance, streams[-1], output)
+            threading.Thread(target=_pump, args=pump_args, daemon=True).start()
+        streaming = len(selection.instances)
+        while streaming:
+            item = _next_item(output, stop)
+            if item is None:
+                return
+            if isinstance(item, str):
+                yield item
+                continue
+            streaming -= 1
+            _check_still_there(selection.client, item)
+    finally:
+        for stream in streams:
+            _close(stream)
+
+
+STOP_POLL = 0.5  # seconds between looks at `stop` while no line comes
+
+
+def _next_item(
+    output: queue.Queue[str | _Ended], stop: threading.Event | None
+) -> str | _Ended | None:
+    """The next line or end of a stream; None once `stop` is set."""
+    while stop is None or not stop.is_set():
+        try:
+            return output.get(timeout=None if stop is None else STOP_POLL)
+        except queue.Empty:
             continue
-        streaming -= 1
-        _check_still_there(selection.client, item)
+    return None
+
+
+def _close(stream: Any) -> None:
+    close = getattr(stream, "close", None)
+    if callable(close):
+        with contextlib.suppress(Exception):  # already closed, or its socket already gone
+            close()
 
 
 def _pump(instance: Instance, stream: Iterable[bytes], output: queue.Queue[str | _Ended]) -> None:

@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "scale",
     "domain",
     "export",
+    "dashboard",
 )
 
 
