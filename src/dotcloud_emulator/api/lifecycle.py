@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from dotcloud_emulator.api.connect import connect, connect_if_up, find_application, settings, store
+from dotcloud_emulator.api import stack
+from dotcloud_emulator.api.connect import (
+    connect,
+    connect_if_up,
+    find_application,
+    require_application,
+    settings,
+    store,
+)
 from dotcloud_emulator.api.progress import Progress
 from dotcloud_emulator.buildfile.model import Application
-from dotcloud_emulator.engine import inventory, lifecycle
+from dotcloud_emulator.engine import inventory, lifecycle, swarm_engine
 from dotcloud_emulator.engine.client import check_compose_available
 from dotcloud_emulator.engine.deploy import Deployment, deploy, is_live, reconfigure
 from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT
@@ -69,6 +77,9 @@ def destroy(app: str, service: str | None = None) -> None:
     client = connect()
     state_store = store()
     if service is None:
+        # A Swarm deployment first: its services would otherwise start the containers again.
+        swarm_engine.remove_everything(client, app)
+        swarm_engine.untag_registry_images(client, app)
         lifecycle.destroy_app(client, app)
         state_store.destroy(app)
         return
@@ -85,7 +96,12 @@ def apply_to_running(app: str, progress: Progress) -> bool:
     When Docker or the application is not running, the state waits for the next `up`.
     """
     client = connect_if_up()
-    if client is None or not is_live(client, app):
+    if client is None:
+        return False
+    if swarm_engine.is_deployed(client, app):
+        stack.apply_to_stack(require_application(app, client), progress)
+        return True
+    if not is_live(client, app):
         return False
     application = find_application(app, client)
     if application is None:

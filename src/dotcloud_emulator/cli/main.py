@@ -32,6 +32,8 @@ COMMAND_MODULES = (
     "list",
     "scale",
     "domain",
+    "stack",
+    "images",
 )
 
 
