@@ -21,7 +21,7 @@ from dotcloud_emulator.engine.client import check_compose_available
 from dotcloud_emulator.engine.deploy import Deployment, deploy, is_live, reconfigure
 from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT
 from dotcloud_emulator.engine.timetravel import parse_cutoff
-from dotcloud_emulator.errors import NoSuchApplication
+from dotcloud_emulator.errors import NoSuchApplication, UserError
 from dotcloud_emulator.generate import check_output
 
 NO_PIP_DATE = "none"
@@ -42,6 +42,7 @@ def up(
     to resolve them as of today again; None keeps what the application had.
     """
     client = connect()
+    check_not_on_swarm(client, application.name, "`stack deploy` pushes to it")
     check_compose_available()
     config = settings()
     check_output(application, config, application.root)  # before the state is written
@@ -69,7 +70,15 @@ def parse_pip_date(text: str) -> str:
 
 def down(app: str) -> int:
     """Stop the application, keeping its data; how many containers were removed."""
-    return lifecycle.down(connect(), app).containers
+    client = connect()
+    check_not_on_swarm(client, app, f"`stack rm {app}` stops it")
+    return lifecycle.down(client, app).containers
+
+
+def check_not_on_swarm(client: Any, app: str, instead: str) -> None:
+    """Compose commands leave a Swarm deployment alone: Swarm would restart what they stop."""
+    if swarm_engine.is_deployed(client, app):
+        raise UserError(f"application {app} runs on Docker Swarm here: {instead}")
 
 
 def destroy(app: str, service: str | None = None) -> None:
