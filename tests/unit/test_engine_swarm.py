@@ -166,3 +166,37 @@ def test_registries_docker_can_name(registry: str) -> None:
 def test_anything_else_is_not_a_registry(text: str) -> None:
     with pytest.raises(UsageError, match="is not a registry"):
         parse_registry(text)
+
+
+class SwarmClient:
+    """An engine that manages a swarm in which application `t` has one service."""
+
+    class services:  # named as docker-py names it
+        @staticmethod
+        def list(filters: dict[str, list[str]]) -> list[str]:
+            return ["service"] if "io.dotcloud.emulator.app=t" in filters["label"] else []
+
+    @staticmethod
+    def info() -> dict[str, Any]:
+        return {"Swarm": {"LocalNodeState": "active", "ControlAvailable": True}}
+
+
+def test_compose_commands_leave_a_swarm_deployment_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dotcloud_emulator.api import lifecycle
+
+    monkeypatch.setattr(lifecycle, "connect", SwarmClient)
+    with pytest.raises(UserError, match=r"application t runs on Docker Swarm here: `stack rm t`"):
+        lifecycle.down("t")
+    lifecycle.check_not_on_swarm(SwarmClient(), "other", "")  # another application: no error
+
+
+def test_without_a_swarm_nothing_is_deployed() -> None:
+    from dotcloud_emulator.engine.swarm_engine import is_deployed
+
+    class NoSwarm:
+        @staticmethod
+        def info() -> dict[str, Any]:
+            return {"Swarm": {"LocalNodeState": "inactive"}}
+
+    assert not is_deployed(NoSwarm(), "t")
+    assert is_deployed(SwarmClient(), "t")
