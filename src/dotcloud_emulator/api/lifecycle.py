@@ -92,6 +92,9 @@ def destroy(app: str, service: str | None = None) -> None:
         lifecycle.destroy_app(client, app)
         state_store.destroy(app)
         return
+    check_not_on_swarm(
+        client, app, f"remove {service} from dotcloud.yml and `stack deploy`, or `destroy {app}`"
+    )
     lifecycle.destroy_service(client, app, service)
     if state_store.exists(app):
         state = state_store.load(app)
