@@ -201,6 +201,19 @@ def test_a_push_with_two_replicas_loses_no_request(cli: Cli, swarm_app: RunningA
     poll(both_new, timeout=SCALE_TIMEOUT, what="both replicas with the new code")
 
 
+def test_scaling_back_to_one_replica(cli: Cli, swarm_app: RunningApp) -> None:
+    cli.run("scale", swarm_app.name, "www=1", timeout=DEPLOY_TIMEOUT)
+    status = cli.run("status", swarm_app.name).stdout
+    assert "www.0: up" in status
+    assert "www.1" not in status
+
+    def only_www0() -> bool:
+        answers = {requests.get(f"{swarm_app.base}/instance", timeout=10).text for _ in range(10)}
+        return answers == {"www.0 v2"}
+
+    poll(only_www0, timeout=SCALE_TIMEOUT, what="www.0 alone to answer")
+
+
 def test_data_survives_stack_rm_and_redeploy(
     cli: Cli, swarm_app: RunningApp, visitor: requests.Session
 ) -> None:

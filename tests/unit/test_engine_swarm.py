@@ -200,3 +200,36 @@ def test_without_a_swarm_nothing_is_deployed() -> None:
 
     assert not is_deployed(NoSwarm(), "t")
     assert is_deployed(SwarmClient(), "t")
+
+
+def test_slots_a_service_no_longer_runs_are_not_instances() -> None:
+    class Service:
+        attrs: dict[str, Any] = {
+            "Spec": {
+                "Labels": {
+                    "io.dotcloud.emulator.service": "www",
+                    "io.dotcloud.emulator.role": "service",
+                },
+                "Mode": {"Replicated": {"Replicas": 1}},
+            }
+        }
+
+    class Client:
+        class services:  # named as docker-py names it
+            @staticmethod
+            def list(filters: dict[str, list[str]]) -> list[Any]:
+                return [Service()]
+
+    def container(slot: int) -> inventory.Instance:
+        labels = {
+            "io.dotcloud.emulator.service": "www",
+            inventory.SWARM_TASK_NAME: f"dotcloud-t_www.{slot}.x{slot}",
+        }
+        return inventory.instance_from_attrs({"Config": {"Labels": labels}})
+
+    compose = inventory.instance_from_attrs(
+        {"Config": {"Labels": {"io.dotcloud.emulator.service": "www"}}}
+    )
+    kept = inventory.within_replicas(Client(), "t", [container(1), container(2), compose])
+    assert [i.label for i in kept] == ["www.0", "www.0"]
+    assert [inventory.SWARM_TASK_NAME in i.labels for i in kept] == [True, False]

@@ -98,6 +98,27 @@ def current_tasks(found: list[Instance]) -> list[Instance]:
     return [*others, *kept.values()]
 
 
+def within_replicas(client: Any, app: str, found: list[Instance]) -> list[Instance]:
+    """Leave out the containers Swarm keeps of slots it no longer runs (after a scale down, or
+    once the stack is removed): a slot is an instance only while its service wants it."""
+    if not any(SWARM_TASK_NAME in instance.labels for instance in found):
+        return found
+    replicas: dict[tuple[str, str], int] = {}
+    for service in client.services.list(filters=app_selector(app)):
+        spec = service.attrs.get("Spec") or {}
+        labels = spec.get("Labels") or {}
+        wanted = ((spec.get("Mode") or {}).get("Replicated") or {}).get("Replicas", 0)
+        replicas[(labels.get(naming.LABEL_ROLE, ""), labels.get(naming.LABEL_SERVICE, ""))] = int(
+            wanted
+        )
+    return [
+        instance
+        for instance in found
+        if SWARM_TASK_NAME not in instance.labels
+        or instance.number < replicas.get((instance.role, instance.service), 0)
+    ]
+
+
 def published_ports(ports: Mapping[str, Any]) -> dict[str, int]:
     """Container port -> host port, from `NetworkSettings.Ports`; the first IPv4 binding wins."""
     published: dict[str, int] = {}
@@ -146,7 +167,7 @@ def instances(
     ]
     selected = [
         instance
-        for instance in current_tasks(found)
+        for instance in within_replicas(client, app, current_tasks(found))
         if (include_gateway or instance.role != naming.ROLE_GATEWAY)
         and (service is None or instance.service == service)
         and (number is None or instance.number == number)
