@@ -28,10 +28,16 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 RUN_ID = uuid.uuid4().hex[:6]
 
 
+# `docker swarm leave` breaks name resolution in containers running across it (Docker 20.10), so
+# the Swarm tests, which may init and leave a swarm, run after every other test of the session.
+LAST_MODULES = ("test_swarm.py",)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/integration" in str(item.fspath):
             item.add_marker(pytest.mark.integration)
+    items.sort(key=lambda item: Path(str(item.fspath)).name in LAST_MODULES)  # stable: order kept
 
 
 def _engine_problem() -> str | None:

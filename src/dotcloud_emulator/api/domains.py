@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dotcloud_emulator import names
+from dotcloud_emulator.api import stack
 from dotcloud_emulator.api.connect import (
     connect_if_up,
     find_application,
@@ -13,6 +14,8 @@ from dotcloud_emulator.api.connect import (
     store,
 )
 from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator.engine import swarm_engine
+from dotcloud_emulator.engine.context import SilentReporter
 from dotcloud_emulator.engine.routing import GatewayControl
 from dotcloud_emulator.errors import NoSuchService, UsageError
 from dotcloud_emulator.platform.environment import is_http_service
@@ -85,6 +88,9 @@ def route_now(application: Application, state: AppState) -> bool:
     """Give the running gateway its new routes (True); a stopped one reads them at the next
     `up` (False)."""
     client = connect_if_up()
+    if client is not None and swarm_engine.is_deployed(client, application.name):
+        stack.apply_to_stack(application, SilentReporter())  # the routes are a Swarm config
+        return True
     gateway = None if client is None else GatewayControl.find(client, application.name)
     if gateway is None:
         return False

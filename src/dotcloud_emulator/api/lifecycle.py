@@ -5,15 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from dotcloud_emulator.api.connect import connect, connect_if_up, find_application, settings, store
+from dotcloud_emulator.api import stack
+from dotcloud_emulator.api.connect import (
+    connect,
+    connect_if_up,
+    find_application,
+    require_application,
+    settings,
+    store,
+)
 from dotcloud_emulator.api.progress import Progress
 from dotcloud_emulator.buildfile.model import Application
-from dotcloud_emulator.engine import inventory, lifecycle
+from dotcloud_emulator.engine import inventory, lifecycle, swarm_engine
 from dotcloud_emulator.engine.client import check_compose_available
 from dotcloud_emulator.engine.deploy import Deployment, deploy, is_live, reconfigure
 from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT
 from dotcloud_emulator.engine.timetravel import parse_cutoff
-from dotcloud_emulator.errors import NoSuchApplication
+from dotcloud_emulator.errors import NoSuchApplication, UserError
 from dotcloud_emulator.generate import check_output
 
 NO_PIP_DATE = "none"
@@ -34,6 +42,7 @@ def up(
     to resolve them as of today again; None keeps what the application had.
     """
     client = connect()
+    check_not_on_swarm(client, application.name, "`stack deploy` pushes to it")
     check_compose_available()
     config = settings()
     check_output(application, config, application.root)  # before the state is written
@@ -61,7 +70,15 @@ def parse_pip_date(text: str) -> str:
 
 def down(app: str) -> int:
     """Stop the application, keeping its data; how many containers were removed."""
-    return lifecycle.down(connect(), app).containers
+    client = connect()
+    check_not_on_swarm(client, app, f"`stack rm {app}` stops it")
+    return lifecycle.down(client, app).containers
+
+
+def check_not_on_swarm(client: Any, app: str, instead: str) -> None:
+    """Compose commands leave a Swarm deployment alone: Swarm would restart what they stop."""
+    if swarm_engine.is_deployed(client, app):
+        raise UserError(f"application {app} runs on Docker Swarm here: {instead}")
 
 
 def destroy(app: str, service: str | None = None) -> None:
@@ -69,9 +86,15 @@ def destroy(app: str, service: str | None = None) -> None:
     client = connect()
     state_store = store()
     if service is None:
+        # A Swarm deployment first: its services would otherwise start the containers again.
+        swarm_engine.remove_everything(client, app)
+        swarm_engine.untag_registry_images(client, app)
         lifecycle.destroy_app(client, app)
         state_store.destroy(app)
         return
+    check_not_on_swarm(
+        client, app, f"remove {service} from dotcloud.yml and `stack deploy`, or `destroy {app}`"
+    )
     lifecycle.destroy_service(client, app, service)
     if state_store.exists(app):
         state = state_store.load(app)
@@ -85,7 +108,12 @@ def apply_to_running(app: str, progress: Progress) -> bool:
     When Docker or the application is not running, the state waits for the next `up`.
     """
     client = connect_if_up()
-    if client is None or not is_live(client, app):
+    if client is None:
+        return False
+    if swarm_engine.is_deployed(client, app):
+        stack.apply_to_stack(require_application(app, client), progress)
+        return True
+    if not is_live(client, app):
         return False
     application = find_application(app, client)
     if application is None:

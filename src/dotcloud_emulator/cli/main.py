@@ -34,6 +34,8 @@ COMMAND_MODULES = (
     "domain",
     "export",
     "dashboard",
+    "stack",
+    "images",
 )
 
 

@@ -10,6 +10,8 @@ from dotcloud_emulator.platform import naming
 
 COMPOSE_WORKING_DIR = "com.docker.compose.project.working_dir"
 COMPOSE_CONFIG_FILES = "com.docker.compose.project.config_files"
+# A Swarm task's container is named by its task: `dotcloud-tutorial_www.2.<task id>`.
+SWARM_TASK_NAME = "com.docker.swarm.task.name"
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def instance_from_attrs(attrs: Mapping[str, Any]) -> Instance:
         service=labels.get(
             naming.LABEL_SERVICE, naming.GATEWAY_SERVICE if role == naming.ROLE_GATEWAY else ""
         ),
-        number=_int(labels.get(naming.LABEL_INSTANCE, "0")),
+        number=_int(labels.get(naming.LABEL_INSTANCE) or swarm_instance(labels)),
         role=role,
         type=labels.get(naming.LABEL_TYPE, ""),
         container_id=str(attrs.get("Id", "")),
@@ -70,6 +72,51 @@ def instance_from_attrs(attrs: Mapping[str, Any]) -> Instance:
         published=published_ports(attrs.get("NetworkSettings", {}).get("Ports") or {}),
         labels=labels,
     )
+
+
+def swarm_instance(labels: Mapping[str, str]) -> str:
+    """The instance number of a Swarm task's container: its task slot less one (slot 1 is
+    instance 0, whose DOTCLOUD_SERVICE_ID is "0"); "0" for any other container."""
+    parts = labels.get(SWARM_TASK_NAME, "").split(".")
+    if len(parts) >= 3 and parts[-2].isdigit() and int(parts[-2]) >= 1:
+        return str(int(parts[-2]) - 1)
+    return "0"
+
+
+def current_tasks(found: list[Instance]) -> list[Instance]:
+    """One container per Swarm instance: the running one, when Swarm keeps the stopped
+    containers of earlier tasks in the same slot (a push or a restart leaves them)."""
+    kept: dict[tuple[str, str, int], Instance] = {}
+    others = []
+    for instance in found:
+        if SWARM_TASK_NAME not in instance.labels:
+            others.append(instance)
+            continue
+        key = (instance.role, instance.service, instance.number)
+        if key not in kept or (instance.running and not kept[key].running):
+            kept[key] = instance
+    return [*others, *kept.values()]
+
+
+def within_replicas(client: Any, app: str, found: list[Instance]) -> list[Instance]:
+    """Leave out the containers Swarm keeps of slots it no longer runs (after a scale down, or
+    once the stack is removed): a slot is an instance only while its service wants it."""
+    if not any(SWARM_TASK_NAME in instance.labels for instance in found):
+        return found
+    replicas: dict[tuple[str, str], int] = {}
+    for service in client.services.list(filters=app_selector(app)):
+        spec = service.attrs.get("Spec") or {}
+        labels = spec.get("Labels") or {}
+        wanted = ((spec.get("Mode") or {}).get("Replicated") or {}).get("Replicas", 0)
+        replicas[(labels.get(naming.LABEL_ROLE, ""), labels.get(naming.LABEL_SERVICE, ""))] = int(
+            wanted
+        )
+    return [
+        instance
+        for instance in found
+        if SWARM_TASK_NAME not in instance.labels
+        or instance.number < replicas.get((instance.role, instance.service), 0)
+    ]
 
 
 def published_ports(ports: Mapping[str, Any]) -> dict[str, int]:
@@ -120,7 +167,7 @@ def instances(
     ]
     selected = [
         instance
-        for instance in found
+        for instance in within_replicas(client, app, current_tasks(found))
         if (
             instance.role == naming.ROLE_SERVICE
             or (include_gateway and instance.role == naming.ROLE_GATEWAY)
