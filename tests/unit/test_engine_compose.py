@@ -76,3 +76,11 @@ def test_a_failed_command_reports_argv_status_and_output_tail(
         "failed with exit code 3\nlast output lines:\n    step 1\n    boom"
     )
     assert caught.value.exit_code == 1
+
+
+def test_the_healer_watches_the_engine_docker_host_names() -> None:
+    from dotcloud_emulator.engine.compose import engine_socket
+
+    assert engine_socket("unix:///run/user/1000/docker.sock") == "/run/user/1000/docker.sock"
+    assert engine_socket("tcp://127.0.0.1:2375") == ""
+    assert engine_socket("") == ""

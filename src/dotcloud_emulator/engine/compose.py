@@ -63,9 +63,17 @@ class ComposeProject:
         env = dict(os.environ if base is None else base)
         env[naming.STATE_ENV_VAR] = str(self.state_home)
         env[naming.GATEWAY_PORT_ENV_VAR] = str(self.gateway_port)
+        socket = engine_socket(env.get("DOCKER_HOST", ""))
+        if socket and naming.DOCKER_SOCKET_ENV_VAR not in env:
+            env[naming.DOCKER_SOCKET_ENV_VAR] = socket  # the healer's, for a non-default engine
         use_buildkit = buildkit_available() if buildkit is None else buildkit
         env["DOCKER_BUILDKIT"] = "1" if use_buildkit else "0"
         return env
+
+
+def engine_socket(docker_host: str) -> str:
+    """The engine's socket file when DOCKER_HOST names one (`unix:///run/user/1000/docker.sock`)."""
+    return docker_host.removeprefix("unix://") if docker_host.startswith("unix:///") else ""
 
 
 def build_argv(project: ComposeProject) -> list[str]:

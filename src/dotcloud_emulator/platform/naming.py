@@ -20,6 +20,8 @@ STATE_ENV_VAR = "DOTCLOUD_EMULATOR_HOME"
 # The gateway's host port is a Compose variable, so the generated file does not change with it;
 # the engine sets it from the application's state.
 GATEWAY_PORT_ENV_VAR = "DOTCLOUD_GATEWAY_PORT"
+# The engine's socket the healer watches, as a Compose variable (DOCKER_HOST's, when it names one).
+DOCKER_SOCKET_ENV_VAR = "DOTCLOUD_DOCKER_SOCKET"
 DEFAULT_STATE_HOME = "${HOME}/.local/state/dotcloud-emulator"  # as Compose interpolates it
 INSTANCE_MOUNT = "/run/dotcloud"  # where an instance's environment files are mounted
 HOME = "/home/dotcloud"

@@ -13,7 +13,7 @@ from dotcloud_emulator.render.templating import render_template
 
 EXECUTABLE = 0o755
 # The engine's socket on the host, as Compose interpolates it (another engine: set the variable).
-DOCKER_SOCKET = "${DOTCLOUD_DOCKER_SOCKET:-/var/run/docker.sock}"
+DOCKER_SOCKET = f"${{{naming.DOCKER_SOCKET_ENV_VAR}:-/var/run/docker.sock}}"
 
 
 def render_healer_context(settings: Settings) -> list[File]:
