@@ -90,3 +90,16 @@ def test_old_crashes_and_crashes_before_the_last_start_do_not_count(judge: Any) 
     settled = status("worker RUNNING pid 40, uptime 0:00:30")
     assert judge(settled, [*before_restart, crash(10)], NOW) == (None, None)
     assert judge(settled, old, NOW) == (None, None)
+
+
+@pytest.mark.parametrize("type_name", ["python", "python-worker"])
+def test_states_come_from_supervisord_as_supervisorctl_shows_them(
+    tmp_path: Path, type_name: str
+) -> None:
+    line = probe(tmp_path, type_name)["status_line"]
+    running = {"name": "uwsgi", "group": "uwsgi", "statename": "RUNNING", "pid": 12}
+    assert line({**running, "now": 10_000, "start": 10_000 - 3_725}) == (
+        "uwsgi RUNNING pid 12, uptime 1:02:05"
+    )
+    member = {"name": "w_0", "group": "w", "statename": "BACKOFF", "now": 5, "start": 4}
+    assert line(member) == "w:w_0 BACKOFF"
