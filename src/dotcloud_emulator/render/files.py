@@ -28,6 +28,7 @@ SNAPSHOT_EXCLUDES = (
     ".venv",
     "/.dotcloud/build",
     "/.dotcloud/gateway",
+    "/.dotcloud/dev",
     "/docker-compose.yml",
 )
 

@@ -14,11 +14,17 @@ GATEWAY_ROUTES_DIR = GATEWAY_CONTEXT / "conf.d"
 GATEWAY_ROUTES = GATEWAY_ROUTES_DIR / "routes.conf"
 GATEWAY_IMAGE = "gateway-nginx"  # the hyphen keeps it apart from any service's image
 GATEWAY_LISTEN_PORT = 8080
-GENERATED_ROOTS = (BUILD_ROOT, GATEWAY_CONTEXT)
+# Development mode's files (`up --dev`), mounted into the instances; pruned by a plain `up`.
+DEV_ROOT = PurePosixPath(".dotcloud/dev")
+GENERATED_ROOTS = (BUILD_ROOT, GATEWAY_CONTEXT, DEV_ROOT)
 
 
 def build_context(service: str) -> PurePosixPath:
     return BUILD_ROOT / service
+
+
+def dev_folder(service: str) -> PurePosixPath:
+    return DEV_ROOT / service
 
 
 def instance_mount_source(app: str, service: str, instance: int) -> str:
