@@ -280,3 +280,63 @@ def test_the_wrapper_is_python_2_syntax_too() -> None:
     text = render_template("devmode/dotcloud_devmode.py.j2")
     assert 'f"' not in text
     assert "->" not in text
+
+
+# --- leaving and entering: which instances a push replaces ---------------------------------------
+
+
+class FakeImage:
+    id = "sha256:built"
+
+
+class FakeContainer:
+    def __init__(self, *, dev: bool) -> None:
+        labels = {
+            naming.LABEL_APP: "devapp",
+            naming.LABEL_SERVICE: "www",
+            naming.LABEL_INSTANCE: "0",
+            naming.LABEL_ROLE: naming.ROLE_SERVICE,
+        }
+        if dev:
+            labels[naming.LABEL_DEV] = "true"
+        self.id = "www-0"
+        self.labels = labels
+        self.image = FakeImage()
+        self.attrs: dict[str, Any] = {
+            "Id": self.id,
+            "Config": {"Labels": labels},
+            "State": {"Status": "running"},
+            "NetworkSettings": {"Ports": {}},
+        }
+
+
+class FakeClient:
+    def __init__(self, container: FakeContainer) -> None:
+        self.containers = self
+        self.images = self
+        self.container = container
+
+    def list(self, **kwargs: Any) -> list[FakeContainer]:
+        return [self.container]
+
+    def get(self, reference: str) -> Any:
+        return self.container if reference == self.container.id else FakeImage()
+
+
+@pytest.mark.parametrize(
+    ("running_from_tree", "dev_mode", "replaced"),
+    [(True, False, True), (False, True, True), (True, True, False), (False, False, False)],
+)
+def test_a_push_replaces_the_instances_whose_mode_changed(
+    tmp_path: Path, running_from_tree: bool, dev_mode: bool, replaced: bool
+) -> None:
+    from dotcloud_emulator.buildfile.model import Service
+    from dotcloud_emulator.engine.compose_engine import ComposeEngine
+    from dotcloud_emulator.engine.context import DeployContext
+
+    service = Service("www", "python", config={"python_version": "v3.11"})
+    application = Application("devapp", tmp_path, tmp_path / "dotcloud.yml", (service,))
+    state = AppState(app="devapp", created_at=0.0, dev_mode=dev_mode)
+    client = FakeClient(FakeContainer(dev=running_from_tree))
+    engine = ComposeEngine(DeployContext.create(client, application, state, Settings(tmp_path)))
+    assert engine.outdated() == ([("www", 0)] if replaced else [])
