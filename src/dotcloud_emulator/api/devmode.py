@@ -29,6 +29,7 @@ from dotcloud_emulator.render.devmode import runs_from_tree
 
 # How long the new workers may take to load the application before the terminal says so.
 LOAD_TIMEOUT = 30.0
+SHOWN_FILES = 5  # of a batch of changed files, in the terminal
 
 
 def start(
@@ -85,8 +86,12 @@ def watch(
             root, watch_filter=watch_filter, stop_event=stop, raise_interrupt=False
         ):
             changes = plan_changes(application, changed_paths(batch))
-            if not changes.empty:
+            if changes.empty:
+                continue
+            try:
                 application = apply(application, changes, progress, timeout)
+            except UserError as exc:  # an instance gone, Docker refusing: say so, keep watching
+                progress.announce(f"Could not apply the change: {exc.message}")
     except KeyboardInterrupt:
         pass
 
@@ -101,9 +106,8 @@ def apply(
     application: Application, changes: Changes, progress: Progress, timeout: float
 ) -> Application:
     """Carry out one batch of changes; returns the application as the build file now says."""
-    progress.announce(
-        f"Changed: {', '.join(changes.files[:5])}{' ...' if len(changes.files) > 5 else ''}"
-    )
+    more = " ..." if len(changes.files) > SHOWN_FILES else ""
+    progress.announce(f"Changed: {', '.join(changes.files[:SHOWN_FILES])}{more}")
     if changes.redeploy:
         return redeploy(application, progress, timeout)
     client = connect()
