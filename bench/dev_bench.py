@@ -93,7 +93,8 @@ def wait_for_reports(terminal: Path, count: int) -> None:
 def start_dev(app: BenchApp, terminal: Path) -> subprocess.Popen[bytes]:
     with terminal.open("w") as stderr:
         process = subprocess.Popen(
-            [*CLI, *app.up_args(), "--dev"],
+            # Not --quiet: the terminal's "reloaded in" lines pace the saves.
+            [*CLI, "up", str(app.appdir), "-A", app.name, "--port", str(app.port), "--dev"],
             cwd=ROOT,
             env=app.env(),
             stdin=subprocess.DEVNULL,

@@ -156,9 +156,10 @@ def reload_service(
 
 
 def report_load_error(service: str, summary: str, error: str, progress: Progress) -> None:
-    """One clear line (the exception and where), then the traceback."""
+    """One clear line (the exception and where; an error, so printed even with --quiet), then
+    the traceback."""
     lines = error.rstrip().splitlines()
     clear = summary or (lines[-1] if lines else "unknown error")
-    progress.event(service, f"wsgi.py failed to load: {clear}")
+    progress.announce(f"{service}: wsgi.py failed to load: {clear}")
     for line in lines:
         progress.event(service, f"  {line}")
