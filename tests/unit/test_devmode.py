@@ -123,6 +123,7 @@ def test_the_development_uwsgi_ini_loads_the_wrapper_and_opens_the_master_fifo(
     assert "master-fifo = /var/dotcloud/uwsgi.fifo" in ini
     assert "pythonpath = /etc/dotcloud/dev" in ini
     assert "lazy-apps = true" in ini  # each new worker imports the code again
+    assert "forkbomb-delay = 0" in ini  # saves a second apart must not make uWSGI sleep 2 s
 
 
 def test_the_development_mode_is_kept_in_the_state(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ plain `up` rebuilds it and recreates its instances from their images, without th
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -81,6 +82,8 @@ def watch(
     root = application.root
     ignored = [root / ".dotcloud", root / layout.COMPOSE_FILE, settings().state_home]
     watch_filter = watchfiles.DefaultFilter(ignore_paths=[str(path) for path in ignored])
+    # Its "KeyboardInterrupt caught" warning would follow every Ctrl-C; the CLI says it better.
+    logging.getLogger("watchfiles").setLevel(logging.ERROR)
     try:
         for batch in watchfiles.watch(
             root, watch_filter=watch_filter, stop_event=stop, raise_interrupt=False
