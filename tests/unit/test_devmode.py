@@ -341,3 +341,18 @@ def test_a_push_replaces_the_instances_whose_mode_changed(
     client = FakeClient(FakeContainer(dev=running_from_tree))
     engine = ComposeEngine(DeployContext.create(client, application, state, Settings(tmp_path)))
     assert engine.outdated() == ([("www", 0)] if replaced else [])
+
+
+def test_watching_ends_when_asked_to_stop(application: Application) -> None:
+    import threading
+
+    from dotcloud_emulator.api.devmode import watch
+
+    class Silent:
+        def announce(self, text: str) -> None:
+            raise AssertionError(f"nothing changed, yet: {text}")
+
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    watch(application, Silent(), timeout=1.0, stop=stop)  # type: ignore[arg-type]
+    assert stop.is_set()

@@ -31,6 +31,7 @@ from dotcloud_emulator.render.devmode import runs_from_tree
 # How long the new workers may take to load the application before the terminal says so.
 LOAD_TIMEOUT = 30.0
 SHOWN_FILES = 5  # of a batch of changed files, in the terminal
+STOP_CHECK_MS = 500  # how often the watching looks at its stop event (a SIGTERM sets it)
 
 
 def start(
@@ -86,7 +87,11 @@ def watch(
     logging.getLogger("watchfiles").setLevel(logging.ERROR)
     try:
         for batch in watchfiles.watch(
-            root, watch_filter=watch_filter, stop_event=stop, raise_interrupt=False
+            root,
+            watch_filter=watch_filter,
+            stop_event=stop,
+            raise_interrupt=False,
+            rust_timeout=STOP_CHECK_MS,
         ):
             changes = plan_changes(application, changed_paths(batch))
             if changes.empty:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import threading
 from pathlib import Path
 
 from dotcloud_emulator.api import devmode, lifecycle
@@ -99,17 +100,15 @@ def run_dev(args: argparse.Namespace, application: Application, console: Console
     deployment = devmode.start(application, args.port, args.timeout, console, args.pip_date)
     print_live(deployment)
     console.announce(f"Development mode: watching {application.root} (Ctrl-C to stop watching)")
-    signal.signal(signal.SIGTERM, stop_watching)  # `kill` leaves as Ctrl-C does
-    devmode.watch(application, console, timeout=args.timeout)
+    stop = threading.Event()
+    # `kill` leaves as Ctrl-C does, once the change being applied is done.
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    devmode.watch(application, console, timeout=args.timeout, stop=stop)
     console.announce(
         "Stopped watching: the application keeps running from the working tree until the next "
         "`up`, which deploys it from images again"
     )
     return 0
-
-
-def stop_watching(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def print_live(deployment: Deployment) -> None:
