@@ -35,11 +35,14 @@ def up(
     timeout: float,
     progress: Progress,
     pip_date: str | None = None,
+    *,
+    dev: bool = False,
 ) -> Deployment:
     """Build and start the application, or roll a running one onto the new build.
 
     `pip_date` (`up --pip-date`): a date pip resolves requirements as of from now on, or "none"
-    to resolve them as of today again; None keeps what the application had.
+    to resolve them as of today again; None keeps what the application had. `dev`: the code
+    services run from the working tree (`up --dev`); a plain `up` runs them from their images.
     """
     client = connect()
     check_not_on_swarm(client, application.name, "`stack deploy` pushes to it")
@@ -50,6 +53,7 @@ def up(
     if pip_date is not None:
         state.pip_date = None if pip_date == NO_PIP_DATE else pip_date
         store().save(state)
+    state.dev_mode = dev  # saved by deploy
     return deploy(
         application,
         state,

@@ -4,6 +4,7 @@ restart and remove); the gateway is reloaded through `GatewayControl`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from dotcloud_emulator.engine import inventory
 from dotcloud_emulator.engine.compose import ComposeError, beside_argv, run_compose, up_argv
@@ -15,6 +16,7 @@ from dotcloud_emulator.engine.readiness import first_failure, wait_until_ready
 from dotcloud_emulator.engine.routing import GatewayControl
 from dotcloud_emulator.errors import UserError
 from dotcloud_emulator.platform import naming
+from dotcloud_emulator.render.devmode import runs_from_tree
 from dotcloud_emulator.render.gateway import render_gateway_routes
 
 
@@ -36,17 +38,27 @@ class ComposeEngine:
         return [(i.service, i.number) for i in self._instances()]
 
     def outdated(self) -> list[InstanceKey]:
-        """Code instances whose container was made from another image than the one just built:
-        only they need replacing, so a push of unchanged code recreates nothing."""
+        """Code instances whose container was made from another image than the one just built,
+        or runs its code from elsewhere (the working tree, the image) than the application's
+        mode says: only they need replacing, so a push of unchanged code recreates nothing."""
         client, application = self.ctx.client, self.ctx.application
         stale: list[InstanceKey] = []
         for instance in self._instances():
             if is_data_service(application, instance.service):
                 continue
             built = client.images.get(naming.image(self.ctx.app, instance.service)).id
-            if client.containers.get(instance.container_id).image.id != built:
+            container = client.containers.get(instance.container_id)
+            if container.image.id != built or self._mode_differs(container, instance.service):
                 stale.append((instance.service, instance.number))
         return stale
+
+    def _mode_differs(self, container: Any, service: str) -> bool:
+        """True when the container runs from the tree and should not, or the other way round."""
+        if service not in self.ctx.application.service_names:
+            return False
+        from_tree = bool(container.labels.get(naming.LABEL_DEV) == "true")
+        wanted = self.ctx.state.dev_mode and runs_from_tree(self.ctx.application.service(service))
+        return from_tree != wanted
 
     def start(self, keys: Sequence[InstanceKey], *, first: bool = False) -> None:
         services = [naming.instance_service(*key) for key in keys]

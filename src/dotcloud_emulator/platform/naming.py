@@ -12,6 +12,8 @@ LABEL_SERVICE = f"{LABEL_PREFIX}.service"
 LABEL_INSTANCE = f"{LABEL_PREFIX}.instance"
 LABEL_TYPE = f"{LABEL_PREFIX}.type"
 LABEL_ROLE = f"{LABEL_PREFIX}.role"  # "service", "gateway", "data" (volumes)
+# "true" on an instance that runs its code from the working tree (`up --dev`); absent otherwise.
+LABEL_DEV = f"{LABEL_PREFIX}.dev"
 
 GATEWAY_SERVICE = "gateway"
 # Not an instance either: "healer-engine" is no valid dotCloud service name, so it is no one's.

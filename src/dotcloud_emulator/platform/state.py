@@ -44,6 +44,8 @@ class AppState:
     appdir: str | None = None  # where the application was last deployed from
     # `up --pip-date`: pip resolves requirements as on this date (YYYY-MM-DD), until cleared.
     pip_date: str | None = None
+    # `up --dev`: the code services run from the working tree; the next plain `up` clears it.
+    dev_mode: bool = False
 
     def forget_service(self, service: str) -> None:
         """Drop what the state keeps about one service (its password, scale, domains)."""
@@ -230,6 +232,7 @@ def _state_from_json(path: Path, app: str, data: object) -> AppState:
             service_created={str(k): float(v) for k, v in data.get("service_created", {}).items()},
             appdir=str(data["appdir"]) if data.get("appdir") else None,
             pip_date=str(data["pip_date"]) if data.get("pip_date") else None,
+            dev_mode=data.get("dev_mode") is True,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UserError(f"{path}: malformed state file ({exc!r})") from exc

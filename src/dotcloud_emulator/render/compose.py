@@ -18,6 +18,7 @@ from dotcloud_emulator.platform.settings import DEFAULT_GATEWAY_PORT, Settings
 from dotcloud_emulator.platform.state import AppState
 from dotcloud_emulator.render import layout
 from dotcloud_emulator.render.contexts import check_renderable
+from dotcloud_emulator.render.devmode import dev_volumes
 from dotcloud_emulator.render.files import File
 from dotcloud_emulator.render.gateway import http_services
 from dotcloud_emulator.render.healer import healer_service
@@ -102,6 +103,9 @@ def _instance(
     else:
         definition["pull_policy"] = "never"  # instance 0 builds the image
     definition["labels"] = _instance_labels(application, service, instance, naming.ROLE_SERVICE)
+    mounts = dev_volumes(service) if state.dev_mode else []
+    if mounts:
+        definition["labels"][naming.LABEL_DEV] = "true"
     definition["volumes"] = [
         {
             "type": "bind",
@@ -114,6 +118,7 @@ def _instance(
             "source": naming.data_volume(service.name, instance),
             "target": f"{naming.HOME}/data",
         },
+        *mounts,
     ]
     if instance == 0:
         definition["networks"] = {"default": {"aliases": [service.name]}}

@@ -163,6 +163,7 @@ def _code_context(
         "settle_seconds": SETTLE_SECONDS,
         # A Python literal for the health script: names are [a-z0-9_], numbers are ints.
         "listening_ports": repr(tuple(listening_ports(service))),
+        "dev": False,  # development mode mounts its own uwsgi.ini (render/devmode.py)
     }
     if stack.uwsgi is not None:
         values.update(uwsgi_values(service), uwsgi_plugin=stack.uwsgi.plugin)

@@ -29,6 +29,7 @@ SNAPSHOT_EXCLUDES = (
     "/.dotcloud/build",
     "/.dotcloud/gateway",
     "/.dotcloud/healer",
+    "/.dotcloud/dev",
     "/docker-compose.yml",
 )
 

@@ -16,11 +16,17 @@ GATEWAY_IMAGE = "gateway-nginx"  # the hyphen keeps it apart from any service's 
 GATEWAY_LISTEN_PORT = 8080
 HEALER_CONTEXT = PurePosixPath(".dotcloud/healer")
 HEALER_IMAGE = "healer-engine"  # the hyphen keeps it apart from any service's image
-GENERATED_ROOTS = (BUILD_ROOT, GATEWAY_CONTEXT, HEALER_CONTEXT)
+# Development mode's files (`up --dev`), mounted into the instances; pruned by a plain `up`.
+DEV_ROOT = PurePosixPath(".dotcloud/dev")
+GENERATED_ROOTS = (BUILD_ROOT, GATEWAY_CONTEXT, HEALER_CONTEXT, DEV_ROOT)
 
 
 def build_context(service: str) -> PurePosixPath:
     return BUILD_ROOT / service
+
+
+def dev_folder(service: str) -> PurePosixPath:
+    return DEV_ROOT / service
 
 
 def instance_mount_source(app: str, service: str, instance: int) -> str:

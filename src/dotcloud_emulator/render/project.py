@@ -13,6 +13,7 @@ from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState
 from dotcloud_emulator.render.compose import render_compose
 from dotcloud_emulator.render.contexts import ApprootFacts, render_build_context
+from dotcloud_emulator.render.devmode import render_dev_files
 from dotcloud_emulator.render.files import Rendered
 from dotcloud_emulator.render.gateway import http_services, render_gateway_context
 from dotcloud_emulator.render.healer import render_healer_context
@@ -40,6 +41,8 @@ def render_project(
     if http_services(application):
         items.extend(render_gateway_context(application, state, settings))
     items.extend(render_healer_context(settings))
+    if state.dev_mode:
+        items.extend(render_dev_files(application))
     return items
 
 

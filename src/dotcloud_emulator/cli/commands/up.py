@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import threading
 from pathlib import Path
 
-from dotcloud_emulator.api import lifecycle
+from dotcloud_emulator.api import devmode, lifecycle
 from dotcloud_emulator.api.lifecycle import DEFAULT_TIMEOUT, Deployment
+from dotcloud_emulator.buildfile.model import Application
 from dotcloud_emulator.cli.commands.common import (
     Console,
     Subparsers,
@@ -53,6 +56,14 @@ def register(subparsers: Subparsers) -> None:
         "before it), for applications of that time with unpinned requirements; kept for later "
         "pushes, `--pip-date none` goes back to today's releases",
     )
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="development mode: run the code services from APPDIR (no build for a code change), "
+        "then keep watching it in the foreground: a save reloads the Python code or restarts the "
+        "worker's programs, a change to requirements.txt or dotcloud.yml redeploys; Ctrl-C stops "
+        "watching and leaves the application running, the next plain `up` deploys from images",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the URLs and errors")
     add_json_flag(parser)
     parser.set_defaults(handler=run_up)
@@ -75,11 +86,28 @@ def run_up(args: argparse.Namespace) -> int:
     appdir: Path = args.appdir
     application = load_buildfile(appdir, args.application)
     console = Console(quiet=args.quiet or args.json)
+    if args.dev:
+        return run_dev(args, application, console)
     deployment = lifecycle.up(application, args.port, args.timeout, console, args.pip_date)
     if args.json:
         print_json({"app": deployment.app, "port": deployment.port, "urls": deployment.urls})
     else:
         print_live(deployment)
+    return 0
+
+
+def run_dev(args: argparse.Namespace, application: Application, console: Console) -> int:
+    deployment = devmode.start(application, args.port, args.timeout, console, args.pip_date)
+    print_live(deployment)
+    console.announce(f"Development mode: watching {application.root} (Ctrl-C to stop watching)")
+    stop = threading.Event()
+    # `kill` leaves as Ctrl-C does, once the change being applied is done.
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    devmode.watch(application, console, timeout=args.timeout, stop=stop)
+    console.announce(
+        "Stopped watching: the application keeps running from the working tree until the next "
+        "`up`, which deploys it from images again"
+    )
     return 0
 
 

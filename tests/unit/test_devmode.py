@@ -1,0 +1,358 @@
+"""Development mode without Docker: what it renders, what a saved file means, what it refuses,
+and the wrapper that turns a load error into a page."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from dotcloud_emulator.api.devchanges import plan_changes
+from dotcloud_emulator.api.devmode import check_tree
+from dotcloud_emulator.buildfile.loader import load_application
+from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator.errors import UsageError
+from dotcloud_emulator.platform import naming
+from dotcloud_emulator.platform.settings import Settings
+from dotcloud_emulator.platform.state import AppState, StateStore
+from dotcloud_emulator.render.devmode import runs_from_tree
+from dotcloud_emulator.render.files import File
+from dotcloud_emulator.render.project import render_project
+from dotcloud_emulator.render.templating import render_template
+
+BUILD_FILE = """\
+www:
+  type: python
+  approot: web
+  config:
+    python_version: v3.11
+worker:
+  type: python-worker
+  approot: jobs
+  process: python worker.py
+site:
+  type: static
+  approot: site
+tool:
+  type: custom
+  approot: tool
+  buildscript: build
+old:
+  type: python
+  approot: old
+  prebuild: make
+cache:
+  type: redis
+"""
+
+
+@pytest.fixture
+def application(appdir: Path) -> Application:
+    (appdir / "dotcloud.yml").write_text(BUILD_FILE)
+    for folder in ("web", "jobs", "site", "tool", "old"):
+        (appdir / folder).mkdir()
+    (appdir / "build").write_text("#!/bin/sh\n")
+    return load_application(appdir, "devapp").application
+
+
+def rendered(application: Application, *, dev: bool) -> dict[str, str]:
+    state = AppState(app=application.name, created_at=0.0, dev_mode=dev)
+    items = render_project(application, state, Settings(Path("/state")), "")
+    return {str(item.path): item.content for item in items if isinstance(item, File)}
+
+
+def compose_services(files: dict[str, str]) -> dict[str, Any]:
+    return dict(yaml.safe_load(files["docker-compose.yml"])["services"])
+
+
+def test_only_services_whose_build_leaves_their_code_alone_run_from_the_tree(
+    application: Application,
+) -> None:
+    from_tree = [s.name for s in application.services if runs_from_tree(s)]
+    assert from_tree == ["www", "worker", "site"]
+
+
+def test_development_mode_mounts_the_approot_read_only_over_the_images_copy(
+    application: Application,
+) -> None:
+    services = compose_services(rendered(application, dev=True))
+    mounts = {v["target"]: v for v in services["www-0"]["volumes"] if v["type"] == "bind"}
+    assert mounts["/home/dotcloud/code/web"] == {
+        "type": "bind",
+        "source": "./web",
+        "target": "/home/dotcloud/code/web",
+        "read_only": True,
+    }
+    assert mounts["/etc/dotcloud/uwsgi.ini"]["source"] == "./.dotcloud/dev/www/uwsgi.ini"
+    assert mounts["/etc/dotcloud/dev"]["source"] == "./.dotcloud/dev/www"
+    assert services["www-0"]["labels"][naming.LABEL_DEV] == "true"
+    worker_targets = [v["target"] for v in services["worker-0"]["volumes"]]
+    assert "/home/dotcloud/code/jobs" in worker_targets
+    assert "/etc/dotcloud/uwsgi.ini" not in worker_targets
+
+
+@pytest.mark.parametrize("service", ["tool-0", "old-0", "cache-0"])
+def test_services_that_keep_their_code_in_the_image_get_no_mount(
+    application: Application, service: str
+) -> None:
+    definition = compose_services(rendered(application, dev=True))[service]
+    assert naming.LABEL_DEV not in definition["labels"]
+    assert [v["target"] for v in definition["volumes"]] == ["/run/dotcloud", "/home/dotcloud/data"]
+
+
+def test_a_plain_up_renders_no_development_files_and_no_mount(application: Application) -> None:
+    files = rendered(application, dev=False)
+    assert not [path for path in files if path.startswith(".dotcloud/dev")]
+    www = compose_services(files)["www-0"]
+    assert naming.LABEL_DEV not in www["labels"]
+    assert "master-fifo" not in files[".dotcloud/build/www/platform/uwsgi.ini"]
+    assert "module = wsgi:application" in files[".dotcloud/build/www/platform/uwsgi.ini"]
+
+
+def test_the_development_uwsgi_ini_loads_the_wrapper_and_opens_the_master_fifo(
+    application: Application,
+) -> None:
+    ini = rendered(application, dev=True)[".dotcloud/dev/www/uwsgi.ini"]
+    assert "module = dotcloud_devmode:application" in ini
+    assert "module = wsgi:application" not in ini
+    assert "master-fifo = /var/dotcloud/uwsgi.fifo" in ini
+    assert "pythonpath = /etc/dotcloud/dev" in ini
+    assert "lazy-apps = true" in ini  # each new worker imports the code again
+    assert "forkbomb-delay = 0" in ini  # saves a second apart must not make uWSGI sleep 2 s
+
+
+def test_the_development_mode_is_kept_in_the_state(tmp_path: Path) -> None:
+    store = StateStore(tmp_path / "home")
+    store.save(AppState(app="devapp", created_at=1.0, dev_mode=True))
+    assert store.load("devapp").dev_mode is True
+    store.save(AppState(app="devapp", created_at=1.0))
+    assert store.load("devapp").dev_mode is False
+
+
+# --- what a save means ---------------------------------------------------------------------------
+
+
+def plan(application: Application, *relative: str) -> tuple[bool, list[str], list[str]]:
+    changes = plan_changes(application, [application.root / path for path in relative])
+    return changes.redeploy, changes.reload, changes.restart
+
+
+@pytest.mark.parametrize(
+    ("changed", "expected"),
+    [
+        ("web/wsgi.py", (False, ["www"], [])),
+        ("web/lib/models.py", (False, ["www"], [])),
+        ("web/static/style.css", (False, [], [])),
+        ("web/nginx.conf", (False, [], ["www"])),
+        ("web/requirements.txt", (True, [], [])),
+        ("web/postinstall", (True, [], [])),
+        ("dotcloud.yml", (True, [], [])),
+        ("jobs/worker.py", (False, [], ["worker"])),
+        ("site/index.html", (False, [], [])),
+        ("tool/run.sh", (True, [], [])),
+        ("old/wsgi.py", (True, [], [])),
+        ("README.md", (False, [], [])),
+    ],
+)
+def test_each_saved_file_reloads_restarts_or_redeploys(
+    application: Application, changed: str, expected: tuple[bool, list[str], list[str]]
+) -> None:
+    assert plan(application, changed) == expected
+
+
+def test_one_batch_names_each_service_once(application: Application) -> None:
+    assert plan(application, "web/a.py", "web/b.py", "jobs/w.py") == (False, ["www"], ["worker"])
+
+
+# --- what development mode refuses ---------------------------------------------------------------
+
+
+def test_an_approot_that_became_a_link_is_refused(appdir: Path) -> None:
+    # The build file's loader refuses a link out of the application and resolves one inside it;
+    # a folder replaced by a link afterwards would be mounted through the link: refused.
+    (appdir / "web").mkdir()
+    (appdir / "other").mkdir()
+    (appdir / "dotcloud.yml").write_text("www:\n  type: python\n  approot: web\n")
+    application = load_application(appdir, "devapp").application
+    (appdir / "web").rmdir()
+    (appdir / "web").symlink_to(appdir / "other")
+    with pytest.raises(UsageError) as refused:
+        check_tree(application)
+    assert "goes through the symbolic link" in refused.value.message
+    assert str(appdir / "web") in refused.value.message
+
+
+def test_a_state_directory_inside_an_approot_is_refused(
+    appdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(naming.STATE_ENV_VAR, str(appdir / "state"))
+    (appdir / "dotcloud.yml").write_text("www:\n  type: python\n")
+    application = load_application(appdir, "devapp").application
+    with pytest.raises(
+        UsageError, match="the state directory is inside the approot of service www"
+    ):
+        check_tree(application)
+
+
+def test_approots_without_links_are_accepted(application: Application) -> None:
+    check_tree(application)
+
+
+# --- the wrapper ---------------------------------------------------------------------------------
+
+GOOD_APP = """\
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"VERSION"]
+"""
+
+
+@pytest.fixture
+def wrapper(tmp_path: Path) -> Iterator[tuple[Any, Path]]:
+    """The wrapper, imported as uWSGI would, beside a wsgi.py in a folder on sys.path."""
+    code = tmp_path / "code"
+    code.mkdir()
+    wsgi = code / "wsgi.py"
+    wsgi.write_text(GOOD_APP.replace("VERSION", "one"))
+    (code / "dotcloud_devmode.py").write_text(render_template("devmode/dotcloud_devmode.py.j2"))
+    sys.path.insert(0, str(code))
+    sys.modules.pop("wsgi", None)
+    sys.modules.pop("dotcloud_devmode", None)
+    try:
+        import dotcloud_devmode
+
+        yield dotcloud_devmode, wsgi
+    finally:
+        sys.path.remove(str(code))
+        sys.modules.pop("wsgi", None)
+        sys.modules.pop("dotcloud_devmode", None)
+
+
+def call(module: Any, environ: dict[str, str] | None = None) -> tuple[str, str]:
+    answer: list[str] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        answer.append(status)
+
+    body = b"".join(module.application(environ or {}, start_response)).decode()
+    return answer[0], body
+
+
+def test_the_wrapper_serves_the_application(wrapper: tuple[Any, Path]) -> None:
+    module, _ = wrapper
+    assert call(module) == ("200 OK", "one")
+
+
+def test_a_syntax_error_becomes_a_500_page_and_a_fix_is_served_at_once(
+    wrapper: tuple[Any, Path],
+) -> None:
+    module, wsgi = wrapper
+    wsgi.write_text("def broken(:\n")
+    module._load()  # what a new worker does
+    status, page = call(module)
+    assert status == "500 Internal Server Error"
+    assert "SyntaxError" in page
+    assert "wsgi.py, line 1" in page
+    probe = json.loads(call(module, {"HTTP_X_DOTCLOUD_DEV_PROBE": "1"})[1])
+    assert probe["summary"].startswith("SyntaxError: ")
+    assert "Traceback" in probe["error"]
+    wsgi.write_text(GOOD_APP.replace("VERSION", "two"))
+    assert call(module) == ("200 OK", "two")
+
+
+def test_the_probe_reports_a_loaded_application_without_calling_it(
+    wrapper: tuple[Any, Path],
+) -> None:
+    module, _ = wrapper
+    status, body = call(module, {"HTTP_X_DOTCLOUD_DEV_PROBE": "1"})
+    state = json.loads(body)
+    assert status == "200 OK"
+    assert state["error"] is None
+    assert state["loaded_at"] > 0
+
+
+def test_the_wrapper_is_python_2_syntax_too() -> None:
+    # No f-strings, no annotations: Python 2.7 services load it as well.
+    text = render_template("devmode/dotcloud_devmode.py.j2")
+    assert 'f"' not in text
+    assert "->" not in text
+
+
+# --- leaving and entering: which instances a push replaces ---------------------------------------
+
+
+class FakeImage:
+    id = "sha256:built"
+
+
+class FakeContainer:
+    def __init__(self, *, dev: bool) -> None:
+        labels = {
+            naming.LABEL_APP: "devapp",
+            naming.LABEL_SERVICE: "www",
+            naming.LABEL_INSTANCE: "0",
+            naming.LABEL_ROLE: naming.ROLE_SERVICE,
+        }
+        if dev:
+            labels[naming.LABEL_DEV] = "true"
+        self.id = "www-0"
+        self.labels = labels
+        self.image = FakeImage()
+        self.attrs: dict[str, Any] = {
+            "Id": self.id,
+            "Config": {"Labels": labels},
+            "State": {"Status": "running"},
+            "NetworkSettings": {"Ports": {}},
+        }
+
+
+class FakeClient:
+    def __init__(self, container: FakeContainer) -> None:
+        self.containers = self
+        self.images = self
+        self.container = container
+
+    def list(self, **kwargs: Any) -> list[FakeContainer]:
+        return [self.container]
+
+    def get(self, reference: str) -> Any:
+        return self.container if reference == self.container.id else FakeImage()
+
+
+@pytest.mark.parametrize(
+    ("running_from_tree", "dev_mode", "replaced"),
+    [(True, False, True), (False, True, True), (True, True, False), (False, False, False)],
+)
+def test_a_push_replaces_the_instances_whose_mode_changed(
+    tmp_path: Path, running_from_tree: bool, dev_mode: bool, replaced: bool
+) -> None:
+    from dotcloud_emulator.buildfile.model import Service
+    from dotcloud_emulator.engine.compose_engine import ComposeEngine
+    from dotcloud_emulator.engine.context import DeployContext
+
+    service = Service("www", "python", config={"python_version": "v3.11"})
+    application = Application("devapp", tmp_path, tmp_path / "dotcloud.yml", (service,))
+    state = AppState(app="devapp", created_at=0.0, dev_mode=dev_mode)
+    client = FakeClient(FakeContainer(dev=running_from_tree))
+    engine = ComposeEngine(DeployContext.create(client, application, state, Settings(tmp_path)))
+    assert engine.outdated() == ([("www", 0)] if replaced else [])
+
+
+def test_watching_ends_when_asked_to_stop(application: Application) -> None:
+    import threading
+
+    from dotcloud_emulator.api.devmode import watch
+
+    class Silent:
+        def announce(self, text: str) -> None:
+            raise AssertionError(f"nothing changed, yet: {text}")
+
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    watch(application, Silent(), timeout=1.0, stop=stop)  # type: ignore[arg-type]
+    assert stop.is_set()
