@@ -13,7 +13,7 @@ import docker
 import pytest
 import requests
 
-from dotcloud_emulator.platform.naming import LABEL_APP, LABEL_SERVICE
+from dotcloud_emulator.platform.naming import LABEL_APP, LABEL_INSTANCE, LABEL_SERVICE
 
 from .conftest import (
     Cli,
@@ -41,10 +41,13 @@ def get(app: RunningApp, path: str, host: str | None = None) -> requests.Respons
 
 
 def www_containers(app: str) -> dict[str, str]:
-    """Container name -> id of the application's www instances."""
+    """`www.N` -> container id of the application's www instances (a container's name is no
+    contract: an instance replaced beside itself gets the next number)."""
     selector = {"label": [f"{LABEL_APP}={app}", f"{LABEL_SERVICE}=www"]}
     found = docker.from_env().containers.list(all=True, filters=selector)
-    return {container.name: container.id for container in found}
+    labels = [f"www.{container.labels[LABEL_INSTANCE]}" for container in found]
+    assert len(set(labels)) == len(labels), f"two containers for one instance: {labels}"
+    return {label: container.id for label, container in zip(labels, found, strict=True)}
 
 
 def printenv(cli: Cli, target: str, name: str) -> tuple[int, str]:
@@ -127,7 +130,7 @@ def test_scale_balances_across_instances_and_keeps_sessions(
     assert printenv(cli, f"{app}.www.0", "DOTCLOUD_WWW_HTTP_HOST_2")[0] == 0
 
     cli.run("scale", app, "www:instances=1")
-    assert sorted(www_containers(app)) == [f"dotcloud-{app}-www-0-1"]
+    assert sorted(www_containers(app)) == ["www.0"]
     assert get(platform_app, "/instance").text == "www.0"
 
 
@@ -169,8 +172,8 @@ def test_restart_of_one_instance_leaves_the_others_alone(
     assert f"==> Service (www) instance #1 of application {app} has been restarted." in (
         result.stderr
     )
-    assert after[f"dotcloud-{app}-www-0-1"] == started[f"dotcloud-{app}-www-0-1"]
-    assert after[f"dotcloud-{app}-www-1-1"] != started[f"dotcloud-{app}-www-1-1"]
+    assert after["www.0"] == started["www.0"]
+    assert after["www.1"] != started["www.1"]
     assert get(platform_app, "/instance").status_code == 200
     cli.run("scale", app, "www=1")
 
