@@ -8,40 +8,56 @@ APP ?= tutorial
 CLI := $(PY) tools/dotcloud_emulator.py
 
 .DEFAULT_GOAL := help
-.PHONY: help setup docker browser up down status dashboard test unit integration lint bench generate clean
+.PHONY: help setup runtime engine docker base-images browser up down status dashboard test unit integration lint bench generate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: pyproject.toml
+# The emulator alone (what `up` needs), then its test tools on top.
+$(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.runtime
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+runtime: $(VENV)/.runtime
+
 setup: $(VENV)/.installed ## create the virtualenv .venv with the emulator and its test tools
 
-docker: ## make a Docker engine, Compose v2 and the base images available (installs them if missing)
+engine:
 	bash scripts/ensure-docker.sh
+
+docker: engine ## make a Docker engine, Compose v2 and the base images available (installs them if missing)
 	bash scripts/ensure-base-image.sh
 	bash scripts/ensure-base-image.sh debian:bullseye-slim
+
+# Only the base images the sample is built on; the default one (gateway, healer) while the
+# virtualenv is made.
+base-images: engine
+	bash scripts/ensure-base-image.sh
 
 browser: ## make Debian's headless Chromium available for the browser test (installs it if missing)
 	bash scripts/ensure-browser.sh
 
-up: setup docker ## run the sample application (dotcloud.yml) and print its URL
+up: ## run the sample application (dotcloud.yml) and print its URL
+	$(MAKE) --no-print-directory -j2 -Oline runtime base-images
+	for image in $$($(CLI) images base .); do bash scripts/ensure-base-image.sh "$$image"; done
 	$(CLI) up . -A $(APP) --port $(APP_PORT)
 
-down: setup ## stop the sample application, keeping its data
+down: runtime ## stop the sample application, keeping its data
 	$(CLI) down $(APP)
 
-status: setup ## show the sample application's instances
+status: runtime ## show the sample application's instances
 	$(CLI) status $(APP)
 
-dashboard: setup ## serve the dashboard on http://127.0.0.1:8181/ until Ctrl-C
+dashboard: runtime ## serve the dashboard on http://127.0.0.1:8181/ until Ctrl-C
 	$(CLI) dashboard
 
-generate: setup ## regenerate docker-compose.yml from dotcloud.yml
+generate: runtime ## regenerate docker-compose.yml from dotcloud.yml
 	$(CLI) generate .
 
 unit: setup ## run the unit tests (no Docker)

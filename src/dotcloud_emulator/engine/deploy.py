@@ -39,7 +39,7 @@ from dotcloud_emulator.generate import ca_bundle_path, read_ca_bundle, write_pro
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState, StateStore
-from dotcloud_emulator.render.contexts import approot, base_image
+from dotcloud_emulator.render.contexts import approot, base_images
 
 __all__ = ["Deployment", "Reporter", "SilentReporter", "deploy", "is_live", "reconfigure"]
 
@@ -203,13 +203,9 @@ def pip_index(ctx: DeployContext, environ: Mapping[str, str] | None) -> Iterator
 
 def check_base_images(ctx: DeployContext) -> None:
     """Every stack's base image must be in the engine: with no registry it cannot be pulled."""
-    wanted = {
-        base_image(catalogue.stack_for(service), ctx.settings)
-        for service in ctx.application.services
-    }
     from docker.errors import ImageNotFound
 
-    for image in sorted(wanted):
+    for image in base_images(ctx.application, ctx.settings):
         try:
             ctx.client.images.get(image)
         except ImageNotFound:

@@ -90,6 +90,16 @@ def base_image(stack: Stack, settings: Settings) -> str:
     return settings.base_image if stack.base_image == DEFAULT_BASE_IMAGE else stack.base_image
 
 
+def base_images(application: Application, settings: Settings) -> list[str]:
+    """Every base image the application's images are built on, sorted: its services' stacks'
+    and the setting's, which the gateway and the healer use. Only these need to be made."""
+    wanted = {settings.base_image}
+    wanted.update(
+        base_image(catalogue.stack_for(service), settings) for service in application.services
+    )
+    return sorted(wanted)
+
+
 def _stack_context(
     application: Application, service: Service, stack: Stack, settings: Settings
 ) -> dict[str, object]:
