@@ -93,6 +93,7 @@ def test_kinds() -> None:
         "redis": "data",
         "postgresql": "data",
         "mysql": "data",
+        "nodejs": "code",
     }
     assert catalogue.is_data(Service("db", "postgresql"))
     assert not catalogue.is_data(Service("www", "static"))
@@ -100,7 +101,11 @@ def test_kinds() -> None:
 
 
 def test_http_types_and_data_ports() -> None:
-    assert [name for name in RUNS_HERE if catalogue.serves_http(name)] == ["python", "static"]
+    assert [name for name in RUNS_HERE if catalogue.serves_http(name)] == [
+        "python",
+        "static",
+        "nodejs",
+    ]
     port = catalogue.data_port("postgresql")
     assert port is not None
     assert (port.infix, port.scheme, port.port) == ("SQL", "pgsql", 5432)
