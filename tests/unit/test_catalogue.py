@@ -25,7 +25,16 @@ from dotcloud_emulator.render.contexts import render_build_context
 from dotcloud_emulator.render.files import File
 from dotcloud_emulator.render.templating import environment
 
-RUNS_HERE = ("python", "python-worker", "static", "custom", "redis", "postgresql", "mysql", "nodejs")
+RUNS_HERE = (
+    "python",
+    "python-worker",
+    "static",
+    "custom",
+    "redis",
+    "postgresql",
+    "mysql",
+    "nodejs",
+)
 
 # A made-up code stack: Lua scripts under Supervisor, on the shared `code/` templates.
 LUA = Stack(

@@ -441,7 +441,8 @@ def node_version(node: YamlNode, ctx: Context, label: str) -> str:
     stype = ctx.service_type
     if stype is None:
         return string(node, ctx, label)
-    version = cast(str, choice(stype.config_keys["node_version"].choices, "value")(node, ctx, label))
+    branches = stype.config_keys["node_version"].choices
+    version = cast(str, choice(branches, "value")(node, ctx, label))
     runtime = next(
         (found for stack in stype.stacks if (found := node_runtime_for(stack, version))), None
     )

