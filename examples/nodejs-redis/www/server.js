@@ -35,5 +35,5 @@ var server = app.listen(8080, function () {
 // A push stops the old version with SIGTERM: finish the requests in flight, then leave.
 process.on('SIGTERM', function () {
   server.close(function () { process.exit(0); });
-  setTimeout(function () { process.exit(0); }, 5000);
+  setTimeout(function () { process.exit(0); }, 1000);  // idle keep-alive connections
 });
