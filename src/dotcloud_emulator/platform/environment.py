@@ -76,8 +76,17 @@ def instance_count(service: Service, state: AppState) -> int:
 
 
 def custom_port_numbers(service: Service) -> dict[str, int]:
-    """The bind port of each entry of the service's `ports:`, in build-file order."""
-    return {name: CUSTOM_PORT_BASE + index for index, name in enumerate(service.ports)}
+    """The bind port of each entry of the service's `ports:`, in build-file order; a declared
+    `www: http` of a type whose program listens on its own HTTP port (nodejs) is that port."""
+    own = catalogue.http_port_name(service.type)
+    return {
+        name: (
+            HTTP_BIND_PORT
+            if own and name.lower() == own and protocol == "http"
+            else CUSTOM_PORT_BASE + index
+        )
+        for index, (name, protocol) in enumerate(service.ports.items())
+    }
 
 
 def is_http_service(service: Service) -> bool:
@@ -126,6 +135,9 @@ def _instance_variables(application: Application, service: Service, instance: in
     }
     if catalogue.serves_http(service.type):
         env["PORT_HTTP"] = HTTP_BIND_PORT
+    own = catalogue.http_port_name(service.type)
+    if own:  # the port the service's own program must listen on (nodejs: PORT_WWW)
+        env[f"PORT_{own.upper()}"] = HTTP_BIND_PORT
     for name, port in custom_port_numbers(service).items():
         env[f"PORT_{name.upper()}"] = port
     return env

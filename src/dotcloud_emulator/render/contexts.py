@@ -25,7 +25,7 @@ from dotcloud_emulator.catalogue import (
 )
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform import naming
-from dotcloud_emulator.platform.environment import custom_port_numbers
+from dotcloud_emulator.platform.environment import HTTP_BIND_PORT, custom_port_numbers
 from dotcloud_emulator.platform.settings import DEFAULT_BASE_IMAGE, Settings
 from dotcloud_emulator.render import layout
 from dotcloud_emulator.render.files import CodeSnapshot, File, Rendered
@@ -43,6 +43,7 @@ class ApprootFacts:
     # static/ exists and no *nginx.conf of the approot has a /static location: the python
     # service serves it at /static, as the platform's stock configuration did until August 2012.
     serves_static: bool = False
+    has_package_json: bool = False  # package.json: the build runs npm install on it
 
 
 def check_renderable(service: Service) -> None:
@@ -61,13 +62,16 @@ def render_build_context(
     *,
     ca_bundle: str = "",
     approot_facts: ApprootFacts | None = None,
+    packages_before: str | None = None,
 ) -> list[Rendered]:
-    """One service's build context, given what its approot holds (`approot_facts`)."""
+    """One service's build context, given what its approot holds (`approot_facts`);
+    `packages_before` (a date, YYYY-MM-DD): package installers that can resolve as of a date
+    (npm) see only releases before it."""
     check_renderable(service)
     if catalogue.is_data(service):
         return _data_context(application, service, settings)
     facts = approot_facts or ApprootFacts()
-    return _code_context(application, service, settings, ca_bundle, facts)
+    return _code_context(application, service, settings, ca_bundle, facts, packages_before)
 
 
 def approot(service: Service) -> PurePosixPath:
@@ -148,6 +152,7 @@ def _code_context(
     settings: Settings,
     ca_bundle: str,
     facts: ApprootFacts,
+    packages_before: str | None = None,
 ) -> list[Rendered]:
     stack = catalogue.stack_for(service)
     context = layout.build_context(service.name)
@@ -177,6 +182,8 @@ def _code_context(
     }
     if stack.uwsgi is not None:
         values.update(uwsgi_values(service), uwsgi_plugin=stack.uwsgi.plugin)
+    if stack.node_runtimes:
+        values.update(node_values(service, facts, packages_before))
     items: list[Rendered] = [
         File(context / "Dockerfile", render_template(stack.dockerfile, **values)),
         *_platform_files(stack, context / "platform", values),
@@ -191,6 +198,22 @@ def _code_context(
             for name in catalogue.TOOLING_SHIMS.get(stack.tooling, ())
         )
     return items
+
+
+def node_values(
+    service: Service, facts: ApprootFacts, packages_before: str | None
+) -> dict[str, object]:
+    """The Node binary of the service's node_version, and how npm installs package.json."""
+    runtime = catalogue.node_runtime(service)
+    return {
+        "node_version": runtime.version,
+        "node_package_url": runtime.package_url,
+        "node_sha512": runtime.sha512,
+        "node_inner_tarball": runtime.inner_tarball,
+        "has_package_json": facts.has_package_json,
+        "npm_before": packages_before or "",
+        "web_port": HTTP_BIND_PORT,  # where a web program listens, and the gateway goes
+    }
 
 
 def listening_ports(service: Service) -> list[tuple[str, int]]:

@@ -34,7 +34,8 @@ Mapping = dict[str, Any]
 
 
 def runs_from_tree(service: Service) -> bool:
-    """Python web and worker services and static sites serve their approot as it is on disk.
+    """Python web and worker services, static sites and the stacks that say so (`from_tree`:
+    nodejs) serve their approot as it is on disk.
 
     A service whose build writes into its code (prebuild, postbuild, a custom buildscript) keeps
     running from its image in development mode, and a change to its approot rebuilds it.
@@ -44,7 +45,9 @@ def runs_from_tree(service: Service) -> bool:
     if service.prebuild or service.postbuild:
         return False
     stack = catalogue.stack_for(service)
-    return stack.python is not None or SERVICE_TYPES[service.type].kind == "static"
+    return (
+        stack.python is not None or stack.from_tree or SERVICE_TYPES[service.type].kind == "static"
+    )
 
 
 def reloads_uwsgi(service: Service) -> bool:

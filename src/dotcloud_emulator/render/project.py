@@ -36,6 +36,7 @@ def render_project(
                 settings,
                 ca_bundle=ca_bundle,
                 approot_facts=(approots or {}).get(service.name),
+                packages_before=state.pip_date,
             )
         )
     if http_services(application):

@@ -99,6 +99,8 @@ def container_ports(service: Service) -> list[Mapping]:
     for name, number in custom_port_numbers(service).items():
         protocol = service.ports[name]
         routed = protocol == "http" and number == http_port(service)
+        if routed and catalogue.serves_http(service.type):
+            continue  # the type's own HTTP port, named `http` above (a nodejs `www: http`)
         name = "http" if routed else f"{protocol}-{number}"
         ports.append(_port(name, number, PROTOCOLS[protocol]))
     return ports
