@@ -48,4 +48,5 @@ def test_no_build_file_is_one_line_and_exit_2(
 ) -> None:
     code, out, err = run(capsys, "images", "base", str(tmp_path))
     assert (code, out) == (2, "")
-    assert err.count("\n") == 1 and "no dotcloud.yml" in err
+    assert err.count("\n") == 1
+    assert "no dotcloud.yml" in err
