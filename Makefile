@@ -35,17 +35,14 @@ docker: engine ## make a Docker engine, Compose v2 and the base images available
 	bash scripts/ensure-base-image.sh
 	bash scripts/ensure-base-image.sh debian:bullseye-slim
 
-# Only the base images the sample is built on; the default one (gateway, healer) while the
-# virtualenv is made.
-base-images: engine
-	bash scripts/ensure-base-image.sh
+# Only the base images the sample is built on (`images base` lists them).
+base-images: runtime engine
+	for image in $$($(CLI) images base .); do bash scripts/ensure-base-image.sh "$$image"; done
 
 browser: ## make Debian's headless Chromium available for the browser test (installs it if missing)
 	bash scripts/ensure-browser.sh
 
-up: ## run the sample application (dotcloud.yml) and print its URL
-	$(MAKE) --no-print-directory -j2 -Oline runtime base-images
-	for image in $$($(CLI) images base .); do bash scripts/ensure-base-image.sh "$$image"; done
+up: runtime base-images ## run the sample application (dotcloud.yml) and print its URL
 	$(CLI) up . -A $(APP) --port $(APP_PORT)
 
 down: runtime ## stop the sample application, keeping its data

@@ -21,7 +21,11 @@ def test_make_up_from_a_fresh_clone_serves_the_sample(
     # the time of installing the same pinned packages again, and `-o` keeps make from
     # reinstalling into it (which would point its editable install at this temporary clone).
     venv = Path(sys.executable).parent.parent
-    make = ["make", "-o", f"{venv}/.installed", f"VENV={venv}", f"APP={app}", f"APP_PORT={port}"]
+    make = [
+        "make",
+        *("-o", f"{venv}/.runtime", "-o", f"{venv}/.installed"),
+        *(f"VENV={venv}", f"APP={app}", f"APP_PORT={port}"),
+    ]
     try:
         result = subprocess.run(
             [*make, "up"], cwd=clone, env=cli.env(), capture_output=True, text=True, timeout=900
