@@ -34,6 +34,7 @@ RUNS_HERE = (
     "postgresql",
     "mysql",
     "nodejs",
+    "mongodb",
 )
 
 # A made-up code stack: Lua scripts under Supervisor, on the shared `code/` templates.
@@ -88,7 +89,7 @@ def test_the_types_that_run_here_are_those_with_a_stack() -> None:
     assert catalogue.runnable_types() == RUNS_HERE
     assert all(catalogue.runs_here(name) for name in RUNS_HERE)
     assert not catalogue.runs_here("ruby")
-    assert not catalogue.runs_here("mongodb")
+    assert not catalogue.runs_here("opa")
     assert not catalogue.runs_here("no-such-type")
 
 
@@ -102,6 +103,7 @@ def test_kinds() -> None:
         "redis": "data",
         "postgresql": "data",
         "mysql": "data",
+        "mongodb": "data",
         "nodejs": "code",
     }
     assert catalogue.is_data(Service("db", "postgresql"))
@@ -124,7 +126,7 @@ def test_http_types_and_data_ports() -> None:
 
 def test_start_periods() -> None:
     periods = {name: catalogue.start_period(Service("s", name)) for name in RUNS_HERE}
-    assert periods == {name: 120 for name in RUNS_HERE} | {"redis": 30}
+    assert periods == {name: 120 for name in RUNS_HERE} | {"redis": 30, "mongodb": 30}
 
 
 def test_only_python_types_have_a_virtualenv() -> None:

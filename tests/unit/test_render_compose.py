@@ -198,8 +198,8 @@ def test_pip_settings_reach_only_virtualenv_builds(tmp_path: Path) -> None:
 
 
 def test_a_type_without_a_runtime_is_refused_by_name(tmp_path: Path) -> None:
-    application = tutorial(tmp_path, Service("db", "mongodb"))
-    with pytest.raises(UsageError, match=r'service db: type "mongodb" is not runnable yet'):
+    application = tutorial(tmp_path, Service("db", "opa"))
+    with pytest.raises(UsageError, match=r'service db: type "opa" is not runnable yet'):
         render_compose(application, state_of(), Settings(tmp_path))
 
 

@@ -83,9 +83,9 @@ def test_a_bad_build_file_prints_only_diagnostics(
 def test_a_type_without_a_runtime_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    app = make_app(tmp_path / "demo", "db:\n  type: mongodb\n")
+    app = make_app(tmp_path / "demo", "db:\n  type: opa\n")
     assert main(["generate", str(app)]) == 2
-    assert "'mongodb' is a dotCloud service type this emulator does not run" in (
+    assert "'opa' is a dotCloud service type this emulator does not run" in (
         capsys.readouterr().err
     )
 

@@ -85,7 +85,13 @@ def nodejs_type() -> ServiceType:
 
 
 def data_type(
-    name: str, description: str, stack: Stack, port: DataPort, *, start_period: int
+    name: str,
+    description: str,
+    stack: Stack,
+    port: DataPort,
+    *,
+    start_period: int,
+    config_keys: dict[str, ConfigKey] | None = None,
 ) -> ServiceType:
     return ServiceType(
         name,
@@ -93,9 +99,19 @@ def data_type(
         description,
         stacks=(stack,),
         data_port=port,
+        config_keys=config_keys or {},
         platform_keys=(port.password_key,),
         start_period=start_period,
     )
+
+
+# The platform's mongod tuning keys: accepted, with no effect on the emulator's server.
+_MONGODB_KEYS: dict[str, ConfigKey] = {
+    "mongodb_oplog_size": ConfigKey(int, 256, minimum=1),
+    "mongodb_noprealloc": ConfigKey(bool, False),
+    "mongodb_nopreallocj": ConfigKey(bool, False),
+    "mongodb_smallfiles": ConfigKey(bool, False),
+}
 
 
 SERVICE_TYPES: dict[str, ServiceType] = {
@@ -138,7 +154,15 @@ SERVICE_TYPES: dict[str, ServiceType] = {
         ServiceType("opa", "code", "the unified language for web 2.0 development"),
         ServiceType("mysql-masterslave", "data", "MySQL Master/Slave replicated deployment"),
         ServiceType("postgis", "data", "PostgreSQL with the PostGIS extensions"),
-        ServiceType("mongodb", "data", "scalable, high-performance, document-oriented database"),
+        # Served by the emulator's own MongoDB-protocol server (docs/mongodb.md).
+        data_type(
+            "mongodb",
+            "scalable, high-performance, document-oriented database",
+            stacks.MONGODB,
+            DataPort("mongodb", "MONGODB", "mongodb", 27017, "root", "mongodb_password"),
+            start_period=30,
+            config_keys=_MONGODB_KEYS,
+        ),
         ServiceType("rabbitmq", "data", "AMQP message queue server"),
         ServiceType("solr", "data", "the search server based on the Lucene Java search library"),
         ServiceType("smtp", "data", "authenticated SMTP relay to send e-mails reliably"),

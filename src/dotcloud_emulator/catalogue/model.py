@@ -24,6 +24,7 @@ VIRTUALENV = f"{naming.HOME}/env"
 SETTLE_SECONDS = 4
 RUNTIME_DIR = "/var/dotcloud"  # sockets and pid files of the unprivileged servers
 CONFIG_FILES_DIR = "/etc/dotcloud"
+SERVER_LIB_DIR = "/usr/local/lib/dotcloud"  # on the PYTHONPATH of a stack's server_package
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class ConfigFile:
 
     name: str
     target: str
+    executable: bool = False  # a command (the mongodb stack's `mongo` shell)
 
     @property
     def template(self) -> str:
@@ -159,6 +161,9 @@ class Stack:
     # Files at the top of the approot the build reads besides requirements*.txt and postinstall:
     # in development mode, a save of one redeploys.
     build_inputs: tuple[str, ...] = ()
+    # A package of dotcloud_emulator the image runs (a data server written here, when Debian has
+    # none): copied into the build context's platform/ and installed under SERVER_LIB_DIR.
+    server_package: str = ""
 
     @property
     def virtualenv(self) -> bool:

@@ -222,6 +222,7 @@ def data_stack(
     preinstall: str = "",
     config_files: tuple[ConfigFile, ...] = (),
     stop_signal: str = "",
+    server_package: str = "",
 ) -> Stack:
     """A data server set up by `<name>/dotcloud-init.j2`, checked by `<name>/dotcloud-health.j2`."""
     return Stack(
@@ -235,6 +236,7 @@ def data_stack(
         preinstall=preinstall,
         config_files=config_files,
         stop_signal=stop_signal,
+        server_package=server_package,
     )
 
 
@@ -264,4 +266,12 @@ MYSQL = data_stack(
     ("mariadb-server",),
     owned_dirs=(DATA_DIR, RUNTIME_DIR),
     config_files=(ConfigFile("dotcloud.cnf", "/etc/mysql/mariadb.conf.d/99-dotcloud.cnf"),),
+)
+# Debian packages no MongoDB server: the emulator's own (dotcloud_emulator.mongoserver, the
+# MongoDB wire protocol on SQLite) runs on Debian's Python with its bson module.
+MONGODB = data_stack(
+    "mongodb",
+    ("python3", "python3-bson"),
+    config_files=(ConfigFile("mongo", "/usr/local/bin/mongo", executable=True),),
+    server_package="mongoserver",
 )

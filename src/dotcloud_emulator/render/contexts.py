@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import PurePosixPath
 
 from dotcloud_emulator import catalogue
@@ -137,7 +138,11 @@ def _platform_files(stack: Stack, platform: PurePosixPath, values: dict[str, obj
         ),
         File(platform / "dotcloud-health", render_template(stack.health, **values), EXECUTABLE),
         *(
-            File(platform / file.name, render_template(f"{templates}/{file.template}", **values))
+            File(
+                platform / file.name,
+                render_template(f"{templates}/{file.template}", **values),
+                EXECUTABLE if file.executable else 0o644,
+            )
             for file in stack.config_files
         ),
     ]
@@ -371,11 +376,14 @@ def _data_context(application: Application, service: Service, settings: Settings
         "password_reference": f'"${{{variable}:-}}"',
         "data_dir": DATA_DIR,
         "config_dir": catalogue.CONFIG_FILES_DIR,
+        "server_package": stack.server_package,
+        "server_lib_dir": catalogue.SERVER_LIB_DIR,
     }
     root = approot(service)
     return [
         File(context / "Dockerfile", render_template(stack.dockerfile, **values)),
         *_platform_files(stack, context / "platform", values),
+        *server_package_files(stack.server_package, context / "platform"),
         CodeSnapshot(
             application.root,
             context / "code",
@@ -387,3 +395,16 @@ def _data_context(application: Application, service: Service, settings: Settings
 def password_variable(service: Service, data_port: DataPort) -> str:
     """The variable holding the service's password, as platform/environment.py names it."""
     return f"DOTCLOUD_{service.name.upper()}_{data_port.infix}_PASSWORD"
+
+
+def server_package_files(package: str, platform: PurePosixPath) -> list[File]:
+    """The modules of a server the emulator ships into a data image (`Stack.server_package`),
+    under `platform/<package>/`, as the package holds them."""
+    if not package:
+        return []
+    folder = resources.files("dotcloud_emulator").joinpath(package)
+    return [
+        File(platform / package / entry.name, entry.read_text(encoding="utf-8"))
+        for entry in sorted(folder.iterdir(), key=lambda item: item.name)
+        if entry.name.endswith(".py")
+    ]
