@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +52,7 @@ class Collection:
     def namespace(self) -> str:
         return f"{self.db}.{self.name}"
 
-    def _all(self) -> list[tuple[int, Document]]:
+    def _all(self) -> Iterable[tuple[int, Document]]:
         if self.name == "system.indexes":  # the 2012 drivers' listIndexes
             return [
                 (0, {**spec, "ns": f"{self.db}.{coll}"})
@@ -60,13 +61,19 @@ class Collection:
             ]
         if self.name == "system.namespaces":  # and their listCollections
             return [(0, {"name": f"{self.db}.{coll}"}) for coll in self.store.collections(self.db)]
-        return self.store.documents(self.db, self.name)
+        return self.store.scan(self.db, self.name)
 
-    def _matching(self, selector: Mapping[str, Any]) -> list[tuple[int, Document]]:
+    def _lazily_matching(self, selector: Mapping[str, Any]) -> Iterator[tuple[int, Document]]:
         try:
-            return [(seq, doc) for seq, doc in self._all() if query.matches(doc, selector)]
+            for seq, doc in self._all():
+                if query.matches(doc, selector):
+                    yield seq, doc
         except query.QueryError as error:
             raise CommandError(str(error), error.code) from error
+
+    def _matching(self, selector: Mapping[str, Any]) -> list[tuple[int, Document]]:
+        """Every match, read before the caller writes to the collection."""
+        return list(self._lazily_matching(selector))
 
     def find(
         self,
@@ -77,7 +84,10 @@ class Collection:
         limit: int = 0,
         projection: Mapping[str, Any] | None = None,
     ) -> list[Document]:
-        documents = [doc for _, doc in self._matching(selector or {})]
+        found: Iterator[Document] = (doc for _, doc in self._lazily_matching(selector or {}))
+        if limit and not sort:
+            found = itertools.islice(found, max(skip, 0) + abs(limit))
+        documents = list(found)
         try:
             if sort:
                 documents = query.sort_documents(documents, sort)

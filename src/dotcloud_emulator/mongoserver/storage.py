@@ -136,10 +136,16 @@ class Store:
     # --- documents -----------------------------------------------------------------------------
 
     def documents(self, db: str, coll: str) -> list[tuple[int, Document]]:
-        rows = self._rows(
-            "SELECT seq, body FROM documents WHERE db = ? AND coll = ? ORDER BY seq", db, coll
+        return list(self.scan(db, coll))
+
+    def scan(self, db: str, coll: str) -> Iterator[tuple[int, Document]]:
+        """The collection's documents in insertion order, each decoded when it is reached (a
+        query with a limit and no sort stops early)."""
+        rows = self.connection.execute(
+            "SELECT seq, body FROM documents WHERE db = ? AND coll = ? ORDER BY seq", (db, coll)
         )
-        return [(seq, bson.decode(body)) for seq, body in rows]
+        for seq, body in rows:
+            yield seq, bson.decode(body)
 
     def count(self, db: str, coll: str) -> int:
         return int(
