@@ -6,7 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dotcloud_emulator.mongoserver.update import UpdateError, apply_update, upsert_seed
+from dotcloud_emulator.mongoserver.update import (
+    UpdateError,
+    apply_update,
+    resolve_positional,
+    upsert_seed,
+)
 
 
 def test_replacement_keeps_the_id() -> None:
@@ -72,3 +77,19 @@ def test_add_to_set_keeps_each_value_once(items: list[int]) -> None:
     for item in items:
         doc = apply_update(doc, {"$addToSet": {"s": item}})
     assert doc["s"] == list(dict.fromkeys(items))
+
+
+def test_the_positional_operator_updates_the_matched_element() -> None:
+    doc = {"_id": 1, "comments": [{"by": "a", "n": 1}, {"by": "b", "n": 1}], "tags": ["x", "y"]}
+    change = resolve_positional(doc, {"comments.by": "b"}, {"$inc": {"comments.$.n": 5}})
+    assert change == {"$inc": {"comments.1.n": 5}}
+    assert apply_update(doc, change)["comments"] == [{"by": "a", "n": 1}, {"by": "b", "n": 6}]
+    assert resolve_positional(doc, {"tags": "y"}, {"$set": {"tags.$": "z"}}) == {
+        "$set": {"tags.1": "z"}
+    }
+    matched = {"comments": {"$elemMatch": {"by": "a", "n": {"$gte": 1}}}}
+    assert resolve_positional(doc, matched, {"$set": {"comments.$.by": "c"}}) == {
+        "$set": {"comments.0.by": "c"}
+    }
+    with pytest.raises(UpdateError, match="positional operator did not find the match"):
+        resolve_positional(doc, {"_id": 1}, {"$set": {"comments.$.n": 0}})

@@ -166,7 +166,8 @@ class Collection:
         result = UpdateResult()
         try:
             for seq, document in self._matching(selector):
-                new = update.apply_update(document, change)
+                positioned = update.resolve_positional(document, selector, change)
+                new = update.apply_update(document, positioned)
                 result.matched += 1
                 if new != document:
                     self.store.replace(self.db, self.name, seq, new)
@@ -206,6 +207,10 @@ class Collection:
         if not isinstance(change, Mapping):
             raise CommandError("Either an update or remove=true must be specified", 9)
         if found:
+            try:
+                change = update.resolve_positional(found[0], selector, change)
+            except update.UpdateError as error:
+                raise CommandError(str(error), error.code) from error
             self.update({"_id": found[0]["_id"]}, change)
             after = self.find({"_id": found[0]["_id"]}, limit=1)[0]
             value = after if command.get("new") else found[0]

@@ -64,6 +64,65 @@ def apply_update(
     return result
 
 
+def resolve_positional(
+    document: Document, selector: Mapping[str, Any], update: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    """The update with each positional `$` (`comments.$.text`) replaced by the index of the first
+    element of that array the selector matched, as MongoDB does."""
+    if not is_operator_update(update):
+        return update
+    resolved: dict[str, Any] = {}
+    for operator, fields in update.items():
+        if not isinstance(fields, Mapping) or not any(".$" in str(path) for path in fields):
+            resolved[operator] = fields
+            continue
+        resolved[operator] = {
+            _positioned(document, selector, str(path)): value for path, value in fields.items()
+        }
+    return resolved
+
+
+def _positioned(document: Document, selector: Mapping[str, Any], path: str) -> str:
+    parts = values.split(path)
+    if "$" not in parts:
+        return path
+    at = parts.index("$")
+    prefix = ".".join(parts[:at])
+    found, array = values.get_path(document, prefix)
+    if found and isinstance(array, list):
+        for index, element in enumerate(array):
+            if _element_matches(element, selector, prefix):
+                return ".".join([*parts[:at], str(index), *parts[at + 1 :]])
+    raise UpdateError("The positional operator did not find the match needed from the query.")
+
+
+def _element_matches(element: object, selector: Mapping[str, Any], prefix: str) -> bool:
+    """Whether an array element satisfies every condition the selector puts on that array."""
+    conditions = [
+        (key, condition)
+        for key, condition in selector.items()
+        if key == prefix or key.startswith(prefix + ".")
+    ]
+    if not conditions:
+        return False
+    for key, condition in conditions:
+        if key == prefix:
+            if isinstance(condition, Mapping) and "$elemMatch" in condition:
+                wanted = condition["$elemMatch"]
+                if query.is_operator_document(wanted):
+                    ok = query.field_matches([element], wanted)
+                else:
+                    ok = isinstance(element, Mapping) and query.matches(element, wanted)
+            else:
+                ok = query.field_matches([element], condition)
+        else:
+            inner = key[len(prefix) + 1 :]
+            ok = isinstance(element, Mapping) and query.matches(element, {inner: condition})
+        if not ok:
+            return False
+    return True
+
+
 def replacement(document: Document, new: Mapping[str, Any]) -> Document:
     if any(str(key).startswith("$") for key in new):
         raise UpdateError(
