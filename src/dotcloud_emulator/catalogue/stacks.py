@@ -155,13 +155,17 @@ STATIC = code_stack(
     config_files=(SUPERVISOR_CONF, *NGINX_CONFS),
     nginx=True,
 )
-# The buildscript installs what the service needs; `systempackages` adds Debian packages.
+# The buildscript installs what the service needs; `systempackages` adds Debian packages. On the
+# platform, `python` and `virtualenv` in a custom image were Python 2 (2012's buildscripts run
+# `virtualenv ~/env` and pip-install gunicorn and the like of the time): bullseye's tooling gives
+# 2.7 for both, and Python 3.9 to a buildscript that asks (`python3`, `virtualenv -p python3`).
 CUSTOM = code_stack(
     "custom",
     {"ca-certificates", "supervisor"},
     health=PROGRAMS_HEALTH,
     config_files=(SUPERVISOR_CONF,),
-    tooling="bookworm",
+    base_image=BULLSEYE,
+    tooling="bullseye",
 )
 
 # --- nodejs ------------------------------------------------------------------------------------
