@@ -227,6 +227,9 @@ def test_a_supervisord_conf_program_runs_python_from_the_virtualenv(
         status = worker_status(cli, app)
         assert (status["worker:python"] or "").startswith("2.7.")
         assert status["worker:executable"] == "/home/dotcloud/env/bin/python"
+        # the program of the approot's supervisord.conf writes to what `logs` shows
+        logs = cli.run("logs", f"{app.name}.worker", "-n", "200").stdout
+        assert "worker: python 2.7." in logs
 
 
 def test_up_fails_and_names_a_worker_whose_program_dies(

@@ -227,7 +227,7 @@ def test_a_multi_line_process_is_refused(tmp_path: Path) -> None:
 
 def test_the_application_supervisord_conf_is_included(tmp_path: Path) -> None:
     conf = files_of(tmp_path, www())["platform/supervisord.conf"]
-    assert conf.rstrip().endswith("[include]\nfiles = /home/dotcloud/current/supervisord.conf")
+    assert conf.rstrip().endswith("[include]\nfiles = /var/dotcloud/supervisord-app.conf")
 
 
 def test_uwsgi_ini_follows_the_config_keys(tmp_path: Path) -> None:

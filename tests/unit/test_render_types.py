@@ -57,7 +57,7 @@ def test_custom_context_has_supervisor_and_no_web_stack(tmp_path: Path) -> None:
         "platform/dotcloud-health",
         # the Python 2 tooling's fixes for the era's packages
         "platform/shims/pg_config",
-        "platform/shims/mysql-python-cc",
+        "platform/shims/era-cc",
     }
     tooling, _trust, stack = stages(files_of(tmp_path, custom())["Dockerfile"])[:3]
     assert "build-essential" in tooling

@@ -56,7 +56,7 @@ PYTHON_2_7 = PythonRuntime(
 PYTHON_RUNTIMES: tuple[PythonRuntime, ...] = (PYTHON_2_7, PYTHON_3_11)
 # Small fixes for 2012-era packages against the tooling of a release, in render/templates/shims/
 # (each explained in its README), installed ahead of the real tools on the PATH.
-TOOLING_SHIMS: dict[str, tuple[str, ...]] = {"bullseye": ("pg_config", "mysql-python-cc")}
+TOOLING_SHIMS: dict[str, tuple[str, ...]] = {"bullseye": ("pg_config", "era-cc")}
 
 # --- code stacks ---------------------------------------------------------------------------------
 
