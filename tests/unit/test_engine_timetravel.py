@@ -489,3 +489,33 @@ def test_the_proxy_passes_on_nothing_else(index: TimeTravelIndex, url: str) -> N
     _FakeUpstream.files = {"setuptools-0.6c11.tar.gz": b"the 2009 tarball"}
     status, _ = _via_proxy(index.proxy_url, url)
     assert status in (HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND)
+
+
+@pytest.mark.parametrize(
+    ("filename", "version"),
+    [
+        ("CherryPy-3.2.0.tar.gz", "3.2.0"),
+        ("celery-3.1.26-1.tar.gz", "3.1.26-1"),
+        ("zope.interface-3.8.0.tar.gz", "3.8.0"),
+        ("Werkzeug-1.0.1-py2.py3-none-any.whl", "1.0.1"),
+        ("README", None),
+    ],
+)
+def test_the_version_a_file_holds(filename: str, version: str | None) -> None:
+    assert timetravel.file_version(filename) == version
+
+
+def test_a_post_release_uploaded_late_is_dated_by_its_own_upload() -> None:
+    files = [
+        IndexFile(
+            "celery-3.0.15.tar.gz", "https://f/1", {}, uploaded=datetime(2013, 2, 1, tzinfo=UTC)
+        ),
+        IndexFile(
+            "celery-3.1.26-1.tar.gz", "https://f/2", {}, uploaded=datetime(2018, 3, 1, tzinfo=UTC)
+        ),
+        IndexFile(
+            "celery-4.0.0.tar.gz", "https://f/3", {}, uploaded=datetime(2016, 11, 4, tzinfo=UTC)
+        ),
+    ]
+    visible = timetravel.visible_files(files, datetime(2013, 3, 21, tzinfo=UTC), None)
+    assert [f.filename for f in visible.files] == ["celery-3.0.15.tar.gz"]

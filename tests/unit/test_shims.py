@@ -194,32 +194,6 @@ def test_compiler_rewrites_the_reconnect_member_of_mysql_python(
     assert source.read_text() == MYSQL_PYTHON_PING  # the package's own file is untouched
 
 
-HIREDIS_SKIP = """#include "hiredis.h"
-static void skip(va_list ap) {
-    va_arg(ap,void);
-}
-"""
-
-
-def test_compiler_rewrites_the_void_va_arg_of_hiredis_01(
-    compiler: tuple[Path, Path, Path], tmp_path: Path
-) -> None:
-    source = tmp_path / "hiredis-0.1.0" / "vendor" / "hiredis" / "hiredis.c"
-    source.parent.mkdir(parents=True)
-    source.write_text(HIREDIS_SKIP)
-    result = compile_with(compiler, "-c", str(source), "-o", "build/hiredis.o")
-    record = compiler[2]
-    arguments = Path(f"{record}.args").read_text().splitlines()
-    assert result.returncode == 0, result.stderr
-    assert Path(f"{record}.source").read_text() == HIREDIS_SKIP.replace(
-        "va_arg(ap,void)", "va_arg(ap,void *)"
-    )
-    assert arguments[1:3] == ["-iquote", str(source.parent)]
-    assert arguments[3].endswith("/hiredis.c")
-    assert arguments[3] != str(source)
-    assert source.read_text() == HIREDIS_SKIP
-
-
 def test_compiler_keeps_the_real_compilers_exit_status(
     compiler: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
@@ -233,7 +207,6 @@ def test_compiler_keeps_the_real_compilers_exit_status(
     [
         ("other.c", MYSQL_PYTHON_PING),  # another file that happens to use the member
         ("_mysql.c", "int main(void) { return 0; }\n"),  # a _mysql.c that needs no fix
-        ("hiredis.c", "int f(va_list ap) { return va_arg(ap, int); }\n"),  # today's hiredis
     ],
 )
 def test_compiler_passes_every_other_compilation_through(

@@ -142,7 +142,9 @@ def files_before(files: Iterable[IndexFile], cutoff: datetime) -> list[IndexFile
 
 
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".zip", ".whl", ".egg", ".exe")
-_SDIST_NAME = re.compile(r"(?P<name>.+?)-(?P<version>\d[^-]*)")
+# The version starts at the first "-<digit>" and may hold dashes (`celery-3.1.26-1.tar.gz` is
+# 3.1.26-1, a post-release: read as "1", it would take the date of the first releases).
+_SDIST_NAME = re.compile(r"(?P<name>.+?)-(?P<version>\d.*)")
 
 
 def file_version(filename: str) -> str | None:
