@@ -501,7 +501,7 @@ def test_the_proxy_passes_on_nothing_else(index: TimeTravelIndex, url: str) -> N
         ("README", None),
     ],
 )
-def test_the_version_a_file_holds(filename: str, version: str | None) -> None:
+def test_the_version_of_a_file_with_dashes_or_none(filename: str, version: str | None) -> None:
     assert timetravel.file_version(filename) == version
 
 
