@@ -47,7 +47,7 @@ def first_error(text: str) -> str:
 
 
 def try_app(source: Path, number: int, port: int, home: Path) -> dict[str, Any]:
-    name = f"try{number}"
+    name = f"try{os.getpid() % 10000}n{number}"  # runs at the same time do not collide
     env = {**os.environ, "DOTCLOUD_EMULATOR_HOME": str(home)}
     workdir = Path(tempfile.mkdtemp(prefix=f"{name}-"))
     # The application's whole repository, its history included, as a clone would give it.

@@ -84,6 +84,13 @@ def test_cherrypy_32_runs_on_python_2_with_redis_sessions_and_static(
         kombu_import = "from uuid import _uuid_generate_random, uuid4; print(uuid4())"
         shell = cli.run("run", f"{app.name}.www", "--", f"python -c '{kombu_import}'")
         assert len(shell.stdout.strip()) == 36
+        # the database drivers the platform's image had, which the app does not list
+        drivers = (
+            'import psycopg2, MySQLdb; print("%s %s" % (psycopg2.__version__, MySQLdb.__version__))'
+        )
+        shell = cli.run("run", f"{app.name}.www", "--", f"python -c '{drivers}'")
+        assert shell.stdout.startswith("2.4.5 (")  # psycopg2's version, then its build options
+        assert shell.stdout.split()[-1] == "1.2.3"  # MySQL-python's
 
         session = requests.Session()
         counts = [get(app, "www", "/hits", session).text for _ in range(3)]

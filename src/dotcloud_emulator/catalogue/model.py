@@ -101,6 +101,9 @@ class PythonRuntime:
     # Versions served by this nearby Python with a note rather than a warning: the platform's
     # default, which nearly every application of its time ran on.
     noted: tuple[str, ...] = ()
+    # In every virtualenv before the application's requirements, as the platform's image had them
+    # (applications of the time used them without listing them); built once per stack as wheels.
+    platform_packages: tuple[str, ...] = ()
 
     def runs_as_asked(self, requested: str) -> bool:
         """v3 and v3.11 run as asked on 3.11; v3.1 does not (it is another Python)."""

@@ -51,6 +51,9 @@ PYTHON_2_7 = PythonRuntime(
     virtualenv=f"virtualenv -p python2.7 {VIRTUALENV}",
     uwsgi=Uwsgi((), plugin="", binary="/usr/local/bin/uwsgi", pip_version="2.0.31"),
     noted=("v2.6",),
+    # The platform's python image came with the database drivers of its dcrequirements.txt:
+    # Django tutorials of 2012 (django-on-dotcloud) list neither and import psycopg2.
+    platform_packages=("psycopg2==2.4.5", "MySQL-python==1.2.3"),
 )
 # The first runtime accepting a service's python_version builds it.
 PYTHON_RUNTIMES: tuple[PythonRuntime, ...] = (PYTHON_2_7, PYTHON_3_11)

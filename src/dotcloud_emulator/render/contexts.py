@@ -122,6 +122,7 @@ def _stack_context(
         "config_files": [(f"platform/{file.name}", file.target) for file in stack.config_files],
         "tooling": stack.tooling,
         "uwsgi_pip_version": stack.uwsgi.pip_version if stack.uwsgi is not None else "",
+        "platform_packages": stack.python.platform_packages if stack.python else (),
     }
 
 
