@@ -69,6 +69,7 @@ class ConfigFile:
 
     name: str
     target: str
+    folder: str = ""  # the template folder, when not the stack's (a file of one type only)
 
     @property
     def template(self) -> str:
@@ -159,6 +160,18 @@ class Stack:
     # Files at the top of the approot the build reads besides requirements*.txt and postinstall:
     # in development mode, a save of one redeploys.
     build_inputs: tuple[str, ...] = ()
+    # Files at the top of the approot the platform's programs read when they start, besides the
+    # nginx and Supervisor snippets (php: php.ini): in development mode, a save restarts them.
+    start_inputs: tuple[str, ...] = ()
+    # The code is read afresh at each request (PHP): in development mode a save needs nothing.
+    live_code: bool = False
+    # Config keys whose values (or defaults) the stack's templates read, by the key's name.
+    template_config: tuple[str, ...] = ()
+    # Facts of the stack its own templates read (the PHP version, where a file goes).
+    template_values: tuple[tuple[str, str], ...] = ()
+    environment: tuple[tuple[str, str], ...] = ()  # variables the image sets (ENV)
+    # A command every instance runs as dotcloud before postinstall (php: copy php.ini).
+    prestart: str = ""
 
     @property
     def virtualenv(self) -> bool:
@@ -167,6 +180,10 @@ class Stack:
     @property
     def reserved_program_names(self) -> frozenset[str]:
         return frozenset(program.name for program in self.programs)
+
+    def template_of(self, file: ConfigFile) -> str:
+        """The template a config file is rendered from: in its own folder, else the stack's."""
+        return f"{file.folder or self.templates}/{file.template}"
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,7 @@ def _platform_files(stack: Stack, platform: PurePosixPath, values: dict[str, obj
         ),
         File(platform / "dotcloud-health", render_template(stack.health, **values), EXECUTABLE),
         *(
-            File(platform / file.name, render_template(f"{templates}/{file.template}", **values))
+            File(platform / file.name, render_template(stack.template_of(file), **values))
             for file in stack.config_files
         ),
     ]
@@ -179,6 +179,11 @@ def _code_context(
         # A Python literal for the health script: names are [a-z0-9_], numbers are ints.
         "listening_ports": repr(tuple(listening_ports(service))),
         "dev": False,  # development mode mounts its own uwsgi.ini (render/devmode.py)
+        "stack_environment": stack.environment,
+        "prestart": stack.prestart,
+        "config_targets": {file.name: file.target for file in stack.config_files},
+        **dict(stack.template_values),
+        **{key: catalogue.config_value(service, key) for key in stack.template_config},
     }
     if stack.uwsgi is not None:
         values.update(uwsgi_values(service), uwsgi_plugin=stack.uwsgi.plugin)
