@@ -326,7 +326,9 @@ def probe(tmp_path: Path) -> dict[str, Any]:
 
 
 NGINX_ERROR_LOG = (
-    '2026/12/03 13:00:01 [error] 31#31: *5 FastCGI sent in stderr: "PHP message: PHP Fatal '
+    '2026/12/03 13:00:01 [error] 31#31: *5 FastCGI sent in stderr: "PHP message: PHP Warning:  '
+    "mysql_connect(): Access denied for user 'root'@'10.0.0.3' (called in "
+    "/home/dotcloud/current/index.php on line 2); PHP message: PHP Fatal "
     "error:  Uncaught Error: Call to undefined function mysql_fetch_field_bogus() in "
     "/home/dotcloud/current/index.php:4\nStack trace:\n#0 {main}\n  thrown in "
     '/home/dotcloud/current/index.php on line 4" while reading response header from upstream, '
@@ -336,6 +338,8 @@ NGINX_ERROR_LOG = (
 
 def test_phps_lines_are_found_in_nginxs_error_log(tmp_path: Path) -> None:
     assert probe(tmp_path)["php_messages"](NGINX_ERROR_LOG) == [
+        "PHP Warning:  mysql_connect(): Access denied for user 'root'@'10.0.0.3' (called in "
+        "/home/dotcloud/current/index.php on line 2)",
         "PHP Fatal error:  Uncaught Error: Call to undefined function mysql_fetch_field_bogus() "
         "in /home/dotcloud/current/index.php:4",
         "Stack trace:",
@@ -391,7 +395,7 @@ def test_a_5xx_on_the_first_page_is_a_failure_with_phps_lines(
     problem = page_probe(tmp_path, page_server, 500)["page_problem"]()
     first, *rest = problem.splitlines()
     assert first == "The application failed: GET / answered 500; PHP's last lines:"
-    assert rest[0].startswith("PHP Fatal error:  Uncaught Error: Call to undefined function")
+    assert rest[1].startswith("PHP Fatal error:  Uncaught Error: Call to undefined function")
     assert Page.hosts == ["www.shop.localhost"]  # as the gateway sends it
     assert not (tmp_path / "answered").exists()
 
