@@ -1,7 +1,8 @@
-"""The php type runs for real: examples/php-mysql (a 2012 guestbook on mysql_*, through the
-platform's MySQL) served through the gateway by two instances, its entries in MariaDB, pushed
-under load, healed after a kill, then run from its tree by `up --dev`, where a saved script is
-served at once; and a PHP fatal error on / fails `up` with PHP's own lines.
+"""The php types run for real: examples/php-mysql (a 2012 guestbook on mysql_*, through the
+platform's MySQL, and a php-worker counting its entries) served through the gateway by two
+instances, its entries in MariaDB, pushed under load, healed after a kill, then run from its tree
+by `up --dev`, where a saved script is served at once; and a PHP fatal error on / fails `up` with
+PHP's own lines.
 
 One application (one image build) for the module's tests, which run in the order written: the
 push test changes the code the later tests see.
@@ -39,6 +40,7 @@ from .test_zero_downtime import Client
 EXAMPLE = ROOT / "examples" / "php-mysql"
 GREETING = re.compile(r"<h1>(Guestbook(?: v\d)? served by (www\.\d))</h1>")
 COUNT = re.compile(r'<span id="count">(\d+)</span>')
+COUNTED = re.compile(r'<span id="counted">([-\d]+)</span>')
 DEV_TIMEOUT = 600.0  # `up --dev` replaces the instances (no build: the images are there)
 SERVE_TIMEOUT = 10.0  # far above what a saved script takes to be served
 
@@ -123,6 +125,14 @@ def test_entries_are_written_and_read_in_mysql(cli: Cli, php_app: RunningApp) ->
         ["ann", f"entry {number} with a quote ' and a <tag>"] for number in range(4)
     ]
     assert {row.split("\t")[2] for row in rows} <= {"www.0", "www.1"}
+    # The php-worker's counter (mysql_* on the command line) counts them too.
+    poll(lambda: counted(page(php_app)) == "4", timeout=20, what="the counter to count 4")
+
+
+def counted(text: str) -> str:
+    found = COUNTED.search(text)
+    assert found, text
+    return found.group(1)
 
 
 def test_run_shows_the_programs_and_php_ini_as_applied(cli: Cli, php_app: RunningApp) -> None:

@@ -450,7 +450,7 @@ def test_the_example_validates_with_nothing_to_say() -> None:
 
 
 def test_the_example_reads_its_database_from_environment_json_only() -> None:
-    code = "".join(path.read_text() for path in sorted((EXAMPLE / "www").glob("*.php")))
+    code = "".join(path.read_text() for path in sorted(EXAMPLE.glob("*/*.php")))
     assert "/home/dotcloud/environment.json" in code
     for modern in ("getenv", "$_ENV", "$_SERVER['DOTCLOUD", "mysqli", "PDO"):
         assert modern not in code

@@ -17,6 +17,8 @@ if ($_SERVER['REQUEST_METHOD'] == 'POST' && !empty($_POST['message'])) {
 
 $result = mysql_query('SELECT author, message, written_by FROM entries ORDER BY id DESC LIMIT 20');
 $count = mysql_result(mysql_query('SELECT COUNT(*) FROM entries'), 0);
+$stats = mysql_query("SELECT value FROM stats WHERE name = 'entries'");  // the counter's figure
+$counted = $stats && mysql_num_rows($stats) ? mysql_result($stats, 0) : '-';
 ?>
 <!DOCTYPE html>
 <html>
@@ -24,7 +26,7 @@ $count = mysql_result(mysql_query('SELECT COUNT(*) FROM entries'), 0);
 <body>
 <h1>Guestbook served by <?= $instance ?></h1>
 <p>PHP <span id="php"><?= PHP_VERSION ?></span>, MySQL <span id="mysql"><?= mysql_get_server_info() ?></span>,
-<span id="count"><?= $count ?></span> entries.</p>
+<span id="count"><?= $count ?></span> entries (the counter says <span id="counted"><?= $counted ?></span>).</p>
 <form method="post" action="/">
   <input name="author" placeholder="your name">
   <input name="message" placeholder="your message">
