@@ -24,6 +24,7 @@ from dotcloud_emulator.api.devchanges import plan_changes
 from dotcloud_emulator.buildfile.loader import load_application
 from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.catalogue import stacks
+from dotcloud_emulator.catalogue.model import requirement_name
 from dotcloud_emulator.engine.readiness import readiness_from_attrs, wait_until_ready
 from dotcloud_emulator.errors import UsageError, UserError
 from dotcloud_emulator.platform.environment import instance_environment
@@ -184,6 +185,45 @@ def test_every_instance_copies_php_ini_before_postinstall(tmp_path: Path) -> Non
 def test_other_stacks_prepare_nothing(tmp_path: Path) -> None:
     service = Service("www", "python", approot="www", config=MappingProxyType({}))
     assert "PRESTART=''\n" in files_of(tmp_path, service)["platform/dotcloud-init"]
+
+
+@pytest.mark.parametrize(
+    ("requirement", "name"),
+    [
+        ("phpredis", "phpredis"),
+        ("pecl/memcached", "memcached"),
+        ("pecl.php.net/xdebug-2.2.1", "xdebug"),
+        ("pear.php.net/Net_SMTP-1.6.1", "net_smtp"),
+        ("channel://pear.php.net/Mail_Mime", "mail_mime"),
+        ("pear.phpunit.de/PHPUnit", "phpunit"),
+    ],
+)
+def test_a_requirement_is_known_by_its_package_name(requirement: str, name: str) -> None:
+    assert requirement_name(requirement) == name
+
+
+def test_pear_and_pecl_requirements_come_from_debian(tmp_path: Path) -> None:
+    service = php(
+        requirements=("phpredis", "pecl/memcached", "pear.php.net/Net_SMTP-1.6.1", "pecl/mongo")
+    )
+    stack_stage = stage(files_of(tmp_path, service)["Dockerfile"], "stack")
+    # After the stack's own layer, which stays shared: phpredis is in it already.
+    assert stack_stage.endswith(
+        "apt-get install -y --no-install-recommends php-memcached php-net-smtp \\\n"
+        " && rm -rf /var/lib/apt/lists/*\n"
+    )
+    assert stage(files_of(tmp_path, php())["Dockerfile"], "stack") in stack_stage
+
+
+def test_a_requirement_no_debian_package_serves_is_a_warning(tmp_path: Path) -> None:
+    lines, ok = validate(
+        tmp_path, "www:\n  type: php\n  requirements:\n    - phpredis\n    - pecl/mongo\n"
+    )
+    assert ok
+    assert lines == [
+        'dotcloud.yml:5:7: warning: requirement "pecl/mongo" is not installed: no Debian package '
+        "provides it for php here"
+    ]
 
 
 # --- php.ini --------------------------------------------------------------------------------------

@@ -248,6 +248,33 @@ PHP_FPM_PROGRAM = Program(
     CURRENT,
 )
 PHP_INI_FILE = "php.ini"  # the application's, in its approot
+# The PEAR and PECL packages the platform installed from `requirements:`, served by Debian's
+# packages of them; "" for those the stack has already (phpredis: the tutorial of PHP sessions
+# in Redis). The old `mongo` driver has no PHP 8 build (its successor `mongodb` has another API).
+_IN_THE_STACK = (
+    "apc apcu curl gd igbinary mbstring mysql mysqli mysqlnd opcache pdo pdo_mysql pdo_pgsql"
+    " pdo_sqlite pgsql phpredis redis sqlite3 xml xmlreader xmlwriter xsl"
+)
+_PHP_MODULES = "bcmath bz2 gmp imap intl ldap soap tidy zip"  # php8.2-<name>
+_PHP_EXTENSIONS = (  # php-<name>
+    "amqp gearman imagick memcache memcached mongodb msgpack oauth solr ssh2 stomp uuid xdebug"
+    " yaml zmq"
+)
+PHP_REQUIREMENTS: tuple[tuple[str, str], ...] = (
+    *((name, "") for name in _IN_THE_STACK.split()),
+    *((name, f"php{PHP_VERSION}-{name}") for name in _PHP_MODULES.split()),
+    *((name, f"php-{name}") for name in _PHP_EXTENSIONS.split()),
+    # PEAR
+    ("auth_sasl", "php-auth-sasl"),
+    ("db", "php-db"),
+    ("mail", "php-mail"),
+    ("mail_mime", "php-mail-mime"),
+    ("mdb2", "php-mdb2"),
+    ("net_smtp", "php-net-smtp"),
+    ("net_socket", "php-net-socket"),
+    ("net_url2", "php-net-url2"),
+    ("phpunit", "phpunit"),
+)
 
 
 def php_stack(name: str, *, health: str, web: bool) -> Stack:
@@ -282,6 +309,7 @@ def php_stack(name: str, *, health: str, web: bool) -> Stack:
             ("php_application_ini", f"{PHP_APPLICATION_INI_DIR}/90-application.ini"),
         ),
         environment=(("PHP_INI_SCAN_DIR", PHP_INI_SCAN_DIR),),
+        requirement_packages=PHP_REQUIREMENTS,
         prestart=COPY_PHP_INI,
     )
 

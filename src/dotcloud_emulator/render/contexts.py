@@ -158,7 +158,7 @@ def _code_context(
     context = layout.build_context(service.name)
     values = {
         **_stack_context(application, service, stack, settings),
-        "systempackages": service.systempackages,
+        "systempackages": (*service.systempackages, *requirement_packages(service, stack)),
         "virtualenv": stack.virtualenv,
         "virtualenv_command": stack.python.virtualenv if stack.python else "",
         "pip_packages": stack.pip_packages,
@@ -203,6 +203,16 @@ def _code_context(
             for name in catalogue.TOOLING_SHIMS.get(stack.tooling, ())
         )
     return items
+
+
+def requirement_packages(service: Service, stack: Stack) -> list[str]:
+    """The Debian packages serving the service's `requirements:`, for a stack that installs them
+    with apt (php); those it has already and those nothing serves (a warning of the validator)
+    add none."""
+    if not stack.requirement_packages:
+        return []
+    found = (stack.debian_package_for(requirement) for requirement in service.requirements)
+    return sorted({package for package in found if package})
 
 
 def node_values(
