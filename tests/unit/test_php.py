@@ -123,8 +123,10 @@ def test_nginx_hands_php_scripts_to_fpm_on_one_socket(tmp_path: Path) -> None:
     assert "include /home/dotcloud/current/*nginx.conf;" in site
     assert "include /home/dotcloud/current/*fastcgi.conf;" in site
     assert "root /home/dotcloud/current/;" in site
-    # No `location /`: the application's nginx.conf may have one.
+    # No `location /`, no `try_files`: the application's nginx.conf may have them.
     assert not re.search(r"^\s*location\s+/\s*\{", site, re.MULTILINE)
+    server_block = site.split("location ~")[0]
+    assert not re.search(r"^\s*try_files\b", server_block, re.MULTILINE)
     assert "if (-f /home/dotcloud/current/maintenance)" in site
 
 
