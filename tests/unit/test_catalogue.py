@@ -251,7 +251,7 @@ def test_python_27_is_built_with_uwsgi_from_pip_and_the_shims(tmp_path: Path) ->
         "command = /usr/local/bin/uwsgi --ini /etc/dotcloud/uwsgi.ini\n"
         in (files["platform/supervisord.conf"])
     )
-    assert {"platform/shims/pg_config", "platform/shims/mysql-python-cc"} <= set(files)
+    assert {"platform/shims/pg_config", "platform/shims/era-cc"} <= set(files)
     worker = files_of(tmp_path, service("w", "python-worker", python_version="v2.7"))
     assert "AS uwsgi" not in worker["Dockerfile"]
 

@@ -148,7 +148,7 @@ def compiler(tmp_path: Path) -> tuple[Path, Path, Path]:
     real_dir = tmp_path / "real"
     real_dir.mkdir()
     executable(real_dir / "gcc", RECORDING_COMPILER)
-    shim = install_shim("mysql-python-cc", tmp_path / "shim", as_name="gcc")
+    shim = install_shim("era-cc", tmp_path / "shim", as_name="gcc")
     return shim, real_dir, tmp_path / "record"
 
 
@@ -194,6 +194,32 @@ def test_compiler_rewrites_the_reconnect_member_of_mysql_python(
     assert source.read_text() == MYSQL_PYTHON_PING  # the package's own file is untouched
 
 
+HIREDIS_SKIP = """#include "hiredis.h"
+static void skip(va_list ap) {
+    va_arg(ap,void);
+}
+"""
+
+
+def test_compiler_rewrites_the_void_va_arg_of_hiredis_01(
+    compiler: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    source = tmp_path / "hiredis-0.1.0" / "vendor" / "hiredis" / "hiredis.c"
+    source.parent.mkdir(parents=True)
+    source.write_text(HIREDIS_SKIP)
+    result = compile_with(compiler, "-c", str(source), "-o", "build/hiredis.o")
+    record = compiler[2]
+    arguments = Path(f"{record}.args").read_text().splitlines()
+    assert result.returncode == 0, result.stderr
+    assert Path(f"{record}.source").read_text() == HIREDIS_SKIP.replace(
+        "va_arg(ap,void)", "va_arg(ap,void *)"
+    )
+    assert arguments[1:3] == ["-iquote", str(source.parent)]
+    assert arguments[3].endswith("/hiredis.c")
+    assert arguments[3] != str(source)
+    assert source.read_text() == HIREDIS_SKIP
+
+
 def test_compiler_keeps_the_real_compilers_exit_status(
     compiler: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
@@ -207,6 +233,7 @@ def test_compiler_keeps_the_real_compilers_exit_status(
     [
         ("other.c", MYSQL_PYTHON_PING),  # another file that happens to use the member
         ("_mysql.c", "int main(void) { return 0; }\n"),  # a _mysql.c that needs no fix
+        ("hiredis.c", "int f(va_list ap) { return va_arg(ap, int); }\n"),  # today's hiredis
     ],
 )
 def test_compiler_passes_every_other_compilation_through(
@@ -237,7 +264,7 @@ def test_mysql_python_compiles_against_mariadb_layout_only_through_the_wrapper(
     argv = ["cc", "-c", str(source), "-o", str(tmp_path / "_mysql.o")]
 
     direct = run(argv, f"{real_cc}:{SYSTEM_PATH}")
-    shim = install_shim("mysql-python-cc", tmp_path / "shim", as_name="cc")
+    shim = install_shim("era-cc", tmp_path / "shim", as_name="cc")
     wrapped = run(argv, f"{shim.parent}:{real_cc}:{SYSTEM_PATH}", TMPDIR=str(tmp_path))
 
     assert direct.returncode != 0
@@ -247,7 +274,7 @@ def test_mysql_python_compiles_against_mariadb_layout_only_through_the_wrapper(
 
 
 def test_compiler_without_a_real_one_says_so(tmp_path: Path) -> None:
-    shim = install_shim("mysql-python-cc", tmp_path, as_name="x86_64-linux-gnu-gcc")
+    shim = install_shim("era-cc", tmp_path, as_name="x86_64-linux-gnu-gcc")
     result = run(["x86_64-linux-gnu-gcc", "--version"], str(shim.parent))
     assert result.returncode == 127
     assert result.stderr == (
@@ -256,6 +283,6 @@ def test_compiler_without_a_real_one_says_so(tmp_path: Path) -> None:
 
 
 def test_shims_are_executable_in_the_package() -> None:
-    for name in ("pg_config", "mysql-python-cc"):
+    for name in ("pg_config", "era-cc"):
         path = Path(str(SHIMS.joinpath(name)))
         assert os.access(path, os.X_OK), name

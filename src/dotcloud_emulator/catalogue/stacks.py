@@ -56,7 +56,7 @@ PYTHON_2_7 = PythonRuntime(
 PYTHON_RUNTIMES: tuple[PythonRuntime, ...] = (PYTHON_2_7, PYTHON_3_11)
 # Small fixes for 2012-era packages against the tooling of a release, in render/templates/shims/
 # (each explained in its README), installed ahead of the real tools on the PATH.
-TOOLING_SHIMS: dict[str, tuple[str, ...]] = {"bullseye": ("pg_config", "mysql-python-cc")}
+TOOLING_SHIMS: dict[str, tuple[str, ...]] = {"bullseye": ("pg_config", "era-cc")}
 
 # --- code stacks ---------------------------------------------------------------------------------
 
@@ -154,13 +154,17 @@ STATIC = code_stack(
     config_files=(SUPERVISOR_CONF, *NGINX_CONFS),
     nginx=True,
 )
-# The buildscript installs what the service needs; `systempackages` adds Debian packages.
+# The buildscript installs what the service needs; `systempackages` adds Debian packages. On the
+# platform, `python` and `virtualenv` in a custom image were Python 2 (2012's buildscripts run
+# `virtualenv ~/env` and pip-install gunicorn and the like of the time): bullseye's tooling gives
+# 2.7 for both, and Python 3.9 to a buildscript that asks (`python3`, `virtualenv -p python3`).
 CUSTOM = code_stack(
     "custom",
     {"ca-certificates", "supervisor"},
     health=PROGRAMS_HEALTH,
     config_files=(SUPERVISOR_CONF,),
-    tooling="bookworm",
+    base_image=BULLSEYE,
+    tooling="bullseye",
 )
 
 # --- nodejs ------------------------------------------------------------------------------------
