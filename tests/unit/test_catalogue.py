@@ -33,6 +33,8 @@ RUNS_HERE = (
     "redis",
     "postgresql",
     "mysql",
+    "php",
+    "php-worker",
     "nodejs",
 )
 
@@ -102,6 +104,8 @@ def test_kinds() -> None:
         "redis": "data",
         "postgresql": "data",
         "mysql": "data",
+        "php": "code",
+        "php-worker": "code",
         "nodejs": "code",
     }
     assert catalogue.is_data(Service("db", "postgresql"))
@@ -113,6 +117,7 @@ def test_http_types_and_data_ports() -> None:
     assert [name for name in RUNS_HERE if catalogue.serves_http(name)] == [
         "python",
         "static",
+        "php",
         "nodejs",
     ]
     port = catalogue.data_port("postgresql")
@@ -148,7 +153,7 @@ def test_every_template_a_stack_names_exists() -> None:
     for name in RUNS_HERE:
         for stack in catalogue.SERVICE_TYPES[name].stacks:
             named = {stack.dockerfile, stack.health, f"{stack.templates}/dotcloud-init.j2"}
-            named |= {f"{stack.templates}/{file.template}" for file in stack.config_files}
+            named |= {stack.template_of(file) for file in stack.config_files}
             assert named <= templates, stack.name
 
 
