@@ -80,6 +80,9 @@ def try_app(source: Path, number: int, port: int, home: Path) -> dict[str, Any]:
                 allow_redirects=False,
             )
             answers.append(f"{service} {response.status_code}")
+            if response.status_code >= 500:  # the instance's own last lines say why
+                logs = cli(env, "logs", f"{name}.{service}", "-n", "40").stdout
+                row.setdefault("logs", {})[service] = logs.splitlines()[-40:]
         row["result"] = "answers: " + ", ".join(answers) if answers else "up, no web service"
     except (subprocess.TimeoutExpired, requests.RequestException) as exc:
         row["result"], row["cause"] = "error", str(exc)[:160]
