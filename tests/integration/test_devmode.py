@@ -8,7 +8,11 @@ terminal output.
 from __future__ import annotations
 
 import contextlib
+import random
+import re
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +36,18 @@ TITLE = "dotCloud tutorial: CherryPy on uWSGI"
 SERVE_TIMEOUT = 20.0  # far above the second a save takes to be served, below a build
 BUILD_TIMEOUT = 600.0
 NEW_PACKAGE = "six==1.17.0"
+# Ten saves 1-3 s apart on a loaded machine: two busy loops beside the emulator (one per core),
+# each ending by itself after BURN_SECONDS should the teardown never run.
+SAVES = 10
+SPACING = (1.0, 3.0)
+BURNERS = 2
+BURN_SECONDS = 180
+BUSY_LOOP = (
+    "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
+)
+PAGE_POLL = 0.02  # how often the page is asked for while waiting for a save to be served
+TITLE_TAG = re.compile(r"<title>[^<]*</title>")
+WORKERS = 4  # the platform's default uwsgi_processes (the sample says 2)
 
 
 @dataclass
@@ -72,6 +88,7 @@ class DevSession:
 def dev(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevSession]:
     app, port = unique_app("dev"), free_port()
     appdir = copy_sample(tmp_path_factory.mktemp("devapp"))
+    edit(appdir / "dotcloud.yml", "uwsgi_processes: 2", f"uwsgi_processes: {WORKERS}")
     terminal = appdir.parent / "dev-terminal.txt"
     with terminal.open("w", encoding="utf-8") as stderr:
         process = subprocess.Popen(
@@ -124,7 +141,65 @@ def test_an_edit_to_wsgi_py_is_served_without_a_build(dev: DevSession) -> None:
     poll(lambda: dev.serves("Edited in development mode"), SERVE_TIMEOUT, "the edited page")
     assert image_id(dev.app) == image  # no build
     assert www_container(dev.app).id == container.id  # type: ignore[attr-defined]
-    assert "reloaded in" in dev.output()
+    poll(lambda: "---> www: wsgi.py applied in" in dev.output(), SERVE_TIMEOUT, "the applied line")
+
+
+@pytest.fixture
+def cpu_load() -> Iterator[None]:
+    program = BUSY_LOOP.format(seconds=BURN_SECONDS)
+    burners = [subprocess.Popen([sys.executable, "-c", program]) for _ in range(BURNERS)]
+    try:
+        yield
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait(timeout=10)
+
+
+def save_title(path: Path, title: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(TITLE_TAG.sub(f"<title>{title}</title>", text, count=1), encoding="utf-8")
+
+
+def seconds_until_served(dev: DevSession, title: str, since: float) -> float | None:
+    deadline = since + SERVE_TIMEOUT
+    while time.monotonic() < deadline:
+        if dev.serves(f"<title>{title}</title>"):
+            return time.monotonic() - since
+        time.sleep(PAGE_POLL)
+    return None
+
+
+def every_worker_serves(dev: DevSession, title: str) -> bool:
+    """As many answers in a row as there are workers, times two, all with `title`: a worker
+    left on older code would answer one of them sooner or later."""
+    return all(dev.serves(f"<title>{title}</title>") for _ in range(2 * WORKERS))
+
+
+def test_ten_saves_under_load_are_each_served(dev: DevSession, cpu_load: None) -> None:
+    spacing = random.Random(19)
+    terminal_before = len(dev.output())
+    original = dev.wsgi.read_text(encoding="utf-8")
+    served: list[float | None] = []
+    for number in range(SAVES):
+        title = f"Save {number:02d}"
+        saved = time.monotonic()
+        save_title(dev.wsgi, title)
+        served.append(seconds_until_served(dev, title, saved))
+        # The spacing of the saves themselves (the next may land while this one reloads).
+        time.sleep(max(0.0, saved + spacing.uniform(*SPACING) - time.monotonic()))
+    figures = ", ".join("lost" if s is None else f"{s:.2f}" for s in served)
+    print(f"save -> served (s), {WORKERS} workers, {BURNERS} busy loops: {figures}")
+    assert None not in served, f"saves never served within {SERVE_TIMEOUT:.0f} s: {figures}"
+    last = f"Save {SAVES - 1:02d}"
+    poll(lambda: every_worker_serves(dev, last), SERVE_TIMEOUT, "every worker on the last save")
+    poll(
+        lambda: "wsgi.py applied in" in dev.output()[terminal_before:],
+        SERVE_TIMEOUT,
+        "the terminal saying a save was applied",
+    )
+    dev.wsgi.write_text(original, encoding="utf-8")  # the page the next tests expect
+    poll(lambda: dev.serves("Edited in development mode"), SERVE_TIMEOUT, "the page restored")
 
 
 def test_a_syntax_error_is_shown_and_fixing_it_recovers(dev: DevSession) -> None:

@@ -4,6 +4,9 @@ and the wrapper that turns a load error into a page."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,10 +15,11 @@ from typing import Any
 import pytest
 import yaml
 
-from dotcloud_emulator.api.devchanges import plan_changes
+from dotcloud_emulator.api.devchanges import plan_changes, service_files
 from dotcloud_emulator.api.devmode import check_tree
 from dotcloud_emulator.buildfile.loader import load_application
 from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator.engine.devmode import WorkerState, parse_workers
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.settings import Settings
@@ -212,25 +216,36 @@ def application(environ, start_response):
 """
 
 
+class FakeUwsgi:
+    """uWSGI's module as a worker sees it: its worker id."""
+
+    @staticmethod
+    def worker_id() -> int:
+        return 2
+
+
 @pytest.fixture
 def wrapper(tmp_path: Path) -> Iterator[tuple[Any, Path]]:
-    """The wrapper, imported as uWSGI would, beside a wsgi.py in a folder on sys.path."""
+    """The wrapper, imported as uWSGI's worker 2 would, beside a wsgi.py in a folder on sys.path;
+    its load state goes to `tmp_path / "state"`."""
     code = tmp_path / "code"
     code.mkdir()
     wsgi = code / "wsgi.py"
     wsgi.write_text(GOOD_APP.replace("VERSION", "one"))
-    (code / "dotcloud_devmode.py").write_text(render_template("devmode/dotcloud_devmode.py.j2"))
+    text = render_template("devmode/dotcloud_devmode.py.j2", state_dir=str(tmp_path / "state"))
+    (code / "dotcloud_devmode.py").write_text(text)
     sys.path.insert(0, str(code))
     sys.modules.pop("wsgi", None)
     sys.modules.pop("dotcloud_devmode", None)
+    sys.modules["uwsgi"] = FakeUwsgi  # type: ignore[assignment]
     try:
         import dotcloud_devmode
 
         yield dotcloud_devmode, wsgi
     finally:
         sys.path.remove(str(code))
-        sys.modules.pop("wsgi", None)
-        sys.modules.pop("dotcloud_devmode", None)
+        for name in ("wsgi", "dotcloud_devmode", "uwsgi"):
+            sys.modules.pop(name, None)
 
 
 def call(module: Any, environ: dict[str, str] | None = None) -> tuple[str, str]:
@@ -243,13 +258,18 @@ def call(module: Any, environ: dict[str, str] | None = None) -> tuple[str, str]:
     return answer[0], body
 
 
+def record(tmp_path: Path) -> tuple[list[str], dict[str, Any]]:
+    first, details = (tmp_path / "state" / "worker-2").read_text().splitlines()
+    return first.split(), json.loads(details)
+
+
 def test_the_wrapper_serves_the_application(wrapper: tuple[Any, Path]) -> None:
     module, _ = wrapper
     assert call(module) == ("200 OK", "one")
 
 
 def test_a_syntax_error_becomes_a_500_page_and_a_fix_is_served_at_once(
-    wrapper: tuple[Any, Path],
+    wrapper: tuple[Any, Path], tmp_path: Path
 ) -> None:
     module, wsgi = wrapper
     wsgi.write_text("def broken(:\n")
@@ -258,27 +278,33 @@ def test_a_syntax_error_becomes_a_500_page_and_a_fix_is_served_at_once(
     assert status == "500 Internal Server Error"
     assert "SyntaxError" in page
     assert "wsgi.py, line 1" in page
-    probe = json.loads(call(module, {"HTTP_X_DOTCLOUD_DEV_PROBE": "1"})[1])
-    assert probe["summary"].startswith("SyntaxError: ")
-    assert "Traceback" in probe["error"]
+    (generation, status, _), details = record(tmp_path)
+    assert status == "failed"
+    assert details["summary"].startswith("SyntaxError: ")
+    assert "Traceback" in details["error"]
     wsgi.write_text(GOOD_APP.replace("VERSION", "two"))
     assert call(module) == ("200 OK", "two")
+    assert record(tmp_path) == (
+        [generation, "loaded", str(os.getpid())],
+        {"error": None, "summary": None},
+    )
 
 
-def test_the_probe_reports_a_loaded_application_without_calling_it(
-    wrapper: tuple[Any, Path],
+def test_each_worker_records_the_generation_it_read_before_loading(
+    wrapper: tuple[Any, Path], tmp_path: Path
 ) -> None:
-    module, _ = wrapper
-    status, body = call(module, {"HTTP_X_DOTCLOUD_DEV_PROBE": "1"})
-    state = json.loads(body)
-    assert status == "200 OK"
-    assert state["error"] is None
-    assert state["loaded_at"] > 0
+    module, wsgi = wrapper
+    assert record(tmp_path)[0] == ["0", "loaded", str(os.getpid())]  # no reload yet
+    (tmp_path / "state" / "generation").write_text("7\n")
+    wsgi.write_text(GOOD_APP.replace("VERSION", "seven"))
+    module._load()
+    assert record(tmp_path)[0] == ["7", "loaded", str(os.getpid())]
+    assert call(module) == ("200 OK", "seven")
 
 
 def test_the_wrapper_is_python_2_syntax_too() -> None:
     # No f-strings, no annotations: Python 2.7 services load it as well.
-    text = render_template("devmode/dotcloud_devmode.py.j2")
+    text = render_template("devmode/dotcloud_devmode.py.j2", state_dir="/var/dotcloud/dev")
     assert 'f"' not in text
     assert "->" not in text
 
@@ -356,3 +382,92 @@ def test_watching_ends_when_asked_to_stop(application: Application) -> None:
     threading.Timer(0.3, stop.set).start()
     watch(application, Silent(), timeout=1.0, stop=stop)  # type: ignore[arg-type]
     assert stop.is_set()
+
+
+# --- the reload script: waiting until every worker loaded the save -------------------------------
+
+
+@pytest.fixture
+def reload_script(tmp_path: Path) -> Path:
+    """The script for two workers, its state in `tmp_path / "state"`; the FIFO is a plain file
+    here, which the script never writes to (it wakes only a FIFO)."""
+    script = tmp_path / "dotcloud-dev-reload"
+    text = render_template(
+        "devmode/dotcloud-dev-reload.j2",
+        app="devapp",
+        service="www",
+        master_fifo=str(tmp_path / "fifo"),
+        state_dir=str(tmp_path / "state"),
+        processes=2,
+    )
+    script.write_text(text)
+    (tmp_path / "state").mkdir()
+    return script
+
+
+def run_script(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["sh", str(script), *args], capture_output=True, text=True, timeout=30, check=False
+    )
+
+
+def write_worker(script: Path, worker: int, line: str, details: str = "{}") -> None:
+    (script.parent / "state" / f"worker-{worker}").write_text(f"{line}\n{details}\n")
+
+
+def test_the_wait_ends_when_every_worker_loaded_the_generation(reload_script: Path) -> None:
+    write_worker(reload_script, 1, "3 loaded 11")
+    write_worker(reload_script, 2, "4 failed 12", '{"error": "Traceback", "summary": "E: x"}')
+    result = run_script(reload_script, "wait", "3", "5")
+    assert result.returncode == 0, result.stderr
+    assert parse_workers(result.stdout) == (
+        WorkerState(1, 3, "loaded"),
+        WorkerState(2, 4, "failed", "Traceback", "E: x"),
+    )
+
+
+def test_a_worker_still_loading_or_on_older_code_times_the_wait_out(reload_script: Path) -> None:
+    write_worker(reload_script, 1, "3 loading 11")
+    result = run_script(reload_script, "wait", "3", "1")
+    assert result.returncode == 3
+    assert parse_workers(result.stdout) == (WorkerState(1, 3, "loading"), WorkerState(2, 0, ""))
+
+
+def test_a_worker_that_loaded_older_code_is_signalled_again(reload_script: Path) -> None:
+    # It was importing when the master's signal came, and uWSGI ignored it: signalled again.
+    stale = subprocess.Popen(["sleep", "30"])
+    try:
+        write_worker(reload_script, 1, "5 loaded 11")
+        write_worker(reload_script, 2, f"4 loaded {stale.pid}")
+        result = run_script(reload_script, "wait", "5", "2")
+        assert result.returncode == 3
+        assert stale.wait(timeout=5) == -signal.SIGHUP
+    finally:
+        stale.kill()
+        stale.wait()
+
+
+def test_a_reload_writes_the_next_generation(reload_script: Path, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    reader = os.open(tmp_path / "fifo", os.O_RDONLY | os.O_NONBLOCK)  # the master's end
+    try:
+        assert run_script(reload_script, "reload").stdout == "1\n"
+        assert os.read(reader, 16) == b"w"
+        second = run_script(reload_script, "reload")
+    finally:
+        os.close(reader)
+    assert second.stdout == "2\n"
+    assert (tmp_path / "state" / "generation").read_text() == "2\n"
+
+
+def test_a_reload_without_the_master_fifo_fails(reload_script: Path) -> None:
+    result = run_script(reload_script, "reload")
+    assert result.returncode == 1
+    assert result.stdout == "uWSGI's master FIFO did not take the reload\n"
+
+
+def test_the_names_of_the_applied_files_are_relative_to_the_approot(
+    application: Application,
+) -> None:
+    files = ["web/wsgi.py", "web/lib/models.py", "jobs/worker.py", "dotcloud.yml"]
+    assert service_files(application, "www", files) == ["wsgi.py", "lib/models.py"]

@@ -15,8 +15,8 @@ from pathlib import Path
 import watchfiles
 
 from dotcloud_emulator.api import lifecycle
-from dotcloud_emulator.api.connect import connect, settings, store
-from dotcloud_emulator.api.devchanges import Changes, plan_changes
+from dotcloud_emulator.api.connect import connect, settings
+from dotcloud_emulator.api.devchanges import Changes, plan_changes, service_files
 from dotcloud_emulator.api.progress import Progress
 from dotcloud_emulator.buildfile.loader import load_application
 from dotcloud_emulator.buildfile.model import Application
@@ -28,8 +28,9 @@ from dotcloud_emulator.render import layout
 from dotcloud_emulator.render.contexts import approot
 from dotcloud_emulator.render.devmode import runs_from_tree
 
-# How long the new workers may take to load the application before the terminal says so.
-LOAD_TIMEOUT = 30.0
+# How long the new workers may take to load the application before the terminal says the save
+# could not be applied (a worker the reload missed is signalled again meanwhile).
+LOAD_TIMEOUT = 30
 SHOWN_FILES = 5  # of a batch of changed files, in the terminal
 STOP_CHECK_MS = 500  # how often the watching looks at its stop event (a SIGTERM sets it)
 
@@ -120,15 +121,18 @@ def apply(
         return redeploy(application, progress, timeout)
     client = connect()
     for service in changes.reload:
-        reload_service(client, application, service, progress)
+        what = applied(application, service, changes)
+        reload_service(client, application.name, service, what, progress)
     for service in changes.restart:
-        for outcome in devmode.restart_programs(client, application.name, service):
-            verdict = "programs restarted" if outcome.ok else "a program failed to restart"
-            progress.event(outcome.instance, verdict)
-            if not outcome.ok:
-                for line in outcome.output.splitlines():
-                    progress.event(outcome.instance, f"  {line}")
+        restart_service(client, application, service, changes, progress)
     return application
+
+
+def applied(application: Application, service: str, changes: Changes) -> str:
+    """What the terminal says was applied to a service: its changed files, or "the change"."""
+    files = service_files(application, service, changes.files)
+    more = " ..." if len(files) > SHOWN_FILES else ""
+    return f"{', '.join(files[:SHOWN_FILES])}{more}" if files else "the change"
 
 
 def redeploy(application: Application, progress: Progress, timeout: float) -> Application:
@@ -145,22 +149,60 @@ def redeploy(application: Application, progress: Progress, timeout: float) -> Ap
     return application
 
 
-def reload_service(
-    client: object, application: Application, service: str, progress: Progress
+def reload_service(client: object, app: str, service: str, what: str, progress: Progress) -> None:
+    """Reload the workers of every instance, then wait until each worker loaded the tree as it is
+    now; one line says the save was applied, or why it was not."""
+    started = time.monotonic()
+    reloads = []
+    for instance in devmode.running_instances(client, app, service):
+        outcome = devmode.reload_workers(client, instance)
+        answer = outcome.output.splitlines()[-1] if outcome.output else ""
+        if outcome.ok and answer.isdigit():
+            reloads.append((instance, int(answer)))
+        else:
+            answer = outcome.output or "no answer"
+            not_applied(service, what, f"{outcome.instance}: {answer}", progress)
+    loads = [(devmode.wait_for_workers(client, i, g, LOAD_TIMEOUT), g) for i, g in reloads]
+    for loaded, generation in loads:
+        if not loaded.complete:
+            not_applied(service, what, lagging(loaded, generation), progress)
+            return
+    failed = [w for loaded, _ in loads for w in loaded.workers if w.error]
+    if failed:
+        report_load_error(service, failed[0].summary or "", failed[0].error or "", progress)
+    elif loads:
+        progress.step(f"{service}: {what} applied in {time.monotonic() - started:.1f} s")
+
+
+def restart_service(
+    client: object, application: Application, service: str, changes: Changes, progress: Progress
 ) -> None:
-    since = time.time()
-    for outcome in devmode.reload_workers(client, application.name, service):
+    started = time.monotonic()
+    outcomes = devmode.restart_programs(client, application.name, service)
+    for outcome in outcomes:
+        verdict = "programs restarted" if outcome.ok else "a program failed to restart"
+        progress.event(outcome.instance, verdict)
         if not outcome.ok:
-            progress.event(outcome.instance, f"uWSGI did not take the reload: {outcome.output}")
-    state = store().load(application.name)
-    host = naming.http_host(application.name, service, settings().domain)
-    loaded = devmode.wait_for_load(state.gateway_port, host, since, LOAD_TIMEOUT)
-    if loaded is None:
-        progress.event(service, f"the new workers did not answer within {LOAD_TIMEOUT:.0f} s")
-    elif loaded.error:
-        report_load_error(service, loaded.summary or "", loaded.error, progress)
-    else:
-        progress.event(service, f"reloaded in {time.time() - since:.2f} s")
+            for line in outcome.output.splitlines():
+                progress.event(outcome.instance, f"  {line}")
+    if outcomes and all(outcome.ok for outcome in outcomes):
+        what = applied(application, service, changes)
+        progress.step(f"{service}: {what} applied in {time.monotonic() - started:.1f} s")
+
+
+def lagging(loaded: devmode.Loaded, generation: int) -> str:
+    """Why a reload did not complete: the workers still on older code, or what the script said."""
+    if loaded.output:
+        return f"{loaded.instance}: {loaded.output}"
+    behind = ", ".join(str(w.worker) for w in loaded.behind(generation))
+    return (
+        f"{loaded.instance}: uWSGI worker {behind} still ran the previous code after "
+        f"{LOAD_TIMEOUT} s (save again to retry)"
+    )
+
+
+def not_applied(service: str, what: str, why: str, progress: Progress) -> None:
+    progress.announce(f"{service}: {what} could not be applied: {why}")
 
 
 def report_load_error(service: str, summary: str, error: str, progress: Progress) -> None:
