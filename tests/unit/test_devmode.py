@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from dotcloud_emulator.api.devchanges import plan_changes, service_files
 from dotcloud_emulator.api.devmode import check_tree
 from dotcloud_emulator.buildfile.loader import load_application
 from dotcloud_emulator.buildfile.model import Application
-from dotcloud_emulator.engine.devmode import WorkerState, parse_workers
+from dotcloud_emulator.engine.devmode import Loaded, Outcome, WorkerState, parse_workers
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.settings import Settings
@@ -405,10 +407,14 @@ def reload_script(tmp_path: Path) -> Path:
     return script
 
 
-def run_script(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["sh", str(script), *args], capture_output=True, text=True, timeout=30, check=False
-    )
+def run_script(script: Path, *args: str, bound: float = 2) -> subprocess.CompletedProcess[str]:
+    """The script as the emulator runs it: a wait is bounded by `timeout --preserve-status`."""
+    argv = ["timeout", "--preserve-status", str(bound), "sh", str(script), *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+
+
+def write_generation(script: Path, generation: int) -> None:
+    (script.parent / "state" / "generation").write_text(f"{generation}\n")
 
 
 def write_worker(script: Path, worker: int, line: str, details: str = "{}") -> None:
@@ -416,32 +422,60 @@ def write_worker(script: Path, worker: int, line: str, details: str = "{}") -> N
 
 
 def test_the_wait_ends_when_every_worker_loaded_the_generation(reload_script: Path) -> None:
-    write_worker(reload_script, 1, "3 loaded 11")
-    write_worker(reload_script, 2, "4 failed 12", '{"error": "Traceback", "summary": "E: x"}')
-    result = run_script(reload_script, "wait", "3", "5")
+    write_generation(reload_script, 4)
+    write_worker(reload_script, 1, f"3 loaded {os.getpid()}")
+    write_worker(reload_script, 2, f"4 failed {os.getpid()}", '{"error": "Tb", "summary": "E: x"}')
+    result = run_script(reload_script, "wait", "3", bound=10)
     assert result.returncode == 0, result.stderr
     assert parse_workers(result.stdout) == (
         WorkerState(1, 3, "loaded"),
-        WorkerState(2, 4, "failed", "Traceback", "E: x"),
+        WorkerState(2, 4, "failed", "Tb", "E: x"),
     )
 
 
 def test_a_worker_still_loading_or_on_older_code_times_the_wait_out(reload_script: Path) -> None:
-    write_worker(reload_script, 1, "3 loading 11")
-    result = run_script(reload_script, "wait", "3", "1")
+    write_generation(reload_script, 3)
+    write_worker(reload_script, 1, f"3 loading {os.getpid()}")
+    result = run_script(reload_script, "wait", "3", bound=1)
     assert result.returncode == 3
     assert parse_workers(result.stdout) == (WorkerState(1, 3, "loading"), WorkerState(2, 0, ""))
 
 
-def test_a_worker_that_loaded_older_code_is_signalled_again(reload_script: Path) -> None:
-    # It was importing when the master's signal came, and uWSGI ignored it: signalled again.
+def test_a_worker_whose_process_is_gone_is_behind(reload_script: Path) -> None:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    write_generation(reload_script, 3)
+    write_worker(reload_script, 1, f"3 loaded {os.getpid()}")
+    write_worker(reload_script, 2, f"3 loaded {gone.pid}")  # exited: a replacement comes
+    assert run_script(reload_script, "wait", "3", bound=1).returncode == 3
+
+
+def test_a_later_reload_ends_the_wait_of_an_earlier_one(reload_script: Path) -> None:
+    write_generation(reload_script, 6)
+    write_worker(reload_script, 1, f"5 loading {os.getpid()}")
+    assert run_script(reload_script, "wait", "5", bound=10).returncode == 4
+
+
+@pytest.mark.parametrize(
+    ("status", "stopped_by"),
+    [
+        # It was importing when the master's signal came, and uWSGI ignored it: signalled again.
+        ("loaded", signal.SIGHUP),
+        # Still importing the previous save, serving nothing yet: stopped, its load is wasted.
+        ("loading", signal.SIGKILL),
+    ],
+)
+def test_a_worker_on_an_older_generation_is_replaced(
+    reload_script: Path, status: str, stopped_by: signal.Signals
+) -> None:
     stale = subprocess.Popen(["sleep", "30"])
     try:
-        write_worker(reload_script, 1, "5 loaded 11")
-        write_worker(reload_script, 2, f"4 loaded {stale.pid}")
-        result = run_script(reload_script, "wait", "5", "2")
+        write_generation(reload_script, 5)
+        write_worker(reload_script, 1, f"5 loaded {os.getpid()}")
+        write_worker(reload_script, 2, f"4 {status} {stale.pid}")
+        result = run_script(reload_script, "wait", "5")
         assert result.returncode == 3
-        assert stale.wait(timeout=5) == -signal.SIGHUP
+        assert stale.wait(timeout=5) == -stopped_by
     finally:
         stale.kill()
         stale.wait()
@@ -460,6 +494,22 @@ def test_a_reload_writes_the_next_generation(reload_script: Path, tmp_path: Path
     assert (tmp_path / "state" / "generation").read_text() == "2\n"
 
 
+def test_a_reload_stops_at_once_a_worker_importing_an_older_save(
+    reload_script: Path, tmp_path: Path
+) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    reader = os.open(tmp_path / "fifo", os.O_RDONLY | os.O_NONBLOCK)
+    importing = subprocess.Popen(["sleep", "30"])
+    try:
+        write_worker(reload_script, 1, f"0 loading {importing.pid}")
+        assert run_script(reload_script, "reload").stdout == "1\n"
+        assert importing.wait(timeout=5) == -signal.SIGKILL
+    finally:
+        importing.kill()
+        importing.wait()
+        os.close(reader)
+
+
 def test_a_reload_without_the_master_fifo_fails(reload_script: Path) -> None:
     result = run_script(reload_script, "reload")
     assert result.returncode == 1
@@ -471,3 +521,98 @@ def test_the_names_of_the_applied_files_are_relative_to_the_approot(
 ) -> None:
     files = ["web/wsgi.py", "web/lib/models.py", "jobs/worker.py", "dotcloud.yml"]
     assert service_files(application, "www", files) == ["wsgi.py", "lib/models.py"]
+
+
+# --- the terminal's line for each save -----------------------------------------------------------
+
+
+class Lines:
+    """A Progress that keeps its lines."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def announce(self, text: str) -> None:
+        self.lines.append(f"==> {text}")
+
+    def step(self, text: str) -> None:
+        self.lines.append(f"---> {text}")
+
+    def event(self, source: str, text: str) -> None:
+        self.lines.append(f"[{source}] {text}")
+
+
+class FakeInstance:
+    label = "www.0"
+
+
+class FakeReloads:
+    """The engine's side of a reload: reload N is overtaken by reload N+1 until `last`."""
+
+    def __init__(self, last: int, outcome: Any) -> None:
+        self.generation = 0
+        self.last = last
+        self.outcome = outcome
+        self.sent = threading.Condition()
+
+    def running_instances(self, client: Any, app: str, service: str) -> list[FakeInstance]:
+        return [FakeInstance()]
+
+    def reload_workers(self, client: Any, instance: FakeInstance) -> Outcome:
+        with self.sent:
+            self.generation += 1
+            self.sent.notify_all()
+            return Outcome(instance.label, True, str(self.generation))
+
+    def wait_for_workers(self, client: Any, instance: Any, generation: int, timeout: int) -> Any:
+        if generation < self.last:
+            with self.sent:
+                self.sent.wait_for(lambda: self.generation > generation, timeout=10)
+            return Loaded(instance.label, False, (), superseded=True)
+        return self.outcome
+
+
+def reload_saves(monkeypatch: pytest.MonkeyPatch, saves: list[str], outcome: Any) -> list[str]:
+    from dotcloud_emulator.api import devreload
+
+    engine = FakeReloads(len(saves), outcome)
+    for name in ("running_instances", "reload_workers", "wait_for_workers"):
+        monkeypatch.setattr(devreload.devmode, name, getattr(engine, name))
+    progress = Lines()
+    reloads = devreload.Reloads(progress)  # type: ignore[arg-type]
+    for what in saves:
+        reloads.reload(None, "devapp", "www", what)
+    reloads.join()
+    return [re.sub(r"\d+\.\d s", "N s", line) for line in progress.lines]
+
+
+LOADED = Loaded("www.0", True, (WorkerState(1, 3, "loaded"), WorkerState(2, 3, "loaded")))
+
+
+def test_a_save_is_reported_once_every_worker_loaded_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert reload_saves(monkeypatch, ["wsgi.py"], LOADED) == ["---> www: wsgi.py applied in N s"]
+
+
+def test_saves_overtaken_by_a_later_one_are_reported_with_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lines = reload_saves(monkeypatch, ["wsgi.py", "models.py", "wsgi.py"], LOADED)
+    assert lines == ["---> www: wsgi.py, models.py (3 saves) applied in N s"]
+
+
+def test_a_save_no_worker_loaded_in_time_is_said_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    late = Loaded("www.0", False, (WorkerState(1, 3, "loaded"), WorkerState(2, 2, "loading")))
+    assert reload_saves(monkeypatch, ["wsgi.py"], late) == [
+        "==> www: wsgi.py could not be applied: www.0: uWSGI worker 2 still ran older code "
+        "after 30 s (save again to retry)"
+    ]
+
+
+def test_a_load_error_is_one_line_then_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    error = "Traceback (most recent call last):\n  ...\nSyntaxError: invalid syntax"
+    broken = WorkerState(1, 3, "failed", error, "SyntaxError: invalid syntax (wsgi.py, line 2)")
+    lines = reload_saves(monkeypatch, ["wsgi.py"], Loaded("www.0", True, (broken,)))
+    assert (
+        lines[0] == "==> www: wsgi.py failed to load: SyntaxError: invalid syntax (wsgi.py, line 2)"
+    )
+    assert lines[1:] == [f"[www]   {line}" for line in error.splitlines()]

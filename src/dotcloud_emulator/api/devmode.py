@@ -17,6 +17,7 @@ import watchfiles
 from dotcloud_emulator.api import lifecycle
 from dotcloud_emulator.api.connect import connect, settings
 from dotcloud_emulator.api.devchanges import Changes, plan_changes, service_files
+from dotcloud_emulator.api.devreload import Reloads
 from dotcloud_emulator.api.progress import Progress
 from dotcloud_emulator.buildfile.loader import load_application
 from dotcloud_emulator.buildfile.model import Application
@@ -28,9 +29,6 @@ from dotcloud_emulator.render import layout
 from dotcloud_emulator.render.contexts import approot
 from dotcloud_emulator.render.devmode import runs_from_tree
 
-# How long the new workers may take to load the application before the terminal says the save
-# could not be applied (a worker the reload missed is signalled again meanwhile).
-LOAD_TIMEOUT = 30
 SHOWN_FILES = 5  # of a batch of changed files, in the terminal
 STOP_CHECK_MS = 500  # how often the watching looks at its stop event (a SIGTERM sets it)
 
@@ -86,6 +84,7 @@ def watch(
     watch_filter = watchfiles.DefaultFilter(ignore_paths=[str(path) for path in ignored])
     # Its "KeyboardInterrupt caught" warning would follow every Ctrl-C; the CLI says it better.
     logging.getLogger("watchfiles").setLevel(logging.ERROR)
+    reloads = Reloads(progress)
     try:
         for batch in watchfiles.watch(
             root,
@@ -98,11 +97,12 @@ def watch(
             if changes.empty:
                 continue
             try:
-                application = apply(application, changes, progress, timeout)
+                application = apply(application, changes, reloads, timeout)
             except UserError as exc:  # an instance gone, Docker refusing: say so, keep watching
                 progress.announce(f"Could not apply the change: {exc.message}")
     except KeyboardInterrupt:
-        pass
+        return
+    reloads.join()
 
 
 def changed_paths(batch: set[tuple[watchfiles.Change, str]]) -> list[Path]:
@@ -112,17 +112,17 @@ def changed_paths(batch: set[tuple[watchfiles.Change, str]]) -> list[Path]:
 
 
 def apply(
-    application: Application, changes: Changes, progress: Progress, timeout: float
+    application: Application, changes: Changes, reloads: Reloads, timeout: float
 ) -> Application:
     """Carry out one batch of changes; returns the application as the build file now says."""
+    progress = reloads.progress
     more = " ..." if len(changes.files) > SHOWN_FILES else ""
     progress.announce(f"Changed: {', '.join(changes.files[:SHOWN_FILES])}{more}")
     if changes.redeploy:
         return redeploy(application, progress, timeout)
     client = connect()
     for service in changes.reload:
-        what = applied(application, service, changes)
-        reload_service(client, application.name, service, what, progress)
+        reloads.reload(client, application.name, service, applied(application, service, changes))
     for service in changes.restart:
         restart_service(client, application, service, changes, progress)
     return application
@@ -149,31 +149,6 @@ def redeploy(application: Application, progress: Progress, timeout: float) -> Ap
     return application
 
 
-def reload_service(client: object, app: str, service: str, what: str, progress: Progress) -> None:
-    """Reload the workers of every instance, then wait until each worker loaded the tree as it is
-    now; one line says the save was applied, or why it was not."""
-    started = time.monotonic()
-    reloads = []
-    for instance in devmode.running_instances(client, app, service):
-        outcome = devmode.reload_workers(client, instance)
-        answer = outcome.output.splitlines()[-1] if outcome.output else ""
-        if outcome.ok and answer.isdigit():
-            reloads.append((instance, int(answer)))
-        else:
-            answer = outcome.output or "no answer"
-            not_applied(service, what, f"{outcome.instance}: {answer}", progress)
-    loads = [(devmode.wait_for_workers(client, i, g, LOAD_TIMEOUT), g) for i, g in reloads]
-    for loaded, generation in loads:
-        if not loaded.complete:
-            not_applied(service, what, lagging(loaded, generation), progress)
-            return
-    failed = [w for loaded, _ in loads for w in loaded.workers if w.error]
-    if failed:
-        report_load_error(service, failed[0].summary or "", failed[0].error or "", progress)
-    elif loads:
-        progress.step(f"{service}: {what} applied in {time.monotonic() - started:.1f} s")
-
-
 def restart_service(
     client: object, application: Application, service: str, changes: Changes, progress: Progress
 ) -> None:
@@ -188,28 +163,3 @@ def restart_service(
     if outcomes and all(outcome.ok for outcome in outcomes):
         what = applied(application, service, changes)
         progress.step(f"{service}: {what} applied in {time.monotonic() - started:.1f} s")
-
-
-def lagging(loaded: devmode.Loaded, generation: int) -> str:
-    """Why a reload did not complete: the workers still on older code, or what the script said."""
-    if loaded.output:
-        return f"{loaded.instance}: {loaded.output}"
-    behind = ", ".join(str(w.worker) for w in loaded.behind(generation))
-    return (
-        f"{loaded.instance}: uWSGI worker {behind} still ran the previous code after "
-        f"{LOAD_TIMEOUT} s (save again to retry)"
-    )
-
-
-def not_applied(service: str, what: str, why: str, progress: Progress) -> None:
-    progress.announce(f"{service}: {what} could not be applied: {why}")
-
-
-def report_load_error(service: str, summary: str, error: str, progress: Progress) -> None:
-    """One clear line (the exception and where; an error, so printed even with --quiet), then
-    the traceback."""
-    lines = error.rstrip().splitlines()
-    clear = summary or (lines[-1] if lines else "unknown error")
-    progress.announce(f"{service}: wsgi.py failed to load: {clear}")
-    for line in lines:
-        progress.event(service, f"  {line}")

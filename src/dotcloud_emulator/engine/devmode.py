@@ -14,10 +14,10 @@ from dotcloud_emulator.engine.client import docker_errors
 from dotcloud_emulator.render.devmode import DEV_MOUNT, RELOAD_SCRIPT
 
 RELOAD = ["sh", f"{DEV_MOUNT}/{RELOAD_SCRIPT}"]
-WAIT_TIMED_OUT = 3  # the reload script's exit code when some workers did not load in time
-# The script bounds its own wait; this bounds the exec should the script itself be stuck (a
-# master that stopped reading its FIFO).
-EXEC_MARGIN = 10
+# The reload script's exit codes for a wait that did not end with every worker loaded.
+WAIT_TIMED_OUT = 3  # `timeout` stopped it
+WAIT_SUPERSEDED = 4  # a later reload was asked for: its own wait takes over
+KILL_AFTER = 5  # seconds after the bound, should the script not stop on SIGTERM
 USER = "dotcloud"
 
 
@@ -54,6 +54,7 @@ class Loaded:
     complete: bool  # every worker loaded the generation (or failed to), within the time
     workers: tuple[WorkerState, ...]
     output: str = ""  # what the script said when it did not run as expected
+    superseded: bool = False  # a later reload came before every worker had this one
 
     def behind(self, generation: int) -> list[WorkerState]:
         return [w for w in self.workers if w.generation < generation or w.status == "loading"]
@@ -63,15 +64,18 @@ def wait_for_workers(
     client: Any, instance: inventory.Instance, generation: int, timeout: int
 ) -> Loaded:
     """Until every worker of the instance has loaded `generation` or a later one (the tree as it
-    was when it was written, or newer); the script signals again a worker that missed it."""
-    argv = ["timeout", str(timeout + EXEC_MARGIN), *RELOAD, "wait", str(generation), str(timeout)]
+    was when it was written, or newer), or a later reload was asked for; the script replaces a
+    worker that missed the reload."""
+    bound = ["timeout", "--preserve-status", "-k", str(KILL_AFTER), str(timeout)]
+    argv = [*bound, *RELOAD, "wait", str(generation)]
     with docker_errors(instance.label):
         result = client.containers.get(instance.container_id).exec_run(argv, user=USER)
     output = result.output.decode("utf-8", "replace")
     workers = parse_workers(output)
-    if result.exit_code not in (0, WAIT_TIMED_OUT) or not workers:
+    if result.exit_code not in (0, WAIT_TIMED_OUT, WAIT_SUPERSEDED) or not workers:
         return Loaded(instance.label, False, workers, output.strip())
-    return Loaded(instance.label, result.exit_code == 0, workers)
+    superseded = result.exit_code == WAIT_SUPERSEDED
+    return Loaded(instance.label, result.exit_code == 0, workers, superseded=superseded)
 
 
 def parse_workers(output: str) -> tuple[WorkerState, ...]:
