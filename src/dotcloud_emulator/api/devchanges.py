@@ -88,6 +88,17 @@ def action_for(service: Service, relative: PurePosixPath) -> str:
     return "" if live else "restart"
 
 
+def service_files(application: Application, service: str, files: Iterable[str]) -> list[str]:
+    """Of `files` (relative to the application), those in the service's approot, relative to it
+    ("wsgi.py"), as the terminal names what a reload applied."""
+    root = approot(application.service(service))
+    return [
+        PurePosixPath(name).relative_to(root).as_posix()
+        for name in files
+        if is_within(PurePosixPath(name), root) and PurePosixPath(name) != root
+    ]
+
+
 def is_within(path: PurePosixPath, folder: PurePosixPath) -> bool:
     return folder == PurePosixPath(".") or path == folder or folder in path.parents
 
