@@ -86,14 +86,14 @@ def measure_saves(app: BenchApp, runs: int, terminal: Path) -> list[float]:
 def wait_for_reports(terminal: Path, count: int) -> None:
     """Until the terminal reported `count` reloads: a save never lands in the previous reload."""
     wait_until(
-        lambda: terminal.read_text().count("reloaded in") >= count, SERVE_TIMEOUT, "the report"
+        lambda: terminal.read_text().count(" applied in ") >= count, SERVE_TIMEOUT, "the report"
     )
 
 
 def start_dev(app: BenchApp, terminal: Path) -> subprocess.Popen[bytes]:
     with terminal.open("w") as stderr:
         process = subprocess.Popen(
-            # Not --quiet: the terminal's "reloaded in" lines pace the saves.
+            # Not --quiet: the terminal's "applied in" lines pace the saves.
             [*CLI, "up", str(app.appdir), "-A", app.name, "--port", str(app.port), "--dev"],
             cwd=ROOT,
             env=app.env(),

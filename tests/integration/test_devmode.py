@@ -8,9 +8,13 @@ terminal output.
 from __future__ import annotations
 
 import contextlib
+import random
+import re
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -32,6 +36,19 @@ TITLE = "dotCloud tutorial: CherryPy on uWSGI"
 SERVE_TIMEOUT = 20.0  # far above the second a save takes to be served, below a build
 BUILD_TIMEOUT = 600.0
 NEW_PACKAGE = "six==1.17.0"
+# Ten saves 1-3 s apart on a loaded machine: two busy loops beside the emulator (one per core),
+# each ending by itself after BURN_SECONDS should the teardown never run.
+SAVES = 10
+SPACING = (1.0, 3.0)
+BURNERS = 2
+BURN_SECONDS = 180
+BUSY_LOOP = (
+    "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() < end:\n    pass\n"
+)
+PAGE_POLL = 0.02  # how often the page is asked for while waiting for a save to be served
+TITLE_TAG = re.compile(r"<title>[^<]*</title>")
+SAVE_TITLE = re.compile(r"<title>Save (\d+)</title>")
+WORKERS = 4  # the platform's default uwsgi_processes (the sample says 2)
 
 
 @dataclass
@@ -72,6 +89,7 @@ class DevSession:
 def dev(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevSession]:
     app, port = unique_app("dev"), free_port()
     appdir = copy_sample(tmp_path_factory.mktemp("devapp"))
+    edit(appdir / "dotcloud.yml", "uwsgi_processes: 2", f"uwsgi_processes: {WORKERS}")
     terminal = appdir.parent / "dev-terminal.txt"
     with terminal.open("w", encoding="utf-8") as stderr:
         process = subprocess.Popen(
@@ -124,7 +142,88 @@ def test_an_edit_to_wsgi_py_is_served_without_a_build(dev: DevSession) -> None:
     poll(lambda: dev.serves("Edited in development mode"), SERVE_TIMEOUT, "the edited page")
     assert image_id(dev.app) == image  # no build
     assert www_container(dev.app).id == container.id  # type: ignore[attr-defined]
-    assert "reloaded in" in dev.output()
+    poll(lambda: "---> www: wsgi.py applied in" in dev.output(), SERVE_TIMEOUT, "the applied line")
+
+
+@pytest.fixture
+def cpu_load() -> Iterator[None]:
+    program = BUSY_LOOP.format(seconds=BURN_SECONDS)
+    burners = [subprocess.Popen([sys.executable, "-c", program]) for _ in range(BURNERS)]
+    try:
+        yield
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait(timeout=10)
+
+
+def save_title(path: Path, title: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(TITLE_TAG.sub(f"<title>{title}</title>", text, count=1), encoding="utf-8")
+
+
+@dataclass
+class SaveWatch:
+    """The page's save number as polled through the gateway: when each save was first seen,
+    and any answer older than a save already seen (a worker left on older code)."""
+
+    dev: DevSession
+    newest: int = -1
+    seen: dict[int, float] = field(default_factory=dict)  # save -> seconds from save to page
+    older: list[tuple[int, int]] = field(default_factory=list)  # (newest seen, then answered)
+
+    def look(self, saved: dict[int, float]) -> None:
+        with contextlib.suppress(requests.RequestException):
+            match = SAVE_TITLE.search(self.dev.page().text)
+            if match is None:
+                return
+            number = int(match.group(1))
+            if number < self.newest:
+                self.older.append((self.newest, number))
+            elif number not in self.seen:
+                self.seen[number] = time.monotonic() - saved[number]
+            self.newest = max(self.newest, number)
+
+    def until(self, moment: float, saved: dict[int, float], number: int | None = None) -> None:
+        """Look until `moment`, or until save `number` is seen, whichever comes first."""
+        while time.monotonic() < moment and (number is None or number not in self.seen):
+            self.look(saved)
+            time.sleep(PAGE_POLL)
+
+
+def every_worker_serves(dev: DevSession, title: str) -> bool:
+    """As many answers in a row as there are workers, times two, all with `title`: a worker
+    left on older code would answer one of them sooner or later."""
+    return all(dev.serves(f"<title>{title}</title>") for _ in range(2 * WORKERS))
+
+
+def test_ten_saves_under_load_are_each_served(dev: DevSession, cpu_load: None) -> None:
+    spacing = random.Random(19)
+    terminal_before = len(dev.output())
+    original = dev.wsgi.read_text(encoding="utf-8")
+    watch, saved = SaveWatch(dev), {}
+    for number in range(SAVES):
+        saved[number] = time.monotonic()
+        save_title(dev.wsgi, f"Save {number:02d}")
+        # The next save comes 1-3 s later, or once this one is served if it takes longer: it
+        # may land while this one's reload is still running.
+        watch.until(saved[number] + SERVE_TIMEOUT, saved, number)
+        watch.until(saved[number] + spacing.uniform(*SPACING), saved)
+    figures = ", ".join(f"{watch.seen[n]:.2f}" if n in watch.seen else "lost" for n in saved)
+    print(f"save -> served (s), {WORKERS} workers, {BURNERS} busy loops: {figures}")
+    assert sorted(watch.seen) == list(saved), (
+        f"saves not served in {SERVE_TIMEOUT:.0f} s: {figures}"
+    )
+    assert watch.older == [], "older code answered after a newer save was served"
+    last = f"Save {SAVES - 1:02d}"
+    poll(lambda: every_worker_serves(dev, last), SERVE_TIMEOUT, "every worker on the last save")
+    poll(
+        lambda: "wsgi.py applied in" in dev.output()[terminal_before:],
+        SERVE_TIMEOUT,
+        "the terminal saying a save was applied",
+    )
+    dev.wsgi.write_text(original, encoding="utf-8")  # the page the next tests expect
+    poll(lambda: dev.serves("Edited in development mode"), SERVE_TIMEOUT, "the page restored")
 
 
 def test_a_syntax_error_is_shown_and_fixing_it_recovers(dev: DevSession) -> None:

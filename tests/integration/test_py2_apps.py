@@ -80,6 +80,17 @@ def test_cherrypy_32_runs_on_python_2_with_redis_sessions_and_static(
 ) -> None:
     with fixture_app(cli, "py2-cherrypy", tmp_path_factory) as app:
         assert get(app, "www", "/version").text.startswith("2.7.")
+        # kombu 2.x's import, which Python 2.7.18's uuid alone would refuse
+        kombu_import = "from uuid import _uuid_generate_random, uuid4; print(uuid4())"
+        shell = cli.run("run", f"{app.name}.www", "--", f"python -c '{kombu_import}'")
+        assert len(shell.stdout.strip()) == 36
+        # the database drivers the platform's image had, which the app does not list
+        drivers = (
+            'import psycopg2, MySQLdb; print("%s %s" % (psycopg2.__version__, MySQLdb.__version__))'
+        )
+        shell = cli.run("run", f"{app.name}.www", "--", f"python -c '{drivers}'")
+        assert shell.stdout.startswith("2.4.5 (")  # psycopg2's version, then its build options
+        assert shell.stdout.split()[-1] == "1.2.3"  # MySQL-python's
 
         session = requests.Session()
         counts = [get(app, "www", "/hits", session).text for _ in range(3)]
@@ -105,7 +116,36 @@ def test_flask_08_with_an_unpinned_werkzeug_runs_with_pip_date(
         assert [get(app, "web", "/hits", session).text for _ in range(2)] == ["1\n", "2\n"]
 
 
-def test_flask_08_without_pip_date_fails_naming_the_cause_and_suggesting_it(
+def test_flask_08_with_a_plain_up_resolves_as_of_its_newest_pin(
+    cli: Cli, tmp_path_factory: pytest.TempPathFactory, cleanup_apps: list[str]
+) -> None:
+    """No git history: the era is Flask 0.8's release day (PyPI's upload time) plus a month."""
+    app = RunningApp(
+        unique_app("flaskera"),
+        free_port(),
+        copy_fixture("py2-flask-timetravel", tmp_path_factory.mktemp("flaskera")),
+    )
+    try:
+        result = up(cli, app)
+        versions = get(app, "web", "/versions").json()
+        info = cli.run("info", f"{app.name}.web", "--json").stdout
+    finally:
+        cli.run("destroy", app.name, "-y", check=False)
+        remove_app_leftovers(app.name)
+
+    assert (
+        "Resolving requirements as released before 2011-10-29 "
+        "(newest pinned release: Flask 0.8, 2011-09-29)" in output(result)
+    )
+    assert versions["flask"] == "0.8"
+    assert versions["werkzeug"] == "0.8.1"  # out on 2011-09-30; 0.8.2 came in December
+    assert json.loads(info)["packages_before"] == {
+        "date": "2011-10-29",
+        "source": "newest pinned release: Flask 0.8, 2011-09-29",
+    }
+
+
+def test_flask_08_with_todays_releases_fails_naming_the_cause_and_suggesting_a_date(
     cli: Cli, tmp_path_factory: pytest.TempPathFactory, cleanup_apps: list[str]
 ) -> None:
     app = RunningApp(
@@ -114,12 +154,13 @@ def test_flask_08_without_pip_date_fails_naming_the_cause_and_suggesting_it(
         copy_fixture("py2-flask-timetravel", tmp_path_factory.mktemp("flasknow")),
     )
     try:
-        result = up(cli, app, check=False)
+        result = up(cli, app, "--pip-date", "today", check=False)
     finally:
         cli.run("destroy", app.name, "-y", check=False)
         remove_app_leftovers(app.name)
 
     assert result.returncode != 0
+    assert "Resolving requirements as released today (--pip-date today)" in output(result)
     assert "contrib.securecookie" in output(result)
     assert "--pip-date" in output(result)
 
@@ -132,6 +173,16 @@ def test_django_14_on_postgresql_with_psycopg2_245_built_from_source(
 ) -> None:
     with fixture_app(cli, "py2-django-pg", tmp_path_factory) as app:
         assert get(app, "www", "/").text.startswith("Django 1.4.3, psycopg2 2.4.5, Python 2.7.")
+        # the approot's nginx.conf raises the platform's 1 MB body limit
+        # (the status line is enough: the application may close without reading the body)
+        with requests.post(
+            f"{app.base}/",
+            data=b"x" * 2_000_000,
+            headers={"Host": app.host("www")},
+            timeout=10,
+            stream=True,
+        ) as upload:
+            assert upload.status_code != 413
 
         first = get(app, "www", "/note/abc").text.split()
         second = get(app, "www", "/note/def").text.split()
@@ -183,6 +234,9 @@ def test_a_supervisord_conf_program_runs_python_from_the_virtualenv(
         status = worker_status(cli, app)
         assert (status["worker:python"] or "").startswith("2.7.")
         assert status["worker:executable"] == "/home/dotcloud/env/bin/python"
+        # the program of the approot's supervisord.conf writes to what `logs` shows
+        logs = cli.run("logs", f"{app.name}.worker", "-n", "200").stdout
+        assert "worker: python 2.7." in logs
 
 
 def test_up_fails_and_names_a_worker_whose_program_dies(

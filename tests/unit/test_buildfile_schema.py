@@ -13,7 +13,10 @@ from dotcloud_emulator.buildfile.diagnostics import BuildFileError
 from dotcloud_emulator.buildfile.loader import load_application
 
 FIXTURES = Path(__file__).parent / "fixtures" / "buildfiles"
-RUNS = "python, python-worker, static, custom, redis, postgresql, mysql, nodejs, mongodb"
+RUNS = (
+    "python, python-worker, static, custom, redis, postgresql, mysql, php, php-worker, nodejs,"
+    " mongodb"
+)
 
 
 @pytest.fixture

@@ -33,6 +33,8 @@ RUNS_HERE = (
     "redis",
     "postgresql",
     "mysql",
+    "php",
+    "php-worker",
     "nodejs",
     "mongodb",
 )
@@ -103,6 +105,8 @@ def test_kinds() -> None:
         "redis": "data",
         "postgresql": "data",
         "mysql": "data",
+        "php": "code",
+        "php-worker": "code",
         "mongodb": "data",
         "nodejs": "code",
     }
@@ -115,6 +119,7 @@ def test_http_types_and_data_ports() -> None:
     assert [name for name in RUNS_HERE if catalogue.serves_http(name)] == [
         "python",
         "static",
+        "php",
         "nodejs",
     ]
     port = catalogue.data_port("postgresql")
@@ -150,7 +155,7 @@ def test_every_template_a_stack_names_exists() -> None:
     for name in RUNS_HERE:
         for stack in catalogue.SERVICE_TYPES[name].stacks:
             named = {stack.dockerfile, stack.health, f"{stack.templates}/dotcloud-init.j2"}
-            named |= {f"{stack.templates}/{file.template}" for file in stack.config_files}
+            named |= {stack.template_of(file) for file in stack.config_files}
             assert named <= templates, stack.name
 
 
@@ -248,7 +253,7 @@ def test_python_27_is_built_with_uwsgi_from_pip_and_the_shims(tmp_path: Path) ->
         "command = /usr/local/bin/uwsgi --ini /etc/dotcloud/uwsgi.ini\n"
         in (files["platform/supervisord.conf"])
     )
-    assert {"platform/shims/pg_config", "platform/shims/mysql-python-cc"} <= set(files)
+    assert {"platform/shims/pg_config", "platform/shims/era-cc"} <= set(files)
     worker = files_of(tmp_path, service("w", "python-worker", python_version="v2.7"))
     assert "AS uwsgi" not in worker["Dockerfile"]
 

@@ -11,7 +11,12 @@ from dotcloud_emulator.errors import UsageError
 
 @pytest.mark.parametrize(
     ("text", "stored"),
-    [("2012-06-01", "2012-06-01"), ("2012-06-01T10:00:00Z", "2012-06-01"), ("none", "none")],
+    [
+        ("2012-06-01", "2012-06-01"),
+        ("2012-06-01T10:00:00Z", "2012-06-01"),
+        ("today", "today"),
+        ("none", "today"),
+    ],
 )
 def test_accepted_dates(text: str, stored: str) -> None:
     assert parse_pip_date(text) == stored

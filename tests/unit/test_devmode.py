@@ -4,7 +4,12 @@ and the wrapper that turns a load error into a page."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
+import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,10 +17,11 @@ from typing import Any
 import pytest
 import yaml
 
-from dotcloud_emulator.api.devchanges import plan_changes
+from dotcloud_emulator.api.devchanges import plan_changes, service_files
 from dotcloud_emulator.api.devmode import check_tree
 from dotcloud_emulator.buildfile.loader import load_application
 from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator.engine.devmode import Loaded, Outcome, WorkerState, parse_workers
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.settings import Settings
@@ -212,25 +218,36 @@ def application(environ, start_response):
 """
 
 
+class FakeUwsgi:
+    """uWSGI's module as a worker sees it: its worker id."""
+
+    @staticmethod
+    def worker_id() -> int:
+        return 2
+
+
 @pytest.fixture
 def wrapper(tmp_path: Path) -> Iterator[tuple[Any, Path]]:
-    """The wrapper, imported as uWSGI would, beside a wsgi.py in a folder on sys.path."""
+    """The wrapper, imported as uWSGI's worker 2 would, beside a wsgi.py in a folder on sys.path;
+    its load state goes to `tmp_path / "state"`."""
     code = tmp_path / "code"
     code.mkdir()
     wsgi = code / "wsgi.py"
     wsgi.write_text(GOOD_APP.replace("VERSION", "one"))
-    (code / "dotcloud_devmode.py").write_text(render_template("devmode/dotcloud_devmode.py.j2"))
+    text = render_template("devmode/dotcloud_devmode.py.j2", state_dir=str(tmp_path / "state"))
+    (code / "dotcloud_devmode.py").write_text(text)
     sys.path.insert(0, str(code))
     sys.modules.pop("wsgi", None)
     sys.modules.pop("dotcloud_devmode", None)
+    sys.modules["uwsgi"] = FakeUwsgi  # type: ignore[assignment]
     try:
         import dotcloud_devmode
 
         yield dotcloud_devmode, wsgi
     finally:
         sys.path.remove(str(code))
-        sys.modules.pop("wsgi", None)
-        sys.modules.pop("dotcloud_devmode", None)
+        for name in ("wsgi", "dotcloud_devmode", "uwsgi"):
+            sys.modules.pop(name, None)
 
 
 def call(module: Any, environ: dict[str, str] | None = None) -> tuple[str, str]:
@@ -243,13 +260,18 @@ def call(module: Any, environ: dict[str, str] | None = None) -> tuple[str, str]:
     return answer[0], body
 
 
+def record(tmp_path: Path) -> tuple[list[str], dict[str, Any]]:
+    first, details = (tmp_path / "state" / "worker-2").read_text().splitlines()
+    return first.split(), json.loads(details)
+
+
 def test_the_wrapper_serves_the_application(wrapper: tuple[Any, Path]) -> None:
     module, _ = wrapper
     assert call(module) == ("200 OK", "one")
 
 
 def test_a_syntax_error_becomes_a_500_page_and_a_fix_is_served_at_once(
-    wrapper: tuple[Any, Path],
+    wrapper: tuple[Any, Path], tmp_path: Path
 ) -> None:
     module, wsgi = wrapper
     wsgi.write_text("def broken(:\n")
@@ -258,27 +280,33 @@ def test_a_syntax_error_becomes_a_500_page_and_a_fix_is_served_at_once(
     assert status == "500 Internal Server Error"
     assert "SyntaxError" in page
     assert "wsgi.py, line 1" in page
-    probe = json.loads(call(module, {"HTTP_X_DOTCLOUD_DEV_PROBE": "1"})[1])
-    assert probe["summary"].startswith("SyntaxError: ")
-    assert "Traceback" in probe["error"]
+    (generation, status, _), details = record(tmp_path)
+    assert status == "failed"
+    assert details["summary"].startswith("SyntaxError: ")
+    assert "Traceback" in details["error"]
     wsgi.write_text(GOOD_APP.replace("VERSION", "two"))
     assert call(module) == ("200 OK", "two")
+    assert record(tmp_path) == (
+        [generation, "loaded", str(os.getpid())],
+        {"error": None, "summary": None},
+    )
 
 
-def test_the_probe_reports_a_loaded_application_without_calling_it(
-    wrapper: tuple[Any, Path],
+def test_each_worker_records_the_generation_it_read_before_loading(
+    wrapper: tuple[Any, Path], tmp_path: Path
 ) -> None:
-    module, _ = wrapper
-    status, body = call(module, {"HTTP_X_DOTCLOUD_DEV_PROBE": "1"})
-    state = json.loads(body)
-    assert status == "200 OK"
-    assert state["error"] is None
-    assert state["loaded_at"] > 0
+    module, wsgi = wrapper
+    assert record(tmp_path)[0] == ["0", "loaded", str(os.getpid())]  # no reload yet
+    (tmp_path / "state" / "generation").write_text("7\n")
+    wsgi.write_text(GOOD_APP.replace("VERSION", "seven"))
+    module._load()
+    assert record(tmp_path)[0] == ["7", "loaded", str(os.getpid())]
+    assert call(module) == ("200 OK", "seven")
 
 
 def test_the_wrapper_is_python_2_syntax_too() -> None:
     # No f-strings, no annotations: Python 2.7 services load it as well.
-    text = render_template("devmode/dotcloud_devmode.py.j2")
+    text = render_template("devmode/dotcloud_devmode.py.j2", state_dir="/var/dotcloud/dev")
     assert 'f"' not in text
     assert "->" not in text
 
@@ -356,3 +384,235 @@ def test_watching_ends_when_asked_to_stop(application: Application) -> None:
     threading.Timer(0.3, stop.set).start()
     watch(application, Silent(), timeout=1.0, stop=stop)  # type: ignore[arg-type]
     assert stop.is_set()
+
+
+# --- the reload script: waiting until every worker loaded the save -------------------------------
+
+
+@pytest.fixture
+def reload_script(tmp_path: Path) -> Path:
+    """The script for two workers, its state in `tmp_path / "state"`; the FIFO is a plain file
+    here, which the script never writes to (it wakes only a FIFO)."""
+    script = tmp_path / "dotcloud-dev-reload"
+    text = render_template(
+        "devmode/dotcloud-dev-reload.j2",
+        app="devapp",
+        service="www",
+        master_fifo=str(tmp_path / "fifo"),
+        state_dir=str(tmp_path / "state"),
+        processes=2,
+    )
+    script.write_text(text)
+    (tmp_path / "state").mkdir()
+    return script
+
+
+def run_script(script: Path, *args: str, bound: float = 2) -> subprocess.CompletedProcess[str]:
+    """The script as the emulator runs it: a wait is bounded by `timeout --preserve-status`."""
+    argv = ["timeout", "--preserve-status", str(bound), "sh", str(script), *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+
+
+def write_generation(script: Path, generation: int) -> None:
+    (script.parent / "state" / "generation").write_text(f"{generation}\n")
+
+
+def write_worker(script: Path, worker: int, line: str, details: str = "{}") -> None:
+    (script.parent / "state" / f"worker-{worker}").write_text(f"{line}\n{details}\n")
+
+
+def test_the_wait_ends_when_every_worker_loaded_the_generation(reload_script: Path) -> None:
+    write_generation(reload_script, 4)
+    write_worker(reload_script, 1, f"3 loaded {os.getpid()}")
+    write_worker(reload_script, 2, f"4 failed {os.getpid()}", '{"error": "Tb", "summary": "E: x"}')
+    result = run_script(reload_script, "wait", "3", bound=10)
+    assert result.returncode == 0, result.stderr
+    assert parse_workers(result.stdout) == (
+        WorkerState(1, 3, "loaded"),
+        WorkerState(2, 4, "failed", "Tb", "E: x"),
+    )
+
+
+def test_a_worker_still_loading_or_on_older_code_times_the_wait_out(reload_script: Path) -> None:
+    write_generation(reload_script, 3)
+    write_worker(reload_script, 1, f"3 loading {os.getpid()}")
+    result = run_script(reload_script, "wait", "3", bound=1)
+    assert result.returncode == 3
+    assert parse_workers(result.stdout) == (WorkerState(1, 3, "loading"), WorkerState(2, 0, ""))
+
+
+def test_a_worker_whose_process_is_gone_is_behind(reload_script: Path) -> None:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    write_generation(reload_script, 3)
+    write_worker(reload_script, 1, f"3 loaded {os.getpid()}")
+    write_worker(reload_script, 2, f"3 loaded {gone.pid}")  # exited: a replacement comes
+    assert run_script(reload_script, "wait", "3", bound=1).returncode == 3
+
+
+def test_a_later_reload_ends_the_wait_of_an_earlier_one(reload_script: Path) -> None:
+    write_generation(reload_script, 6)
+    write_worker(reload_script, 1, f"5 loading {os.getpid()}")
+    assert run_script(reload_script, "wait", "5", bound=10).returncode == 4
+
+
+@pytest.mark.parametrize(
+    ("status", "stopped_by"),
+    [
+        # It was importing when the master's signal came, and uWSGI ignored it: signalled again.
+        ("loaded", signal.SIGHUP),
+        # Still importing the previous save, serving nothing yet: stopped, its load is wasted.
+        ("loading", signal.SIGKILL),
+    ],
+)
+def test_a_worker_on_an_older_generation_is_replaced(
+    reload_script: Path, status: str, stopped_by: signal.Signals
+) -> None:
+    stale = subprocess.Popen(["sleep", "30"])
+    try:
+        write_generation(reload_script, 5)
+        write_worker(reload_script, 1, f"5 loaded {os.getpid()}")
+        write_worker(reload_script, 2, f"4 {status} {stale.pid}")
+        result = run_script(reload_script, "wait", "5")
+        assert result.returncode == 3
+        assert stale.wait(timeout=5) == -stopped_by
+    finally:
+        stale.kill()
+        stale.wait()
+
+
+def test_a_reload_writes_the_next_generation(reload_script: Path, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    reader = os.open(tmp_path / "fifo", os.O_RDONLY | os.O_NONBLOCK)  # the master's end
+    try:
+        assert run_script(reload_script, "reload").stdout == "1\n"
+        assert os.read(reader, 16) == b"w"
+        second = run_script(reload_script, "reload")
+    finally:
+        os.close(reader)
+    assert second.stdout == "2\n"
+    assert (tmp_path / "state" / "generation").read_text() == "2\n"
+
+
+def test_a_reload_stops_at_once_a_worker_importing_an_older_save(
+    reload_script: Path, tmp_path: Path
+) -> None:
+    os.mkfifo(tmp_path / "fifo")
+    reader = os.open(tmp_path / "fifo", os.O_RDONLY | os.O_NONBLOCK)
+    importing = subprocess.Popen(["sleep", "30"])
+    try:
+        write_worker(reload_script, 1, f"0 loading {importing.pid}")
+        assert run_script(reload_script, "reload").stdout == "1\n"
+        assert importing.wait(timeout=5) == -signal.SIGKILL
+    finally:
+        importing.kill()
+        importing.wait()
+        os.close(reader)
+
+
+def test_a_reload_without_the_master_fifo_fails(reload_script: Path) -> None:
+    result = run_script(reload_script, "reload")
+    assert result.returncode == 1
+    assert result.stdout == "uWSGI's master FIFO did not take the reload\n"
+
+
+def test_the_names_of_the_applied_files_are_relative_to_the_approot(
+    application: Application,
+) -> None:
+    files = ["web/wsgi.py", "web/lib/models.py", "jobs/worker.py", "dotcloud.yml"]
+    assert service_files(application, "www", files) == ["wsgi.py", "lib/models.py"]
+
+
+# --- the terminal's line for each save -----------------------------------------------------------
+
+
+class Lines:
+    """A Progress that keeps its lines."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def announce(self, text: str) -> None:
+        self.lines.append(f"==> {text}")
+
+    def step(self, text: str) -> None:
+        self.lines.append(f"---> {text}")
+
+    def event(self, source: str, text: str) -> None:
+        self.lines.append(f"[{source}] {text}")
+
+
+class FakeInstance:
+    label = "www.0"
+
+
+class FakeReloads:
+    """The engine's side of a reload: reload N is overtaken by reload N+1 until `last`."""
+
+    def __init__(self, last: int, outcome: Any) -> None:
+        self.generation = 0
+        self.last = last
+        self.outcome = outcome
+        self.sent = threading.Condition()
+
+    def running_instances(self, client: Any, app: str, service: str) -> list[FakeInstance]:
+        return [FakeInstance()]
+
+    def reload_workers(self, client: Any, instance: FakeInstance) -> Outcome:
+        with self.sent:
+            self.generation += 1
+            self.sent.notify_all()
+            return Outcome(instance.label, True, str(self.generation))
+
+    def wait_for_workers(self, client: Any, instance: Any, generation: int, timeout: int) -> Any:
+        if generation < self.last:
+            with self.sent:
+                self.sent.wait_for(lambda: self.generation > generation, timeout=10)
+            return Loaded(instance.label, False, (), superseded=True)
+        return self.outcome
+
+
+def reload_saves(monkeypatch: pytest.MonkeyPatch, saves: list[str], outcome: Any) -> list[str]:
+    from dotcloud_emulator.api import devreload
+
+    engine = FakeReloads(len(saves), outcome)
+    for name in ("running_instances", "reload_workers", "wait_for_workers"):
+        monkeypatch.setattr(devreload.devmode, name, getattr(engine, name))
+    progress = Lines()
+    reloads = devreload.Reloads(progress)  # type: ignore[arg-type]
+    for what in saves:
+        reloads.reload(None, "devapp", "www", what)
+    reloads.join()
+    return [re.sub(r"\d+\.\d s", "N s", line) for line in progress.lines]
+
+
+LOADED = Loaded("www.0", True, (WorkerState(1, 3, "loaded"), WorkerState(2, 3, "loaded")))
+
+
+def test_a_save_is_reported_once_every_worker_loaded_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert reload_saves(monkeypatch, ["wsgi.py"], LOADED) == ["---> www: wsgi.py applied in N s"]
+
+
+def test_saves_overtaken_by_a_later_one_are_reported_with_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lines = reload_saves(monkeypatch, ["wsgi.py", "models.py", "wsgi.py"], LOADED)
+    assert lines == ["---> www: wsgi.py, models.py (3 saves) applied in N s"]
+
+
+def test_a_save_no_worker_loaded_in_time_is_said_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    late = Loaded("www.0", False, (WorkerState(1, 3, "loaded"), WorkerState(2, 2, "loading")))
+    assert reload_saves(monkeypatch, ["wsgi.py"], late) == [
+        "==> www: wsgi.py could not be applied: www.0: uWSGI worker 2 still ran older code "
+        "after 30 s (save again to retry)"
+    ]
+
+
+def test_a_load_error_is_one_line_then_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    error = "Traceback (most recent call last):\n  ...\nSyntaxError: invalid syntax"
+    broken = WorkerState(1, 3, "failed", error, "SyntaxError: invalid syntax (wsgi.py, line 2)")
+    lines = reload_saves(monkeypatch, ["wsgi.py"], Loaded("www.0", True, (broken,)))
+    assert (
+        lines[0] == "==> www: wsgi.py failed to load: SyntaxError: invalid syntax (wsgi.py, line 2)"
+    )
+    assert lines[1:] == [f"[www]   {line}" for line in error.splitlines()]

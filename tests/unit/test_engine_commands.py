@@ -7,13 +7,19 @@ from types import MappingProxyType
 import pytest
 
 from dotcloud_emulator.api.instances import exec_argv, split_lines
-from dotcloud_emulator.api.services import ServiceFacts, custom_ports, service_document
+from dotcloud_emulator.api.services import (
+    ServiceFacts,
+    custom_ports,
+    packages_before,
+    service_document,
+)
 from dotcloud_emulator.buildfile.model import Service
 from dotcloud_emulator.cli.commands.info import render_yaml, summary_table
 from dotcloud_emulator.cli.commands.run import strip_separator
 from dotcloud_emulator.cli.commands.url import print_url_lines
 from dotcloud_emulator.engine.endpoints import data_url
 from dotcloud_emulator.engine.inventory import Instance
+from dotcloud_emulator.platform.state import AppState
 
 SESSION = ServiceFacts(
     app="tutorial",
@@ -56,6 +62,26 @@ def test_info_of_a_stopped_service_has_no_ports() -> None:
         "tutorial.www.1": {"state": "stopped"},
     }
     assert "created_at" not in document
+    assert "packages_before" not in document
+
+
+@pytest.mark.parametrize(
+    ("pip_date", "era_date", "expected"),
+    [
+        (None, "2011-10-29", {"date": "2011-10-29", "source": "newest pinned release: x"}),
+        ("2012-06-01", "2011-10-29", {"date": "2012-06-01", "source": "--pip-date"}),
+        ("today", "2011-10-29", {"date": None, "source": "--pip-date today"}),
+    ],
+)
+def test_info_of_a_python_service_shows_the_date_its_requirements_resolve_as_of(
+    pip_date: str | None, era_date: str, expected: dict[str, str | None]
+) -> None:
+    state = AppState(
+        "oldapp", 0.0, pip_date=pip_date, era_date=era_date, era_source="newest pinned release: x"
+    )
+    assert packages_before(state) == expected
+    web = ServiceFacts("oldapp", "web", "python", {}, None, {0: True}, [], packages_before(state))
+    assert service_document(web)["packages_before"] == expected
 
 
 def test_summary_table() -> None:

@@ -395,7 +395,127 @@ def test_a_pinned_version_uploaded_after_the_cutoff_stays_visible() -> None:
         timetravel.IndexFile("CherryPy-3.2.0.tar.gz", "https://f/2", {}, uploaded=late),
         timetravel.IndexFile("CherryPy-3.2.2.tar.gz", "https://f/3", {}, uploaded=late),
     ]
-    names = [f.filename for f in timetravel.visible_files(files, cutoff, "3.2.0")]
+    names = [f.filename for f in timetravel.visible_files(files, cutoff, "3.2.0").files]
     assert names == ["CherryPy-2.2.0.tar.gz", "CherryPy-3.2.0.tar.gz"]
-    unpinned = [f.filename for f in timetravel.visible_files(files, cutoff, None)]
-    assert unpinned == ["CherryPy-2.2.0.tar.gz"]
+    unpinned = timetravel.visible_files(files, cutoff, None)
+    assert [f.filename for f in unpinned.files] == ["CherryPy-2.2.0.tar.gz"]
+    assert unpinned.guess is None
+
+
+def _redis_files() -> list[IndexFile]:
+    """redis-py as PyPI lists it: 2.7 uploaded on its release day, the older releases all on the
+    day they were moved onto PyPI, months later."""
+    moved = datetime(2013, 6, 25, tzinfo=UTC)
+    names = {"2.4.5": moved, "2.4.13": moved, "2.6.2": moved}
+    names |= {
+        "2.7.0": datetime(2012, 10, 8, tzinfo=UTC),
+        "2.7.1": datetime(2012, 10, 8, 9, tzinfo=UTC),
+    }
+    names |= {"2.7.2": datetime(2012, 11, 7, tzinfo=UTC)}
+    return [
+        IndexFile(f"redis-{version}.tar.gz", f"https://f/{version}", {}, uploaded=moment)
+        for version, moment in names.items()
+    ]
+
+
+def test_a_version_is_dated_no_later_than_the_first_upload_of_a_higher_one() -> None:
+    dates = timetravel.release_dates(_redis_files())
+    assert dates[timetravel.Version("2.4.13")] == datetime(2012, 10, 8, tzinfo=UTC)
+    assert dates[timetravel.Version("2.7.2")] == datetime(2012, 11, 7, tzinfo=UTC)
+
+
+def test_versions_dated_by_a_higher_release_are_shown_after_it() -> None:
+    visible = timetravel.visible_files(_redis_files(), datetime(2012, 11, 1, tzinfo=UTC), None)
+    versions = [timetravel.file_version(f.filename) for f in visible.files]
+    assert versions == ["2.4.5", "2.4.13", "2.6.2", "2.7.0", "2.7.1"]
+    assert visible.guess is None
+
+
+def test_a_project_with_no_release_dated_before_the_cutoff_offers_those_below_its_first() -> None:
+    visible = timetravel.visible_files(_redis_files(), CUTOFF, None)
+    versions = [timetravel.file_version(f.filename) for f in visible.files]
+    assert versions == ["2.4.5", "2.4.13", "2.6.2"]
+    assert visible.guess is not None
+    assert "2.7.0" in visible.guess
+    assert "up to 2.6.2" in visible.guess
+
+
+def test_with_nothing_below_the_first_upload_its_day_is_offered() -> None:
+    files = [f for f in _redis_files() if f.filename.startswith("redis-2.7")]
+    visible = timetravel.visible_files(files, CUTOFF, None)
+    versions = [timetravel.file_version(f.filename) for f in visible.files]
+    assert versions == ["2.7.0", "2.7.1"]
+    assert visible.guess is not None
+    assert "2012-10-08" in visible.guess
+
+
+def test_a_project_with_no_files_is_no_guess() -> None:
+    visible = timetravel.visible_files([], CUTOFF, None)
+    assert visible == timetravel.Visible([], None)
+
+
+def _via_proxy(proxy: str, url: str) -> tuple[int, bytes]:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy}))
+    try:
+        with opener.open(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_an_old_setup_py_download_from_pypis_retired_host_is_served_from_the_index(
+    index: TimeTravelIndex,
+) -> None:
+    _FakeUpstream.files = {"setuptools-0.6c11.tar.gz": b"the 2009 tarball"}
+    old_url = "http://pypi.python.org/packages/source/s/setuptools/setuptools-0.6c11.tar.gz"
+
+    assert _via_proxy(index.proxy_url, old_url) == (HTTPStatus.OK, b"the 2009 tarball")
+    # the index itself still answers through the proxy setting (pip's own requests)
+    status, page = _via_proxy(index.proxy_url, index.url + "werkzeug/")
+    assert status == HTTPStatus.OK
+    assert b"Werkzeug-0.8.3.tar.gz" in page
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com/packages/source/s/setuptools/setuptools-0.6c11.tar.gz",
+        "http://pypi.python.org/simple/setuptools/",
+        "http://pypi.python.org/packages/source/s/setuptools/../../../etc/passwd",
+        "http://pypi.python.org/packages/source/s/setuptools/setuptools-9.9.tar.gz",
+    ],
+)
+def test_the_proxy_passes_on_nothing_else(index: TimeTravelIndex, url: str) -> None:
+    _FakeUpstream.files = {"setuptools-0.6c11.tar.gz": b"the 2009 tarball"}
+    status, _ = _via_proxy(index.proxy_url, url)
+    assert status in (HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND)
+
+
+@pytest.mark.parametrize(
+    ("filename", "version"),
+    [
+        ("CherryPy-3.2.0.tar.gz", "3.2.0"),
+        ("celery-3.1.26-1.tar.gz", "3.1.26-1"),
+        ("zope.interface-3.8.0.tar.gz", "3.8.0"),
+        ("Werkzeug-1.0.1-py2.py3-none-any.whl", "1.0.1"),
+        ("README", None),
+    ],
+)
+def test_the_version_of_a_file_with_dashes_or_none(filename: str, version: str | None) -> None:
+    assert timetravel.file_version(filename) == version
+
+
+def test_a_post_release_uploaded_late_is_dated_by_its_own_upload() -> None:
+    files = [
+        IndexFile(
+            "celery-3.0.15.tar.gz", "https://f/1", {}, uploaded=datetime(2013, 2, 1, tzinfo=UTC)
+        ),
+        IndexFile(
+            "celery-3.1.26-1.tar.gz", "https://f/2", {}, uploaded=datetime(2018, 3, 1, tzinfo=UTC)
+        ),
+        IndexFile(
+            "celery-4.0.0.tar.gz", "https://f/3", {}, uploaded=datetime(2016, 11, 4, tzinfo=UTC)
+        ),
+    ]
+    visible = timetravel.visible_files(files, datetime(2013, 3, 21, tzinfo=UTC), None)
+    assert [f.filename for f in visible.files] == ["celery-3.0.15.tar.gz"]

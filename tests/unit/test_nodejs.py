@@ -197,7 +197,7 @@ def test_the_services_programs_run_under_supervisor(tmp_path: Path) -> None:
     files = files_of(tmp_path, nodejs(process="node server.js"))
     conf = files["platform/supervisord.conf"]
     assert "[program:www]\ncommand = /bin/sh -lc 'exec node server.js'\n" in conf
-    assert "files = /home/dotcloud/current/supervisord.conf" in conf
+    assert "files = /var/dotcloud/supervisord-app.conf" in conf
     assert "nginx" not in conf
     assert "uwsgi" not in conf
     dockerfile = files["Dockerfile"]

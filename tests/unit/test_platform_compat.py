@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import configparser
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -101,3 +103,60 @@ def test_root_never_reads_the_users_variables(tmp_path: Path, type_name: str) ->
     assert "\nPATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n" in root_part
     assert " timeout " not in init
     assert " setpriv " not in init
+
+
+# --- the approot's supervisord.conf: its programs' output reaches `logs` --------------------------
+
+APP_SUPERVISORD_CONF = """\
+; 2012-style: no log settings at all
+[program:worker]
+command = python worker.py
+
+[program:quiet]
+command = python quiet.py
+stdout_logfile=/home/dotcloud/quiet.log
+redirect_stderr = true
+
+[group:all]
+programs = worker,quiet
+
+[program:errors]
+command = node errors.js
+stderr_logfile : /tmp/errors.log
+"""
+
+
+def programs_to_container_output(text: str) -> dict[str, dict[str, str]]:
+    from dotcloud_emulator.render.templating import render_template
+
+    functions = render_template("common/init-functions.j2", instance_mount="/x")
+    script = f"{functions}\nprograms_to_container_output\n"
+    done = subprocess.run(
+        ["sh", "-c", script], input=text, capture_output=True, text=True, check=True
+    )
+    parser = configparser.ConfigParser(delimiters=("=", ":"))
+    parser.read_string(done.stdout)
+    return {name: dict(parser[name]) for name in parser.sections()}
+
+
+def test_a_program_with_no_log_settings_writes_to_the_containers_output() -> None:
+    sections = programs_to_container_output(APP_SUPERVISORD_CONF)
+    assert sections["program:worker"] == {
+        "command": "python worker.py",
+        "stdout_logfile": "/dev/stdout",
+        "stdout_logfile_maxbytes": "0",
+        "stderr_logfile": "/dev/stderr",
+        "stderr_logfile_maxbytes": "0",
+    }
+
+
+def test_a_programs_own_log_settings_are_kept() -> None:
+    sections = programs_to_container_output(APP_SUPERVISORD_CONF)
+    assert sections["program:quiet"] == {
+        "command": "python quiet.py",
+        "stdout_logfile": "/home/dotcloud/quiet.log",
+        "redirect_stderr": "true",
+    }
+    assert sections["program:errors"]["stderr_logfile"] == "/tmp/errors.log"
+    assert sections["program:errors"]["stdout_logfile"] == "/dev/stdout"
+    assert sections["group:all"] == {"programs": "worker,quiet"}

@@ -193,6 +193,7 @@ def test_pip_settings_reach_only_virtualenv_builds(tmp_path: Path) -> None:
         "PIP_INDEX_URL",
         "PIP_EXTRA_INDEX_URL",
         "PIP_TRUSTED_HOST",
+        "DOTCLOUD_LEGACY_DOWNLOADS",  # the time-travel index as the pip stage's http_proxy
     ]
     assert "args" not in services["session-0"]["build"]
 

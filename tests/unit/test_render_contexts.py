@@ -227,7 +227,7 @@ def test_a_multi_line_process_is_refused(tmp_path: Path) -> None:
 
 def test_the_application_supervisord_conf_is_included(tmp_path: Path) -> None:
     conf = files_of(tmp_path, www())["platform/supervisord.conf"]
-    assert conf.rstrip().endswith("[include]\nfiles = /home/dotcloud/current/supervisord.conf")
+    assert conf.rstrip().endswith("[include]\nfiles = /var/dotcloud/supervisord-app.conf")
 
 
 def test_uwsgi_ini_follows_the_config_keys(tmp_path: Path) -> None:
@@ -259,7 +259,11 @@ def test_uwsgi_ini_follows_the_config_keys(tmp_path: Path) -> None:
 def test_nginx_site_is_the_platform_server_block(tmp_path: Path) -> None:
     site = files_of(tmp_path, www())["platform/nginx-site.conf"]
     assert "listen 8080 default_server;" in site
-    assert "client_max_body_size 1m;" in site
+    # The server block's defaults are inherited from the http block, so the application's
+    # nginx.conf may set them (nginx refuses a directive set twice in one block).
+    directives = [line.split()[0] for line in site.splitlines() if line.strip().endswith(";")]
+    assert "client_max_body_size" not in directives
+    assert "root" not in directives
     assert site.index("include /home/dotcloud/current/*nginx.conf;") < site.index("location /")
     assert "if (-f /home/dotcloud/current/maintenance) {\n            return 503;" in site
     assert "uwsgi_pass unix:/var/dotcloud/uwsgi.sock;" in site
@@ -267,6 +271,9 @@ def test_nginx_site_is_the_platform_server_block(tmp_path: Path) -> None:
     nginx = files_of(tmp_path, www())["platform/nginx.conf"]
     assert "log_format combined-realip '$remote_addr ($http_x_real_ip) - $remote_user" in nginx
     assert "access_log /var/log/nginx/access.log combined-realip buffer=64k flush=1s;" in nginx
+    http_block = nginx[nginx.index("http {") : nginx.index("server {")]
+    assert "    root /home/dotcloud/current/;\n" in http_block
+    assert "    client_max_body_size 1m;\n" in http_block
 
 
 def test_postinstall_is_quoted_into_the_entrypoint(tmp_path: Path) -> None:

@@ -55,10 +55,17 @@ def test_custom_context_has_supervisor_and_no_web_stack(tmp_path: Path) -> None:
         "platform/supervisord.conf",
         "platform/dotcloud-init",
         "platform/dotcloud-health",
+        # the Python 2 tooling's fixes for the era's packages
+        "platform/shims/pg_config",
+        "platform/shims/era-cc",
     }
     tooling, _trust, stack = stages(files_of(tmp_path, custom())["Dockerfile"])[:3]
     assert "build-essential" in tooling
     assert "wget" in tooling
+    # as on the platform, `python` and `virtualenv` in a buildscript are Python 2
+    assert tooling.startswith("FROM debian:bullseye-slim")
+    assert "python-is-python2" in tooling
+    assert "ENV VIRTUALENV_PYTHON=python2.7" in tooling
     assert "install -y --no-install-recommends ca-certificates supervisor \\" in stack
 
 

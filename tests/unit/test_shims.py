@@ -148,7 +148,7 @@ def compiler(tmp_path: Path) -> tuple[Path, Path, Path]:
     real_dir = tmp_path / "real"
     real_dir.mkdir()
     executable(real_dir / "gcc", RECORDING_COMPILER)
-    shim = install_shim("mysql-python-cc", tmp_path / "shim", as_name="gcc")
+    shim = install_shim("era-cc", tmp_path / "shim", as_name="gcc")
     return shim, real_dir, tmp_path / "record"
 
 
@@ -237,7 +237,7 @@ def test_mysql_python_compiles_against_mariadb_layout_only_through_the_wrapper(
     argv = ["cc", "-c", str(source), "-o", str(tmp_path / "_mysql.o")]
 
     direct = run(argv, f"{real_cc}:{SYSTEM_PATH}")
-    shim = install_shim("mysql-python-cc", tmp_path / "shim", as_name="cc")
+    shim = install_shim("era-cc", tmp_path / "shim", as_name="cc")
     wrapped = run(argv, f"{shim.parent}:{real_cc}:{SYSTEM_PATH}", TMPDIR=str(tmp_path))
 
     assert direct.returncode != 0
@@ -247,7 +247,7 @@ def test_mysql_python_compiles_against_mariadb_layout_only_through_the_wrapper(
 
 
 def test_compiler_without_a_real_one_says_so(tmp_path: Path) -> None:
-    shim = install_shim("mysql-python-cc", tmp_path, as_name="x86_64-linux-gnu-gcc")
+    shim = install_shim("era-cc", tmp_path, as_name="x86_64-linux-gnu-gcc")
     result = run(["x86_64-linux-gnu-gcc", "--version"], str(shim.parent))
     assert result.returncode == 127
     assert result.stderr == (
@@ -256,6 +256,6 @@ def test_compiler_without_a_real_one_says_so(tmp_path: Path) -> None:
 
 
 def test_shims_are_executable_in_the_package() -> None:
-    for name in ("pg_config", "mysql-python-cc"):
+    for name in ("pg_config", "era-cc"):
         path = Path(str(SHIMS.joinpath(name)))
         assert os.access(path, os.X_OK), name

@@ -3,8 +3,9 @@
 A change to the build file, or to what a build installs (`requirements*.txt`, `postinstall`),
 redeploys; so does any change to a service whose code stays in its image. Otherwise a python
 service reloads its uWSGI workers (its `static/` folder is served live by nginx and needs
-nothing), a worker restarts its programs, and the web server's own snippets restart the
-instance's programs.
+nothing), a php service needs nothing (PHP reads its scripts at each request), a worker
+restarts its programs, and the web server's own snippets (and php.ini) restart the instance's
+programs.
 """
 
 from __future__ import annotations
@@ -74,16 +75,28 @@ def action_for(service: Service, relative: PurePosixPath) -> str:
     if catalogue.is_data(service) or not is_within(relative, root):
         return ""  # a push leaves data services alone too
     inside = relative.relative_to(root)
-    build_inputs = (*BUILD_INPUTS, *catalogue.stack_for(service).build_inputs)
-    if not runs_from_tree(service) or matches(inside, build_inputs):
+    stack = catalogue.stack_for(service)
+    if not runs_from_tree(service) or matches(inside, (*BUILD_INPUTS, *stack.build_inputs)):
         return "redeploy"
-    if matches(inside, SERVER_SNIPPETS):
+    if matches(inside, (*SERVER_SNIPPETS, *stack.start_inputs)):
         return "restart"
     if inside.parts and inside.parts[0] == LIVE_FOLDER:
         return ""
     if reloads_uwsgi(service):
         return "reload"
-    return "" if catalogue.SERVICE_TYPES[service.type].kind == "static" else "restart"
+    live = stack.live_code or catalogue.SERVICE_TYPES[service.type].kind == "static"
+    return "" if live else "restart"
+
+
+def service_files(application: Application, service: str, files: Iterable[str]) -> list[str]:
+    """Of `files` (relative to the application), those in the service's approot, relative to it
+    ("wsgi.py"), as the terminal names what a reload applied."""
+    root = approot(application.service(service))
+    return [
+        PurePosixPath(name).relative_to(root).as_posix()
+        for name in files
+        if is_within(PurePosixPath(name), root) and PurePosixPath(name) != root
+    ]
 
 
 def is_within(path: PurePosixPath, folder: PurePosixPath) -> bool:

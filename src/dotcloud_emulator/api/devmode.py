@@ -15,8 +15,9 @@ from pathlib import Path
 import watchfiles
 
 from dotcloud_emulator.api import lifecycle
-from dotcloud_emulator.api.connect import connect, settings, store
-from dotcloud_emulator.api.devchanges import Changes, plan_changes
+from dotcloud_emulator.api.connect import connect, settings
+from dotcloud_emulator.api.devchanges import Changes, plan_changes, service_files
+from dotcloud_emulator.api.devreload import Reloads
 from dotcloud_emulator.api.progress import Progress
 from dotcloud_emulator.buildfile.loader import load_application
 from dotcloud_emulator.buildfile.model import Application
@@ -28,8 +29,6 @@ from dotcloud_emulator.render import layout
 from dotcloud_emulator.render.contexts import approot
 from dotcloud_emulator.render.devmode import runs_from_tree
 
-# How long the new workers may take to load the application before the terminal says so.
-LOAD_TIMEOUT = 30.0
 SHOWN_FILES = 5  # of a batch of changed files, in the terminal
 STOP_CHECK_MS = 500  # how often the watching looks at its stop event (a SIGTERM sets it)
 
@@ -85,6 +84,7 @@ def watch(
     watch_filter = watchfiles.DefaultFilter(ignore_paths=[str(path) for path in ignored])
     # Its "KeyboardInterrupt caught" warning would follow every Ctrl-C; the CLI says it better.
     logging.getLogger("watchfiles").setLevel(logging.ERROR)
+    reloads = Reloads(progress)
     try:
         for batch in watchfiles.watch(
             root,
@@ -97,11 +97,12 @@ def watch(
             if changes.empty:
                 continue
             try:
-                application = apply(application, changes, progress, timeout)
+                application = apply(application, changes, reloads, timeout)
             except UserError as exc:  # an instance gone, Docker refusing: say so, keep watching
                 progress.announce(f"Could not apply the change: {exc.message}")
     except KeyboardInterrupt:
-        pass
+        return
+    reloads.join()
 
 
 def changed_paths(batch: set[tuple[watchfiles.Change, str]]) -> list[Path]:
@@ -111,24 +112,27 @@ def changed_paths(batch: set[tuple[watchfiles.Change, str]]) -> list[Path]:
 
 
 def apply(
-    application: Application, changes: Changes, progress: Progress, timeout: float
+    application: Application, changes: Changes, reloads: Reloads, timeout: float
 ) -> Application:
     """Carry out one batch of changes; returns the application as the build file now says."""
+    progress = reloads.progress
     more = " ..." if len(changes.files) > SHOWN_FILES else ""
     progress.announce(f"Changed: {', '.join(changes.files[:SHOWN_FILES])}{more}")
     if changes.redeploy:
         return redeploy(application, progress, timeout)
     client = connect()
     for service in changes.reload:
-        reload_service(client, application, service, progress)
+        reloads.reload(client, application.name, service, applied(application, service, changes))
     for service in changes.restart:
-        for outcome in devmode.restart_programs(client, application.name, service):
-            verdict = "programs restarted" if outcome.ok else "a program failed to restart"
-            progress.event(outcome.instance, verdict)
-            if not outcome.ok:
-                for line in outcome.output.splitlines():
-                    progress.event(outcome.instance, f"  {line}")
+        restart_service(client, application, service, changes, progress)
     return application
+
+
+def applied(application: Application, service: str, changes: Changes) -> str:
+    """What the terminal says was applied to a service: its changed files, or "the change"."""
+    files = service_files(application, service, changes.files)
+    more = " ..." if len(files) > SHOWN_FILES else ""
+    return f"{', '.join(files[:SHOWN_FILES])}{more}" if files else "the change"
 
 
 def redeploy(application: Application, progress: Progress, timeout: float) -> Application:
@@ -145,29 +149,17 @@ def redeploy(application: Application, progress: Progress, timeout: float) -> Ap
     return application
 
 
-def reload_service(
-    client: object, application: Application, service: str, progress: Progress
+def restart_service(
+    client: object, application: Application, service: str, changes: Changes, progress: Progress
 ) -> None:
-    since = time.time()
-    for outcome in devmode.reload_workers(client, application.name, service):
+    started = time.monotonic()
+    outcomes = devmode.restart_programs(client, application.name, service)
+    for outcome in outcomes:
+        verdict = "programs restarted" if outcome.ok else "a program failed to restart"
+        progress.event(outcome.instance, verdict)
         if not outcome.ok:
-            progress.event(outcome.instance, f"uWSGI did not take the reload: {outcome.output}")
-    state = store().load(application.name)
-    host = naming.http_host(application.name, service, settings().domain)
-    loaded = devmode.wait_for_load(state.gateway_port, host, since, LOAD_TIMEOUT)
-    if loaded is None:
-        progress.event(service, f"the new workers did not answer within {LOAD_TIMEOUT:.0f} s")
-    elif loaded.error:
-        report_load_error(service, loaded.summary or "", loaded.error, progress)
-    else:
-        progress.event(service, f"reloaded in {time.time() - since:.2f} s")
-
-
-def report_load_error(service: str, summary: str, error: str, progress: Progress) -> None:
-    """One clear line (the exception and where; an error, so printed even with --quiet), then
-    the traceback."""
-    lines = error.rstrip().splitlines()
-    clear = summary or (lines[-1] if lines else "unknown error")
-    progress.announce(f"{service}: wsgi.py failed to load: {clear}")
-    for line in lines:
-        progress.event(service, f"  {line}")
+            for line in outcome.output.splitlines():
+                progress.event(outcome.instance, f"  {line}")
+    if outcomes and all(outcome.ok for outcome in outcomes):
+        what = applied(application, service, changes)
+        progress.step(f"{service}: {what} applied in {time.monotonic() - started:.1f} s")

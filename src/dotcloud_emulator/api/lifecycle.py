@@ -23,8 +23,10 @@ from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT
 from dotcloud_emulator.engine.timetravel import parse_cutoff
 from dotcloud_emulator.errors import NoSuchApplication, UserError
 from dotcloud_emulator.generate import check_output
+from dotcloud_emulator.platform.state import PIP_TODAY
 
-NO_PIP_DATE = "none"
+# `--pip-date today` (or the older spelling "none"): today's releases, no era inferred.
+PIP_DATE_OFF = frozenset({PIP_TODAY, "none"})
 
 __all__ = ["DEFAULT_TIMEOUT", "Deployment", "apply_to_running", "destroy", "down", "up"]
 
@@ -40,8 +42,9 @@ def up(
 ) -> Deployment:
     """Build and start the application, or roll a running one onto the new build.
 
-    `pip_date` (`up --pip-date`): a date pip resolves requirements as of from now on, or "none"
-    to resolve them as of today again; None keeps what the application had. `dev`: the code
+    `pip_date` (`up --pip-date`): a date pip resolves requirements as of from now on, or "today"
+    for today's releases; None keeps what the application had (at first: the era inferred from
+    the application, `engine.era`). `dev`: the code
     services run from the working tree (`up --dev`); a plain `up` runs them from their images.
     """
     client = connect()
@@ -51,7 +54,7 @@ def up(
     check_output(application, config, application.root)  # before the state is written
     state = store().prepare(application)
     if pip_date is not None:
-        state.pip_date = None if pip_date == NO_PIP_DATE else pip_date
+        state.pip_date = pip_date
         store().save(state)
     state.dev_mode = dev  # saved by deploy
     return deploy(
@@ -66,9 +69,9 @@ def up(
 
 
 def parse_pip_date(text: str) -> str:
-    """`--pip-date`'s value: a date as YYYY-MM-DD, or "none"; a UsageError names a bad one."""
-    if text == NO_PIP_DATE:
-        return text
+    """`--pip-date`'s value: a date as YYYY-MM-DD, or "today"; a UsageError names a bad one."""
+    if text in PIP_DATE_OFF:
+        return PIP_TODAY
     return parse_cutoff(text).date().isoformat()
 
 

@@ -19,7 +19,7 @@ from dotcloud_emulator.engine.endpoints import LOOPBACK, data_url, service_web_u
 from dotcloud_emulator.errors import NoSuchService, NotRunning
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.environment import custom_port_numbers, instance_count
-from dotcloud_emulator.platform.state import AppState
+from dotcloud_emulator.platform.state import PIP_TODAY, AppState
 
 CLUSTER = "local"
 
@@ -35,6 +35,9 @@ class ServiceFacts:
     created_at: float | None
     instances: Mapping[int, bool]  # instance number -> running
     ports: Sequence[tuple[str, str]]  # (name, url)
+    # A service installing Python requirements: the date they resolve as of (None: today's
+    # releases) and where it came from (`up --pip-date`, or the era inferred by engine/era.py).
+    packages_before: Mapping[str, str | None] | None = None
 
     @property
     def running(self) -> bool:
@@ -173,7 +176,23 @@ def gather(
         ports.extend(("http", url) for url in urls)
     config = service_config(service, type_name, password)
     created_at = state.service_created.get(name)
-    return ServiceFacts(app, name, type_name, config, created_at, running, ports)
+    before = packages_before(state) if service is not None and installs_pip(service) else None
+    return ServiceFacts(app, name, type_name, config, created_at, running, ports, before)
+
+
+def installs_pip(service: Service) -> bool:
+    return catalogue.runs_here(service.type) and catalogue.stack_for(service).virtualenv
+
+
+def packages_before(state: AppState) -> dict[str, str | None]:
+    """The date an application's Python requirements resolve as of, and why."""
+    if state.pip_date == PIP_TODAY:
+        source: str | None = "--pip-date today"
+    elif state.pip_date:
+        source = "--pip-date"
+    else:
+        source = state.era_source
+    return {"date": state.packages_before, "source": source}
 
 
 def volume_type(client: Any, app: str, service: str) -> str:
@@ -232,6 +251,8 @@ def service_document(facts: ServiceFacts) -> dict[str, object]:
     }
     if facts.created_at is not None:
         document["created_at"] = facts.created_at
+    if facts.packages_before is not None:
+        document["packages_before"] = dict(facts.packages_before)
     return document
 
 

@@ -461,6 +461,21 @@ def joined(words: Iterable[str]) -> str:
     return " and ".join(dict.fromkeys(words))
 
 
+def requirement(node: YamlNode, ctx: Context, label: str) -> str:
+    """A package to install; a type that installs them from Debian (php: PEAR and PECL) warns
+    about one no Debian package serves, which is then not installed."""
+    value = nonempty_string(node, ctx, label)
+    stacks = ctx.service_type.stacks if ctx.service_type is not None else ()
+    stack = next((found for found in stacks if found.requirement_packages), None)
+    if stack is not None and stack.debian_package_for(value) is None:
+        ctx.reporter.warning(
+            node,
+            f"requirement {names.printable(value)} is not installed: no Debian package "
+            f"provides it for {ctx.service_type.name if ctx.service_type else stack.name} here",
+        )
+    return value
+
+
 # --- the per-service schema ----------------------------------------------------------------
 
 SERVICE_KEYS: dict[str, Checker] = {
@@ -474,7 +489,7 @@ SERVICE_KEYS: dict[str, Checker] = {
     "prebuild": string,
     "postbuild": string,
     "postinstall": string,
-    "requirements": list_of(nonempty_string),
+    "requirements": list_of(requirement),
     "systempackages": list_of(matching(names.DEBIAN_PACKAGE)),
     "buildscript": buildscript,
     "ruby_version": scalar_text,  # legacy: the platform accepted it; nothing here uses it

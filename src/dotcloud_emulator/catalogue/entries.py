@@ -46,6 +46,10 @@ _SMTP_KEYS: dict[str, ConfigKey] = {
 }
 
 
+# PHP-FPM's worker processes: the platform "always had 4 workers running".
+_PHPFPM_PROCESSES = ConfigKey(int, 4, minimum=1, maximum=64)
+
+
 def python_type(runtimes: tuple[PythonRuntime, ...]) -> ServiceType:
     return ServiceType(
         "python",
@@ -147,8 +151,21 @@ SERVICE_TYPES: dict[str, ServiceType] = {
         ServiceType("ruby-worker", "code", "run background Ruby processes"),
         ServiceType("perl", "code", "host any Perl/PSGI web app: Plack, Mojolicious, Dancer..."),
         ServiceType("perl-worker", "code", "run backgound Perl processes"),
-        ServiceType("php", "code", "host any PHP web app: Drupal, WordPress..."),
-        ServiceType("php-worker", "code", "run background PHP processes"),
+        ServiceType(
+            "php",
+            "code",
+            "host any PHP web app: Drupal, WordPress...",
+            (stacks.PHP,),
+            http=True,
+            config_keys={"phpfpm_processes": _PHPFPM_PROCESSES, **_SMTP_KEYS},
+        ),
+        ServiceType(
+            "php-worker",
+            "code",
+            "run background PHP processes",
+            (stacks.PHP_WORKER,),
+            config_keys=dict(_SMTP_KEYS),
+        ),
         nodejs_type(),
         ServiceType("java", "code", "host any Java servlet (also Clojure, Play!, and much more)"),
         ServiceType("opa", "code", "the unified language for web 2.0 development"),

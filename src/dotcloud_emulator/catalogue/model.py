@@ -6,6 +6,7 @@ variable naming), the renderers (packages, templates, programs) and the engine (
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -70,6 +71,7 @@ class ConfigFile:
 
     name: str
     target: str
+    folder: str = ""  # the template folder, when not the stack's (a file of one type only)
     executable: bool = False  # a command (the mongodb stack's `mongo` shell)
 
     @property
@@ -103,6 +105,9 @@ class PythonRuntime:
     # Versions served by this nearby Python with a note rather than a warning: the platform's
     # default, which nearly every application of its time ran on.
     noted: tuple[str, ...] = ()
+    # In every virtualenv before the application's requirements, as the platform's image had them
+    # (applications of the time used them without listing them); built once per stack as wheels.
+    platform_packages: tuple[str, ...] = ()
 
     def runs_as_asked(self, requested: str) -> bool:
         """v3 and v3.11 run as asked on 3.11; v3.1 does not (it is another Python)."""
@@ -161,6 +166,21 @@ class Stack:
     # Files at the top of the approot the build reads besides requirements*.txt and postinstall:
     # in development mode, a save of one redeploys.
     build_inputs: tuple[str, ...] = ()
+    # Files at the top of the approot the platform's programs read when they start, besides the
+    # nginx and Supervisor snippets (php: php.ini): in development mode, a save restarts them.
+    start_inputs: tuple[str, ...] = ()
+    # The code is read afresh at each request (PHP): in development mode a save needs nothing.
+    live_code: bool = False
+    # Config keys whose values (or defaults) the stack's templates read, by the key's name.
+    template_config: tuple[str, ...] = ()
+    # Facts of the stack its own templates read (the PHP version, where a file goes).
+    template_values: tuple[tuple[str, str], ...] = ()
+    environment: tuple[tuple[str, str], ...] = ()  # variables the image sets (ENV)
+    # `requirements:` the stack installs from Debian (php: PEAR and PECL packages), by their
+    # normalised name (`requirement_name`) -> the Debian package ("": the stack has it already).
+    requirement_packages: tuple[tuple[str, str], ...] = ()
+    # A command every instance runs as dotcloud before postinstall (php: copy php.ini).
+    prestart: str = ""
     # A package of dotcloud_emulator the image runs (a data server written here, when Debian has
     # none): copied into the build context's platform/ and installed under SERVER_LIB_DIR.
     server_package: str = ""
@@ -172,6 +192,22 @@ class Stack:
     @property
     def reserved_program_names(self) -> frozenset[str]:
         return frozenset(program.name for program in self.programs)
+
+    def debian_package_for(self, requirement: str) -> str | None:
+        """The Debian package serving a `requirements:` entry ("" when installed already), or
+        None when none does."""
+        return dict(self.requirement_packages).get(requirement_name(requirement))
+
+    def template_of(self, file: ConfigFile) -> str:
+        """The template a config file is rendered from: in its own folder, else the stack's."""
+        return f"{file.folder or self.templates}/{file.template}"
+
+
+def requirement_name(requirement: str) -> str:
+    """A PEAR or PECL package as the platform's users named it, normalised: `pecl/redis`,
+    `pear.php.net/Net_SMTP-1.6.1`, `channel://pear.php.net/Mail` -> redis, net_smtp, mail."""
+    name = requirement.strip().removeprefix("channel://").rstrip("/").rsplit("/", 1)[-1]
+    return re.sub(r"-\d[\w.]*$", "", name).lower()
 
 
 @dataclass(frozen=True)

@@ -51,12 +51,15 @@ PYTHON_2_7 = PythonRuntime(
     virtualenv=f"virtualenv -p python2.7 {VIRTUALENV}",
     uwsgi=Uwsgi((), plugin="", binary="/usr/local/bin/uwsgi", pip_version="2.0.31"),
     noted=("v2.6",),
+    # The platform's python image came with the database drivers of its dcrequirements.txt:
+    # Django tutorials of 2012 (django-on-dotcloud) list neither and import psycopg2.
+    platform_packages=("psycopg2==2.4.5", "MySQL-python==1.2.3"),
 )
 # The first runtime accepting a service's python_version builds it.
 PYTHON_RUNTIMES: tuple[PythonRuntime, ...] = (PYTHON_2_7, PYTHON_3_11)
 # Small fixes for 2012-era packages against the tooling of a release, in render/templates/shims/
 # (each explained in its README), installed ahead of the real tools on the PATH.
-TOOLING_SHIMS: dict[str, tuple[str, ...]] = {"bullseye": ("pg_config", "mysql-python-cc")}
+TOOLING_SHIMS: dict[str, tuple[str, ...]] = {"bullseye": ("pg_config", "era-cc")}
 
 # --- code stacks ---------------------------------------------------------------------------------
 
@@ -66,10 +69,9 @@ PROGRAMS_HEALTH = "code/dotcloud-health-programs.j2"  # every program RUNNING, e
 # Folders the unprivileged programs write to (nginx and supervisord logs, the uWSGI socket).
 CODE_OWNED_DIRS = ("/var/log/supervisor", "/var/log/nginx", RUNTIME_DIR, DATA_DIR)
 SUPERVISOR_CONF = ConfigFile("supervisord.conf", "/etc/supervisor/supervisord.conf")
-NGINX_CONFS = (
-    ConfigFile("nginx.conf", f"{CONFIG_FILES_DIR}/nginx.conf"),
-    ConfigFile("nginx-site.conf", "/etc/nginx/sites-enabled/default"),
-)
+NGINX_CONF = ConfigFile("nginx.conf", f"{CONFIG_FILES_DIR}/nginx.conf")
+NGINX_SITE_TARGET = "/etc/nginx/sites-enabled/default"
+NGINX_CONFS = (NGINX_CONF, ConfigFile("nginx-site.conf", NGINX_SITE_TARGET))
 UWSGI_INI = ConfigFile("uwsgi.ini", f"{CONFIG_FILES_DIR}/uwsgi.ini")
 NGINX_PROGRAM = Program("nginx", f"/usr/sbin/nginx -c {CONFIG_FILES_DIR}/nginx.conf", naming.HOME)
 
@@ -155,13 +157,17 @@ STATIC = code_stack(
     config_files=(SUPERVISOR_CONF, *NGINX_CONFS),
     nginx=True,
 )
-# The buildscript installs what the service needs; `systempackages` adds Debian packages.
+# The buildscript installs what the service needs; `systempackages` adds Debian packages. On the
+# platform, `python` and `virtualenv` in a custom image were Python 2 (2012's buildscripts run
+# `virtualenv ~/env` and pip-install gunicorn and the like of the time): bullseye's tooling gives
+# 2.7 for both, and Python 3.9 to a buildscript that asks (`python3`, `virtualenv -p python3`).
 CUSTOM = code_stack(
     "custom",
     {"ca-certificates", "supervisor"},
     health=PROGRAMS_HEALTH,
     config_files=(SUPERVISOR_CONF,),
-    tooling="bookworm",
+    base_image=BULLSEYE,
+    tooling="bullseye",
 )
 
 # --- nodejs ------------------------------------------------------------------------------------
@@ -209,6 +215,114 @@ def nodejs_stack() -> Stack:
         from_tree=True,
         build_inputs=NPM_INPUTS,
     )
+
+
+# --- php ---------------------------------------------------------------------------------------
+
+# PHP 8.2 from Debian bookworm, for the applications of PHP 5.3's time: the platform's APC is
+# APCu here, and mysql_* (removed in PHP 7) comes from a shim over mysqli (mysql-compat.php).
+PHP_VERSION = "8.2"
+PHP_EXTENSIONS = (
+    f"php{PHP_VERSION}-curl",
+    f"php{PHP_VERSION}-gd",
+    f"php{PHP_VERSION}-mbstring",
+    f"php{PHP_VERSION}-mysql",
+    f"php{PHP_VERSION}-pgsql",
+    f"php{PHP_VERSION}-sqlite3",
+    f"php{PHP_VERSION}-xml",
+    "php-apcu",
+    "php-redis",
+)
+# PHP reads the platform's settings, then the application's php.ini, after Debian's own: the
+# directories of PHP_INI_SCAN_DIR in order, the empty first entry being Debian's conf.d.
+PHP_SETTINGS_DIR = f"{CONFIG_FILES_DIR}/php"
+PHP_APPLICATION_INI_DIR = f"{RUNTIME_DIR}/php"
+PHP_INI_SCAN_DIR = f":{PHP_SETTINGS_DIR}:{PHP_APPLICATION_INI_DIR}"
+PHP_SETTINGS = ConfigFile("dotcloud.ini", f"{PHP_SETTINGS_DIR}/10-dotcloud.ini", "php")
+MYSQL_SHIM = ConfigFile("mysql-compat.php", f"{CONFIG_FILES_DIR}/mysql-compat.php", "php")
+# Copies the approot's php.ini into PHP_APPLICATION_INI_DIR without the directives PHP 8 no
+# longer has (some are fatal at startup), saying which it left out.
+PHP_INI_COPIER = ConfigFile("php-ini.py", f"{CONFIG_FILES_DIR}/php-ini.py", "php")
+PHP_FILES = (PHP_SETTINGS, MYSQL_SHIM, PHP_INI_COPIER)
+# nginx's server block sends *.php to FPM; FPM answers a ping for the readiness check.
+PHP_SITE = ConfigFile("nginx-site.conf", NGINX_SITE_TARGET, "php")
+PHP_FPM_CONF = ConfigFile("php-fpm.conf", f"{CONFIG_FILES_DIR}/php-fpm.conf", "php")
+COPY_PHP_INI = f"/usr/bin/python3 {PHP_INI_COPIER.target}"
+PHP_FPM_PROGRAM = Program(
+    "php-fpm",
+    f"/bin/sh -c '{COPY_PHP_INI} && exec /usr/sbin/php-fpm{PHP_VERSION} --nodaemonize"
+    f" --force-stderr --fpm-config {PHP_FPM_CONF.target}'",
+    CURRENT,
+)
+PHP_INI_FILE = "php.ini"  # the application's, in its approot
+# The PEAR and PECL packages the platform installed from `requirements:`, served by Debian's
+# packages of them; "" for those the stack has already (phpredis: the tutorial of PHP sessions
+# in Redis). The old `mongo` driver has no PHP 8 build (its successor `mongodb` has another API).
+_IN_THE_STACK = (
+    "apc apcu curl gd igbinary mbstring mysql mysqli mysqlnd opcache pdo pdo_mysql pdo_pgsql"
+    " pdo_sqlite pgsql phpredis redis sqlite3 xml xmlreader xmlwriter xsl"
+)
+_PHP_MODULES = "bcmath bz2 gmp imap intl ldap soap tidy zip"  # php8.2-<name>
+_PHP_EXTENSIONS = (  # php-<name>
+    "amqp gearman imagick memcache memcached mongodb msgpack oauth solr ssh2 stomp uuid xdebug"
+    " yaml zmq"
+)
+PHP_REQUIREMENTS: tuple[tuple[str, str], ...] = (
+    *((name, "") for name in _IN_THE_STACK.split()),
+    *((name, f"php{PHP_VERSION}-{name}") for name in _PHP_MODULES.split()),
+    *((name, f"php-{name}") for name in _PHP_EXTENSIONS.split()),
+    # PEAR
+    ("auth_sasl", "php-auth-sasl"),
+    ("db", "php-db"),
+    ("mail", "php-mail"),
+    ("mail_mime", "php-mail-mime"),
+    ("mdb2", "php-mdb2"),
+    ("net_smtp", "php-net-smtp"),
+    ("net_socket", "php-net-socket"),
+    ("net_url2", "php-net-url2"),
+    ("phpunit", "phpunit"),
+)
+
+
+def php_stack(name: str, *, health: str, web: bool) -> Stack:
+    """PHP from Debian on the platform's build tooling; the web stack puts nginx in front of
+    PHP-FPM, the worker stack runs the service's own programs with the PHP command line. Both
+    install the same packages, so an application with both types builds that layer once."""
+    stack = code_stack(
+        name,
+        {"ca-certificates", "nginx-light", "supervisor", f"php{PHP_VERSION}-fpm", *PHP_EXTENSIONS},
+        health=health,
+        config_files=(
+            SUPERVISOR_CONF,
+            *((NGINX_CONF, PHP_SITE, PHP_FPM_CONF) if web else ()),
+            *PHP_FILES,
+        ),
+        tooling="bookworm",
+        nginx=web,
+    )
+    return replace(
+        stack,
+        dockerfile="php/Dockerfile.j2",
+        programs=(*stack.programs, PHP_FPM_PROGRAM) if web else stack.programs,
+        from_tree=True,
+        # The instance copies php.ini at its start, and FPM again at each of its starts; a
+        # worker's programs are the service's own, so a save of php.ini redeploys a worker.
+        start_inputs=(PHP_INI_FILE, "*fastcgi.conf") if web else (),
+        build_inputs=() if web else (PHP_INI_FILE,),
+        live_code=web,
+        template_config=("phpfpm_processes",) if web else (),
+        template_values=(
+            ("php_version", PHP_VERSION),
+            ("php_application_ini", f"{PHP_APPLICATION_INI_DIR}/90-application.ini"),
+        ),
+        environment=(("PHP_INI_SCAN_DIR", PHP_INI_SCAN_DIR),),
+        requirement_packages=PHP_REQUIREMENTS,
+        prestart=COPY_PHP_INI,
+    )
+
+
+PHP = php_stack("php", health="php/dotcloud-health.j2", web=True)
+PHP_WORKER = php_stack("php-worker", health=PROGRAMS_HEALTH, web=False)
 
 
 # --- data stacks ---------------------------------------------------------------------------------

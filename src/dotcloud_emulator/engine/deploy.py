@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import os
 import socket
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from typing import Any
 
 from dotcloud_emulator import catalogue
 from dotcloud_emulator.buildfile.model import Application, Service
-from dotcloud_emulator.engine import inventory
+from dotcloud_emulator.engine import era, inventory
 from dotcloud_emulator.engine.compose import build_argv, run_compose
 from dotcloud_emulator.engine.compose_engine import ComposeEngine
 from dotcloud_emulator.engine.context import DeployContext, Reporter, SilentReporter
@@ -28,8 +27,8 @@ from dotcloud_emulator.engine.plan import (
 from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT
 from dotcloud_emulator.engine.rollout import Rollout
 from dotcloud_emulator.engine.timetravel import (
-    PYPI_SIMPLE,
     TimeTravelIndex,
+    Upstream,
     exact_pins,
     parse_cutoff,
     pip_date_hint,
@@ -38,8 +37,9 @@ from dotcloud_emulator.errors import UserError
 from dotcloud_emulator.generate import ca_bundle_path, read_ca_bundle, write_project
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.settings import Settings
-from dotcloud_emulator.platform.state import AppState, StateStore
-from dotcloud_emulator.render.contexts import approot, base_images
+from dotcloud_emulator.platform.state import PIP_TODAY, AppState, StateStore
+from dotcloud_emulator.render.compose import LEGACY_DOWNLOADS_ARG
+from dotcloud_emulator.render.contexts import base_images
 
 __all__ = ["Deployment", "Reporter", "SilentReporter", "deploy", "is_live", "reconfigure"]
 
@@ -75,6 +75,7 @@ def deploy(
     check_gateway_port(client, app, port)
     state.gateway_port = port
     state.appdir = str(application.root)
+    settle_era(application, state, reporter or SilentReporter(), environ)
     StateStore(settings.state_home).save(state)
     ctx = DeployContext.create(
         client, application, state, settings, reporter=reporter, timeout=timeout
@@ -168,16 +169,56 @@ def start_fresh(ctx: DeployContext, engine: Executor) -> None:
         raise
 
 
+def settle_era(
+    application: Application,
+    state: AppState,
+    reporter: Reporter,
+    environ: Mapping[str, str] | None = None,
+) -> None:
+    """Decide the date requirements resolve as of, before the build files are written (they
+    depend on it), and say it in one line. An inferred era is kept in the state and inferred
+    again only when what it came from changed."""
+    if state.pip_date == PIP_TODAY:
+        reporter.step("Resolving requirements as released today (--pip-date today)")
+        return
+    if state.pip_date:
+        reporter.step(f"Resolving requirements as released before {state.pip_date} (--pip-date)")
+        return
+    if not era.pip_services(application):
+        return
+    key = era.era_key(application)
+    if key != state.era_key or state.era_source is None:
+        upstream = Upstream(era.environment_index(environ), ca_bundle_path(environ))
+        found = era.infer(application, upstream)
+        state.era_date = found.cutoff.isoformat() if found.cutoff else None
+        state.era_source, state.era_key = found.source, key
+    inferred = era.era_from_state(state.era_date, state.era_source)
+    if inferred is not None:
+        reporter.step(f"Resolving requirements as {inferred.describe()}")
+
+
 @contextlib.contextmanager
 def suggest_pip_date(ctx: DeployContext) -> Iterator[None]:
-    """A Python 2 service that fails to build or start, with requirements resolved as of today:
-    the error ends with the suggestion to resolve them as of the application's time."""
+    """A Python 2 service that fails to build or start: the error ends with the date its
+    requirements resolved as of, and how to choose another."""
     try:
         yield
     except UserError as exc:
-        if ctx.state.pip_date or not any(runs_python_2(s) for s in ctx.application.services):
+        if not any(runs_python_2(s) for s in ctx.application.services):
             raise
-        raise UserError(f"{exc.message}\n{pip_date_hint()}", exit_code=exc.exit_code) from exc
+        state = ctx.state
+        if state.pip_date and state.pip_date != PIP_TODAY:
+            raise
+        if state.packages_before:
+            hint = (
+                f"Requirements resolved as released before {state.packages_before}, a date "
+                f"inferred from the application ({state.era_source}); name the application's "
+                "own date with `up --pip-date YYYY-MM-DD`, or use today's releases with "
+                "`--pip-date today`."
+            )
+        else:
+            hint = pip_date_hint()
+        raise UserError(f"{exc.message}\n{hint}", exit_code=exc.exit_code) from exc
 
 
 def runs_python_2(service: Service) -> bool:
@@ -187,18 +228,24 @@ def runs_python_2(service: Service) -> bool:
 
 @contextlib.contextmanager
 def pip_index(ctx: DeployContext, environ: Mapping[str, str] | None) -> Iterator[dict[str, str]]:
-    """With `up --pip-date`: a time-travel index for the build's pip, as `PIP_INDEX_URL`."""
-    if not ctx.state.pip_date:
+    """With a date to resolve as of: a time-travel index for the build's pip, as `PIP_INDEX_URL`.
+
+    A project whose versions of the time had to be guessed (`timetravel.Visible.guess`) is named
+    after the build, with the guess."""
+    before = ctx.state.packages_before
+    if not before:
         yield {}
         return
-    cutoff = parse_cutoff(ctx.state.pip_date)
-    env = os.environ if environ is None else environ
-    upstream = env.get("PIP_INDEX_URL") or PYPI_SIMPLE
+    cutoff = parse_cutoff(before)
+    upstream = era.environment_index(environ)
     cafile = ca_bundle_path(environ)
-    pinned = exact_pins(requirement_lines(ctx.application))
+    pinned = exact_pins(era.requirement_lines(ctx.application))
     with TimeTravelIndex(cutoff, upstream=upstream, cafile=cafile, pinned=pinned) as index:
-        ctx.reporter.event("build", f"pip resolves requirements as on {ctx.state.pip_date}")
-        yield {"PIP_INDEX_URL": index.url}
+        try:
+            yield {"PIP_INDEX_URL": index.url, LEGACY_DOWNLOADS_ARG: index.proxy_url}
+        finally:
+            for project, guess in sorted(index.guesses.items()):
+                ctx.reporter.event("build", f"{project}: {guess}")
 
 
 def check_base_images(ctx: DeployContext) -> None:
@@ -213,17 +260,6 @@ def check_base_images(ctx: DeployContext) -> None:
                 f"the base image {image} is not in the Docker engine: make it with "
                 f"`bash scripts/ensure-base-image.sh {image}` (or `make docker`)"
             ) from None
-
-
-def requirement_lines(application: Application) -> list[str]:
-    """Every requirement the build installs: each approot's requirements.txt and `requirements:`."""
-    lines: list[str] = []
-    for service in application.services:
-        lines.extend(service.requirements)
-        path = application.root / approot(service) / "requirements.txt"
-        with contextlib.suppress(OSError, UnicodeDecodeError):
-            lines.extend(path.read_text(encoding="utf-8").splitlines())
-    return lines
 
 
 def build(ctx: DeployContext, environ: Mapping[str, str] | None = None) -> None:

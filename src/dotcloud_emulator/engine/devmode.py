@@ -1,35 +1,23 @@
-"""Development mode's actions on running instances: reload uWSGI's workers through the master
-FIFO, restart Supervisor's programs, and ask the loading wrapper whether the code loaded."""
+"""Development mode's actions on running instances: reload uWSGI's workers (through the master
+FIFO, with the reload script development mode mounts) and wait until each worker loaded the
+save, restart Supervisor's programs."""
 
 from __future__ import annotations
 
-import http.client
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from dotcloud_emulator.catalogue.stacks import SUPERVISOR_CONF
 from dotcloud_emulator.engine import inventory
 from dotcloud_emulator.engine.client import docker_errors
-from dotcloud_emulator.render.devmode import MASTER_FIFO, PROBE_HEADER
+from dotcloud_emulator.render.devmode import DEV_MOUNT, RELOAD_SCRIPT
 
-# Writing to a FIFO nobody reads (uWSGI is restarting) would block: give up after this long.
-FIFO_WRITE_TIMEOUT = 5
-RELOAD_WORKERS = "w"  # uWSGI's master FIFO: reload the workers gracefully, keep the master
-# uWSGI reaps a worker that exited, and forks its replacement, when its master loop wakes up: on
-# an event, else once a second (`check-interval` counts whole seconds). Waking it with a
-# harmless command ("P": rewrite the pid file) every 50 ms for a second while the workers
-# restart brings the replacements up at once: about 0.3 s from a save to the new code instead
-# of 1.2 s for the sample (measured with both).
-WAKE_MASTER = "P"
-WAKES = 20
-RELOAD_SCRIPT = (
-    f"timeout {FIFO_WRITE_TIMEOUT} sh -c 'printf {RELOAD_WORKERS} > {MASTER_FIFO}' || exit 1; "
-    f"(timeout 3 sh -c 'for i in $(seq {WAKES}); do sleep 0.05; "
-    f"printf {WAKE_MASTER} > {MASTER_FIFO}; done' >/dev/null 2>&1 &)"
-)
-PROBE_INTERVAL = 0.05
+RELOAD = ["sh", f"{DEV_MOUNT}/{RELOAD_SCRIPT}"]
+# The reload script's exit codes for a wait that did not end with every worker loaded.
+WAIT_TIMED_OUT = 3  # `timeout` stopped it
+WAIT_SUPERSEDED = 4  # a later reload was asked for: its own wait takes over
+KILL_AFTER = 5  # seconds after the bound, should the script not stop on SIGTERM
 USER = "dotcloud"
 
 
@@ -40,21 +28,89 @@ class Outcome:
     output: str
 
 
-def reload_workers(client: Any, app: str, service: str) -> list[Outcome]:
-    """Ask each running instance's uWSGI master to replace its workers: with `lazy-apps` each new
-    worker imports the application again, while the master keeps the socket nginx talks to."""
-    argv = ["sh", "-c", RELOAD_SCRIPT]
-    return [_exec(client, instance, argv) for instance in _running(client, app, service)]
+def running_instances(client: Any, app: str, service: str) -> list[inventory.Instance]:
+    return [i for i in inventory.instances(client, app, service) if i.running]
+
+
+def reload_workers(client: Any, instance: inventory.Instance) -> Outcome:
+    """Ask the instance's uWSGI master to replace its workers: with `lazy-apps` each new worker
+    imports the application again, while the master keeps the socket nginx talks to. The
+    output of a success is the reload's generation, to wait for."""
+    return _exec(client, instance, [*RELOAD, "reload"])
+
+
+@dataclass(frozen=True)
+class WorkerState:
+    worker: int  # uWSGI's worker id, from 1
+    generation: int  # of the last reload the worker had seen when it started loading
+    status: str  # "loading", "loaded" or "failed"; "" when the worker recorded nothing yet
+    error: str | None = None  # the traceback of a failed load
+    summary: str | None = None  # its one line: "SyntaxError: invalid syntax (wsgi.py, line 12)"
+
+
+@dataclass(frozen=True)
+class Loaded:
+    instance: str  # "www.0"
+    complete: bool  # every worker loaded the generation (or failed to), within the time
+    workers: tuple[WorkerState, ...]
+    output: str = ""  # what the script said when it did not run as expected
+    superseded: bool = False  # a later reload came before every worker had this one
+
+    def behind(self, generation: int) -> list[WorkerState]:
+        return [w for w in self.workers if w.generation < generation or w.status == "loading"]
+
+
+def wait_for_workers(
+    client: Any, instance: inventory.Instance, generation: int, timeout: int
+) -> Loaded:
+    """Until every worker of the instance has loaded `generation` or a later one (the tree as it
+    was when it was written, or newer), or a later reload was asked for; the script replaces a
+    worker that missed the reload."""
+    bound = ["timeout", "--preserve-status", "-k", str(KILL_AFTER), str(timeout)]
+    argv = [*bound, *RELOAD, "wait", str(generation)]
+    with docker_errors(instance.label):
+        result = client.containers.get(instance.container_id).exec_run(argv, user=USER)
+    output = result.output.decode("utf-8", "replace")
+    workers = parse_workers(output)
+    if result.exit_code not in (0, WAIT_TIMED_OUT, WAIT_SUPERSEDED) or not workers:
+        return Loaded(instance.label, False, workers, output.strip())
+    superseded = result.exit_code == WAIT_SUPERSEDED
+    return Loaded(instance.label, result.exit_code == 0, workers, superseded=superseded)
+
+
+def parse_workers(output: str) -> tuple[WorkerState, ...]:
+    """The reload script's "worker N" lines, each followed by the worker's record (the
+    generation, status and pid, then a line of JSON), or by nothing yet."""
+    workers: list[WorkerState] = []
+    lines = output.splitlines()
+    for index, line in enumerate(lines):
+        words = line.split()
+        if len(words) != 2 or words[0] != "worker" or not words[1].isdigit():
+            continue
+        record = lines[index + 1 : index + 3]
+        workers.append(_worker_state(int(words[1]), record))
+    return tuple(workers)
+
+
+def _worker_state(worker: int, record: list[str]) -> WorkerState:
+    fields = record[0].split() if record else []
+    if len(fields) != 3 or not fields[0].isdigit():
+        return WorkerState(worker, 0, "")
+    details: dict[str, Any] = {}
+    if len(record) > 1:
+        try:
+            details = dict(json.loads(record[1]))
+        except (ValueError, TypeError):
+            details = {}
+    return WorkerState(
+        worker, int(fields[0]), fields[1], details.get("error"), details.get("summary")
+    )
 
 
 def restart_programs(client: Any, app: str, service: str) -> list[Outcome]:
     """Restart every Supervisor program of each running instance (a worker's processes)."""
     argv = ["supervisorctl", "-c", SUPERVISOR_CONF.target, "restart", "all"]
-    return [_exec(client, instance, argv) for instance in _running(client, app, service)]
-
-
-def _running(client: Any, app: str, service: str) -> list[inventory.Instance]:
-    return [i for i in inventory.instances(client, app, service) if i.running]
+    return [_exec(client, i, argv) for i in running_instances(client, app, service)]
 
 
 def _exec(client: Any, instance: inventory.Instance, argv: list[str]) -> Outcome:
@@ -62,38 +118,3 @@ def _exec(client: Any, instance: inventory.Instance, argv: list[str]) -> Outcome
         result = client.containers.get(instance.container_id).exec_run(argv, user=USER)
     output = result.output.decode("utf-8", "replace").strip()
     return Outcome(instance.label, result.exit_code == 0, output)
-
-
-@dataclass(frozen=True)
-class LoadState:
-    loaded_at: float
-    error: str | None  # the traceback of a failed load
-    summary: str | None  # its one line: "SyntaxError: invalid syntax (wsgi.py, line 12)"
-
-
-def wait_for_load(port: int, host: str, since: float, timeout: float) -> LoadState | None:
-    """The load state of workers started after `since` (asked through the gateway, with the probe
-    header the wrapper answers); None when none answered within `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = probe(port, host)
-        if state is not None and state.loaded_at >= since:
-            return state
-        time.sleep(PROBE_INTERVAL)
-    return None
-
-
-def probe(port: int, host: str) -> LoadState | None:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        connection.request("GET", "/", headers={"Host": host, PROBE_HEADER: "1"})
-        response = connection.getresponse()
-        body = response.read()
-        if response.status != 200:
-            return None
-        data = json.loads(body)
-        return LoadState(float(data["loaded_at"]), data.get("error"), data.get("summary"))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    finally:
-        connection.close()

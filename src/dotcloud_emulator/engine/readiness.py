@@ -50,7 +50,10 @@ def readiness_from_attrs(attrs: Mapping[str, Any]) -> Readiness:
     return Readiness("waiting", f"health check {health_status}{last_check_text(health)}")
 
 
-GAVE_UP = "Supervisor gave up:"
+# How a readiness check says the instance will not come up by itself: Supervisor gave up on a
+# program (FATAL, or crashing again and again), or the application failed on its first request
+# (php: a 5xx on /). Waiting out the healthcheck's start period would not help.
+GAVE_UP = ("Supervisor gave up:", "The application failed:")
 
 
 def is_starting(attrs: Mapping[str, Any]) -> bool:
@@ -63,10 +66,13 @@ def is_starting(attrs: Mapping[str, Any]) -> bool:
 
 
 def gave_up(health: Mapping[str, Any]) -> bool:
-    """The last probe saw a Supervisor program FATAL, or crashing again and again: there is no
-    point waiting out the healthcheck's start period."""
+    """The last probe said the instance will not come up by itself (GAVE_UP)."""
     log: Sequence[Mapping[str, Any]] = health.get("Log") or []
-    return bool(log) and str(log[-1].get("Output", "")).startswith(GAVE_UP)
+    return bool(log) and says_gave_up(str(log[-1].get("Output", "")))
+
+
+def says_gave_up(output: str) -> bool:
+    return output.strip().startswith(GAVE_UP)
 
 
 def last_check_text(health: Mapping[str, Any]) -> str:
@@ -132,7 +138,7 @@ def probe_now(container: Any) -> Readiness | None:
     text = (output or b"").decode("utf-8", "replace").strip()
     if exit_code == 0:
         return Readiness("ready")
-    if text.startswith(GAVE_UP):
+    if says_gave_up(text):
         first, *rest = text.splitlines()
         details = "".join(f"\n    {line}" for line in rest)
         return Readiness(

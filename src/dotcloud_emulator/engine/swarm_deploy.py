@@ -21,6 +21,7 @@ from dotcloud_emulator.engine.deploy import (
     check_gateway_port,
     deployment_urls,
     regenerate,
+    settle_era,
     suggest_pip_date,
 )
 from dotcloud_emulator.engine.endpoints import LOOPBACK
@@ -59,6 +60,7 @@ def deploy_stack(
         check_gateway_port(client, app, port)
     state.gateway_port = port
     state.appdir = str(application.root)
+    settle_era(application, state, reporter)
     StateStore(settings.state_home).save(state)
     ctx = DeployContext.create(
         client, application, state, settings, reporter=reporter, timeout=timeout

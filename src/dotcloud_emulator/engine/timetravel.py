@@ -34,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from packaging.version import InvalidVersion, Version
+
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.names import printable
 
@@ -49,6 +51,13 @@ SHUTDOWN_POLL = 0.05  # seconds: how quickly a stop request is noticed
 BUILD_TOOLS = frozenset({"pip", "setuptools", "wheel"})
 
 _PROJECT_PATH = re.compile(r"/simple/([A-Za-z0-9._-]+)/")
+# PyPI's file URLs before files.pythonhosted.org, which 2012's ez_setup.py and distribute_setup.py
+# still fetch over plain HTTP: /packages/<python or "source">/<initial>/<project>/<file>.
+LEGACY_HOSTS = frozenset({"pypi.python.org", "pypi.org", "cheeseshop.python.org"})
+_LEGACY_FILE = re.compile(
+    r"/packages/[A-Za-z0-9.]+/[A-Za-z0-9]/(?P<project>[A-Za-z0-9._-]+)/(?P<filename>[A-Za-z0-9._+-]+)"
+)
+MAX_LEGACY_DOWNLOAD = 64 * 1024 * 1024  # bytes: setuptools and distribute are well under 1 MB
 _HASH_PREFERENCE = ("sha256", "sha384", "sha512", "md5")
 
 
@@ -133,7 +142,9 @@ def files_before(files: Iterable[IndexFile], cutoff: datetime) -> list[IndexFile
 
 
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".zip", ".whl", ".egg", ".exe")
-_SDIST_NAME = re.compile(r"(?P<name>.+?)-(?P<version>\d[^-]*)")
+# The version starts at the first "-<digit>" and may hold dashes (`celery-3.1.26-1.tar.gz` is
+# 3.1.26-1, a post-release: read as "1", it would take the date of the first releases).
+_SDIST_NAME = re.compile(r"(?P<name>.+?)-(?P<version>\d.*)")
 
 
 def file_version(filename: str) -> str | None:
@@ -148,17 +159,99 @@ def file_version(filename: str) -> str | None:
     return match["version"] if match else None
 
 
+def parse_version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def release_dates(files: Iterable[IndexFile]) -> dict[Version, datetime]:
+    """When each version was out, as far as the upload times tell.
+
+    A version's files may have reached the index long after its release (redis-py's 2.4 to 2.6,
+    hosted elsewhere in 2012, all carry the day they were moved onto PyPI in 2013), but a version
+    was out no later than any higher version was: each date is capped by the earliest upload of
+    the versions above it.
+    """
+    earliest: dict[Version, datetime] = {}
+    for index_file in files:
+        version = parse_version(file_version(index_file.filename) or "")
+        if version is None or index_file.uploaded is None:
+            continue
+        known = earliest.get(version)
+        earliest[version] = min(known, index_file.uploaded) if known else index_file.uploaded
+    dates: dict[Version, datetime] = {}
+    cap: datetime | None = None
+    for version in sorted(earliest, reverse=True):
+        cap = earliest[version] if cap is None else min(cap, earliest[version])
+        dates[version] = cap
+    return dates
+
+
+@dataclass(frozen=True)
+class Visible:
+    """What pip may see of one project, and why when it is a guess."""
+
+    files: list[IndexFile]
+    guess: str | None = None  # set when no release of the project is dated before the cutoff
+
+
 def visible_files(
     files: Sequence[IndexFile], cutoff: datetime, pinned_version: str | None
-) -> list[IndexFile]:
-    """The files pip may see: those uploaded before the cutoff, and every file of the version the
-    application pins exactly. Many releases of 2012 reached PyPI's file host years later (they
-    were hosted elsewhere then), so their upload time says nothing about their age; a version
-    named with `==` is what the application ran, whatever its upload time."""
-    shown = files_before(files, cutoff)
+) -> Visible:
+    """The files pip may see: those of the versions out before the cutoff (`release_dates`),
+    and every file of the version the application pins exactly, whatever its dates: a version
+    named with `==` is what the application ran.
+
+    A project none of whose releases is dated before the cutoff, although it has releases,
+    offers the versions below its earliest upload (they were out before it, their own dates lost
+    in a move), else those of its first upload day; `guess` says which.
+    """
+    dates = release_dates(files)
+    versions = {id(f): parse_version(file_version(f.filename) or "") for f in files}
+
+    def out_before_cutoff(index_file: IndexFile) -> bool:
+        version = versions[id(index_file)]
+        moment = dates.get(version) if version is not None else None
+        moment = moment or index_file.uploaded
+        return moment is not None and moment < cutoff
+
+    shown = [f for f in files if out_before_cutoff(f)]
+    guess = None
+    if not shown and dates:
+        shown, guess = _era_guess(files, versions)
+    pin = parse_version(pinned_version) if pinned_version else None
     if pinned_version is not None:
-        shown += [f for f in files if f not in shown and file_version(f.filename) == pinned_version]
-    return shown
+        shown += [
+            f
+            for f in files
+            if f not in shown
+            and (
+                file_version(f.filename) == pinned_version
+                or (pin is not None and versions[id(f)] == pin)
+            )
+        ]
+    return Visible(shown, guess)
+
+
+def _era_guess(
+    files: Sequence[IndexFile], versions: Mapping[int, Version | None]
+) -> tuple[list[IndexFile], str]:
+    dated = [(f.uploaded, v, f) for f in files if f.uploaded is not None and (v := versions[id(f)])]
+    first, first_version, _ = min(dated, key=lambda item: item[:2])
+    older = [(v, f) for _, v, f in dated if v < first_version]
+    if older:
+        return [f for _, f in older], (
+            f"no release is dated before the cutoff (the first upload, {first_version}, is of "
+            f"{first.date().isoformat()}): offering the versions below it, up to "
+            f"{max(v for v, _ in older)}"
+        )
+    day = [f for moment, _, f in dated if moment.date() == first.date()]
+    return day, (
+        "no release is dated before the cutoff: offering those of its first upload day, "
+        f"{first.date().isoformat()}"
+    )
 
 
 _PIN = re.compile(
@@ -226,6 +319,21 @@ class Upstream:
             self._pages[project] = files
         return files
 
+    def download(self, url: str) -> bytes:
+        """One file the index lists, whole (bounded by MAX_LEGACY_DOWNLOAD)."""
+        if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+            raise UpstreamError(f"{url}: not an http(s) URL")
+        try:
+            with urllib.request.urlopen(  # noqa: S310 (the scheme is checked above)
+                url, timeout=UPSTREAM_TIMEOUT, context=self._context
+            ) as response:
+                data: bytes = response.read(MAX_LEGACY_DOWNLOAD + 1)
+        except (urllib.error.URLError, OSError) as exc:
+            raise UpstreamError(f"{url}: {exc}") from exc
+        if len(data) > MAX_LEGACY_DOWNLOAD:
+            raise UpstreamError(f"{url}: larger than {MAX_LEGACY_DOWNLOAD} bytes")
+        return data
+
     def _fetch(self, project: str) -> list[IndexFile]:
         url = urllib.parse.urljoin(self.base_url, f"{project}/")
         # The scheme was checked in __init__: only http(s) reaches urlopen.
@@ -248,7 +356,12 @@ class _IndexHandler(BaseHTTPRequestHandler):
     server: _IndexServer
 
     def do_GET(self) -> None:
-        path = urllib.parse.urlsplit(self.path).path
+        target = urllib.parse.urlsplit(self.path)
+        # A proxy request (this server is the build's `http_proxy`) for another host:
+        if target.scheme and target.netloc != self._own_netloc():
+            self._legacy_download(target)
+            return
+        path = target.path
         if path in ("/", "/simple", "/simple/"):
             self._send(HTTPStatus.OK, render_simple_page("time-travel index", []))
             return
@@ -268,8 +381,44 @@ class _IndexHandler(BaseHTTPRequestHandler):
             self._send(exc.status, f"{exc}\n", "text/plain")
             return
         if project not in self.server.unfiltered:
-            files = visible_files(files, self.server.cutoff, self.server.pinned.get(project))
+            visible = visible_files(files, self.server.cutoff, self.server.pinned.get(project))
+            files = visible.files
+            if visible.guess:
+                self.server.guesses[project] = visible.guess
         self._send(HTTPStatus.OK, render_simple_page(project, files))
+
+    def _own_netloc(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"{host!s}:{port}"
+
+    def _legacy_download(self, target: urllib.parse.SplitResult) -> None:
+        """A download from PyPI's retired host, by an old setup.py's ez_setup or distribute_setup
+        (`http://pypi.python.org/packages/source/d/distribute/distribute-0.6.28.tar.gz`): the same
+        file, fetched from where the upstream index lists it today. Nothing else goes through."""
+        match = _LEGACY_FILE.fullmatch(target.path)
+        if target.scheme != "http" or target.hostname not in LEGACY_HOSTS or match is None:
+            self._send(
+                HTTPStatus.FORBIDDEN,
+                "the time-travel index passes on only PyPI's old download URLs\n",
+                "text/plain",
+            )
+            return
+        project, filename = normalize_project(match["project"]), match["filename"]
+        try:
+            listed = next(
+                (f for f in self.server.upstream.files(project) if f.filename == filename), None
+            )
+            if listed is None:
+                raise UpstreamError(f"{project} has no file {filename}", HTTPStatus.NOT_FOUND)
+            data = self.server.upstream.download(listed.url)
+        except UpstreamError as exc:
+            self._send(exc.status, f"{exc}\n", "text/plain")
+            return
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _redirect(self, location: str) -> None:
         self.send_response(HTTPStatus.MOVED_PERMANENTLY)
@@ -306,6 +455,7 @@ class _IndexServer(ThreadingHTTPServer):
         self.cutoff = cutoff
         self.unfiltered = unfiltered
         self.pinned = pinned
+        self.guesses: dict[str, str] = {}  # project -> why its versions are a guess
 
 
 def _bind(
@@ -379,6 +529,17 @@ class TimeTravelIndex:
         """The index URL to give pip (`PIP_INDEX_URL`, `--index-url`)."""
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/simple/"
+
+    @property
+    def proxy_url(self) -> str:
+        """The `http_proxy` that sends old setup.py downloads from PyPI's retired host here."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    @property
+    def guesses(self) -> dict[str, str]:
+        """The projects whose era had to be guessed (`Visible.guess`), each with the reason."""
+        return dict(self._server.guesses)
 
     @property
     def running(self) -> bool:

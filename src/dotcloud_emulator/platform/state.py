@@ -28,6 +28,7 @@ from dotcloud_emulator.platform.settings import DEFAULT_GATEWAY_PORT
 STATE_FILE = "state.json"
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
+PIP_TODAY = "today"  # `up --pip-date today`: today's releases, no era inferred
 PASSWORD_BYTES = 24  # 192 bits; token_urlsafe gives 32 characters
 
 
@@ -42,10 +43,21 @@ class AppState:
     gateway_port: int = DEFAULT_GATEWAY_PORT
     service_created: dict[str, float] = field(default_factory=dict)
     appdir: str | None = None  # where the application was last deployed from
-    # `up --pip-date`: pip resolves requirements as on this date (YYYY-MM-DD), until cleared.
+    # `up --pip-date`: pip resolves requirements as on this date (YYYY-MM-DD), or as of today
+    # (PIP_TODAY), until changed; None: as of the era inferred from the application (era_*).
     pip_date: str | None = None
+    era_date: str | None = None  # the inferred era (YYYY-MM-DD), None for today's releases
+    era_source: str | None = None  # where it came from; None: not inferred yet
+    era_key: str | None = None  # what it was inferred from (engine.era.era_key)
     # `up --dev`: the code services run from the working tree; the next plain `up` clears it.
     dev_mode: bool = False
+
+    @property
+    def packages_before(self) -> str | None:
+        """The date requirements resolve as of (YYYY-MM-DD), or None for today's releases."""
+        if self.pip_date == PIP_TODAY:
+            return None
+        return self.pip_date or self.era_date
 
     def forget_service(self, service: str) -> None:
         """Drop what the state keeps about one service (its password, scale, domains)."""
@@ -232,6 +244,9 @@ def _state_from_json(path: Path, app: str, data: object) -> AppState:
             service_created={str(k): float(v) for k, v in data.get("service_created", {}).items()},
             appdir=str(data["appdir"]) if data.get("appdir") else None,
             pip_date=str(data["pip_date"]) if data.get("pip_date") else None,
+            era_date=str(data["era_date"]) if data.get("era_date") else None,
+            era_source=str(data["era_source"]) if data.get("era_source") else None,
+            era_key=str(data["era_key"]) if data.get("era_key") else None,
             dev_mode=data.get("dev_mode") is True,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

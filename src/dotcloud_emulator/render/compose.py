@@ -30,7 +30,10 @@ HEADER = (
 )
 HEALTH_COMMAND = ["CMD", "/usr/local/bin/dotcloud-health"]
 # Passed from the environment of `docker compose build` to pip in the discarded build stage.
-PIP_BUILD_ARGS = ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST"]
+# With time travel, LEGACY_DOWNLOADS_ARG is the time-travel index as the stage's `http_proxy`:
+# it answers an old setup.py's downloads from PyPI's retired host name, and nothing else.
+LEGACY_DOWNLOADS_ARG = "DOTCLOUD_LEGACY_DOWNLOADS"
+PIP_BUILD_ARGS = ["PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", LEGACY_DOWNLOADS_ARG]
 
 Mapping = dict[str, Any]
 
@@ -159,7 +162,7 @@ def _build(application: Application, service: Service, state: AppState) -> Mappi
     }
     if catalogue.stack_for(service).virtualenv:
         build["args"] = PIP_BUILD_ARGS
-        if state.pip_date:
+        if state.packages_before:
             # pip reaches the time-travel index the engine serves on the host's loopback.
             build["network"] = "host"
     return build

@@ -123,6 +123,7 @@ def _stack_context(
         "config_files": [(f"platform/{file.name}", file.target) for file in stack.config_files],
         "tooling": stack.tooling,
         "uwsgi_pip_version": stack.uwsgi.pip_version if stack.uwsgi is not None else "",
+        "platform_packages": stack.python.platform_packages if stack.python else (),
     }
 
 
@@ -140,7 +141,7 @@ def _platform_files(stack: Stack, platform: PurePosixPath, values: dict[str, obj
         *(
             File(
                 platform / file.name,
-                render_template(f"{templates}/{file.template}", **values),
+                render_template(stack.template_of(file), **values),
                 EXECUTABLE if file.executable else 0o644,
             )
             for file in stack.config_files
@@ -163,7 +164,7 @@ def _code_context(
     context = layout.build_context(service.name)
     values = {
         **_stack_context(application, service, stack, settings),
-        "systempackages": service.systempackages,
+        "systempackages": (*service.systempackages, *requirement_packages(service, stack)),
         "virtualenv": stack.virtualenv,
         "virtualenv_command": stack.python.virtualenv if stack.python else "",
         "pip_packages": stack.pip_packages,
@@ -184,6 +185,11 @@ def _code_context(
         # A Python literal for the health script: names are [a-z0-9_], numbers are ints.
         "listening_ports": repr(tuple(listening_ports(service))),
         "dev": False,  # development mode mounts its own uwsgi.ini (render/devmode.py)
+        "stack_environment": stack.environment,
+        "prestart": stack.prestart,
+        "config_targets": {file.name: file.target for file in stack.config_files},
+        **dict(stack.template_values),
+        **{key: catalogue.config_value(service, key) for key in stack.template_config},
     }
     if stack.uwsgi is not None:
         values.update(uwsgi_values(service), uwsgi_plugin=stack.uwsgi.plugin)
@@ -203,6 +209,16 @@ def _code_context(
             for name in catalogue.TOOLING_SHIMS.get(stack.tooling, ())
         )
     return items
+
+
+def requirement_packages(service: Service, stack: Stack) -> list[str]:
+    """The Debian packages serving the service's `requirements:`, for a stack that installs them
+    with apt (php); those it has already and those nothing serves (a warning of the validator)
+    add none."""
+    if not stack.requirement_packages:
+        return []
+    found = (stack.debian_package_for(requirement) for requirement in service.requirements)
+    return sorted({package for package in found if package})
 
 
 def node_values(

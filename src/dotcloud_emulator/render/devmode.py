@@ -25,10 +25,11 @@ from dotcloud_emulator.render.templating import render_template
 DEV_MOUNT = f"{CONFIG_FILES_DIR}/dev"  # the service's development files, read-only
 MASTER_FIFO = f"{RUNTIME_DIR}/uwsgi.fifo"
 WRAPPER = "dotcloud_devmode.py"
+# The emulator runs it in the instance to reload the workers and wait until each loaded the save.
+RELOAD_SCRIPT = "dotcloud-dev-reload"
+# Written by the instance: the generation of the last reload and what each worker loaded.
+LOAD_STATE_DIR = f"{RUNTIME_DIR}/dev"
 UWSGI_INI = "uwsgi.ini"
-# A request with this header is answered by the wrapper with its load state (JSON), never by
-# the application: the emulator asks it after a reload, to report a load error in its terminal.
-PROBE_HEADER = "X-Dotcloud-Dev-Probe"
 
 Mapping = dict[str, Any]
 
@@ -79,7 +80,8 @@ def _bind(source: str, target: str) -> Mapping:
 
 
 def render_dev_files(application: Application) -> list[File]:
-    """`.dotcloud/dev/<svc>/`: uWSGI's development configuration and the loading wrapper."""
+    """`.dotcloud/dev/<svc>/`: uWSGI's development configuration, the loading wrapper and the
+    reload script."""
     files: list[File] = []
     for service in application.services:
         if not reloads_uwsgi(service):
@@ -98,5 +100,15 @@ def render_dev_files(application: Application) -> list[File]:
             **uwsgi_values(service),
         )
         files.append(File(folder / UWSGI_INI, ini))
-        files.append(File(folder / WRAPPER, render_template(f"devmode/{WRAPPER}.j2")))
+        wrapper = render_template(f"devmode/{WRAPPER}.j2", state_dir=LOAD_STATE_DIR)
+        files.append(File(folder / WRAPPER, wrapper))
+        script = render_template(
+            f"devmode/{RELOAD_SCRIPT}.j2",
+            app=application.name,
+            service=service.name,
+            master_fifo=MASTER_FIFO,
+            state_dir=LOAD_STATE_DIR,
+            processes=uwsgi_values(service)["processes"],
+        )
+        files.append(File(folder / RELOAD_SCRIPT, script))
     return files

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from dotcloud_emulator.buildfile.model import Application
 from dotcloud_emulator.platform.settings import Settings
-from dotcloud_emulator.platform.state import AppState
+from dotcloud_emulator.platform.state import PIP_TODAY, AppState
 from dotcloud_emulator.render.compose import render_compose
 from dotcloud_emulator.render.contexts import ApprootFacts, render_build_context
 from dotcloud_emulator.render.devmode import render_dev_files
@@ -36,7 +36,9 @@ def render_project(
                 settings,
                 ca_bundle=ca_bundle,
                 approot_facts=(approots or {}).get(service.name),
-                packages_before=state.pip_date,
+                # npm's registry here dates every release by its re-publication, so npm gets
+                # only a date the user named, never an inferred era (engine/era.py).
+                packages_before=None if state.pip_date == PIP_TODAY else state.pip_date,
             )
         )
     if http_services(application):

@@ -51,10 +51,10 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--pip-date",
         type=pip_date,
-        metavar="YYYY-MM-DD",
-        help="install requirements as pip resolved them on that date (only releases uploaded "
-        "before it), for applications of that time with unpinned requirements; kept for later "
-        "pushes, `--pip-date none` goes back to today's releases",
+        metavar="DATE",
+        help="install requirements as pip resolved them on that date (only releases out before "
+        "it); kept for later pushes. Without it, the date is inferred from the application (its "
+        "last git commit, else its newest exact pin); `--pip-date today` uses today's releases",
     )
     parser.add_argument(
         "--dev",
