@@ -468,7 +468,11 @@ def test_a_later_reload_ends_the_wait_of_an_earlier_one(reload_script: Path) -> 
 def test_a_worker_on_an_older_generation_is_replaced(
     reload_script: Path, status: str, stopped_by: signal.Signals
 ) -> None:
-    stale = subprocess.Popen(["sleep", "30"])
+    # SIGHUP as uWSGI's workers take it, even when the tests run under nohup (which ignores it,
+    # and an ignored signal stays ignored in every child).
+    stale = subprocess.Popen(
+        ["sleep", "30"], preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    )
     try:
         write_generation(reload_script, 5)
         write_worker(reload_script, 1, f"5 loaded {os.getpid()}")
