@@ -9,10 +9,6 @@ push test changes the code the later tests see.
 from __future__ import annotations
 
 import re
-import shutil
-import threading
-import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,13 +20,17 @@ from .conftest import (
     Cli,
     RunningApp,
     free_port,
-    poll,
     remove_app_leftovers,
     running_app,
     unique_app,
 )
-from .test_self_healing import BACK_TIMEOUT, container, is_healthy
-from .test_zero_downtime import Client
+from .webapps import (
+    answers_until,
+    copy_with_two_instances,
+    kill_www1_under_load,
+    page,
+    push_under_load,
+)
 
 EXAMPLE = ROOT / "examples" / "nodejs-redis"
 GREETING = re.compile(r"<h1>(Hello(?: again)? from (www\.\d))</h1>")
@@ -42,20 +42,14 @@ def node_app(
     cli: Cli, tmp_path_factory: pytest.TempPathFactory, cleanup_apps: list[str]
 ) -> Iterator[RunningApp]:
     """The example with two web instances."""
-    appdir = tmp_path_factory.mktemp("nodejs") / "nodejs-redis"
-    shutil.copytree(EXAMPLE, appdir, ignore=shutil.ignore_patterns(".dotcloud", "node_modules"))
-    buildfile = appdir / "dotcloud.yml"
-    text = buildfile.read_text(encoding="utf-8")
-    buildfile.write_text(text.replace("  type: nodejs\n", "  type: nodejs\n  instances: 2\n", 1))
+    appdir = copy_with_two_instances(
+        EXAMPLE,
+        tmp_path_factory.mktemp("nodejs") / "nodejs-redis",
+        "nodejs",
+        ignore=(".dotcloud", "node_modules"),
+    )
     with running_app(cli, "node", appdir, cleanup_apps) as app:
         yield app
-
-
-def page(app: RunningApp, session: requests.Session | None = None) -> str:
-    getter = session or requests
-    response = getter.get(f"{app.base}/", headers={"Host": app.host("www")}, timeout=10)
-    assert response.status_code == 200, response.text
-    return response.text
 
 
 def answered_by(text: str) -> str:
@@ -68,22 +62,10 @@ def test_the_page_is_served_by_node_0_8_through_the_gateway(node_app: RunningApp
     text = page(node_app)
     assert '<span id="node">v0.8.28</span>' in text
     assert "Express 3.0.3" in text
-    assert answers_until(node_app, {"Hello from www.0", "Hello from www.1"}) == {
+    assert answers_until(node_app, answered_by, {"Hello from www.0", "Hello from www.1"}) == {
         "Hello from www.0",
         "Hello from www.1",
     }
-
-
-def answers_until(app: RunningApp, wanted: set[str]) -> set[str]:
-    """The greetings seen until every one of `wanted` was."""
-    seen: set[str] = set()
-
-    def all_seen() -> bool:
-        seen.add(answered_by(page(app)))
-        return wanted <= seen
-
-    poll(all_seen, what=f"answers {sorted(wanted)}")
-    return seen
 
 
 def test_the_session_counter_lives_in_redis(node_app: RunningApp) -> None:
@@ -115,57 +97,24 @@ def test_a_push_with_two_instances_drops_no_request(cli: Cli, node_app: RunningA
     source = server.read_text(encoding="utf-8")
     assert "'<h1>Hello from '" in source, "the example's greeting changed: update this test"
     server.write_text(source.replace("'<h1>Hello from '", "'<h1>Hello again from '"))
-    client = Client(f"{node_app.base}/")
-    thread = threading.Thread(target=client.run, daemon=True)
-    thread.start()
-    try:
-        pushed = cli.run("push", str(node_app.appdir), "-A", node_app.name)
-    finally:
-        client.stop.set()
-        thread.join(timeout=30)
+    client, pushed, _ = push_under_load(cli, node_app)
     print(f"nodejs push, 2 instances: {client.sent} requests, {len(client.failures)} failed")
     assert client.failures == [], client.failures[:10]
     assert client.sent > 0
-    assert "[www.1] Re-routing traffic to the new build..." in pushed.stderr
-    seen = answers_until(node_app, {"Hello again from www.0", "Hello again from www.1"})
+    assert "[www.1] Re-routing traffic to the new build..." in pushed
+    seen = answers_until(
+        node_app, answered_by, {"Hello again from www.0", "Hello again from www.1"}
+    )
     assert not {"Hello from www.0", "Hello from www.1"} & seen
 
 
 def test_a_killed_instance_comes_back_and_loses_no_request(node_app: RunningApp) -> None:
-    poll(lambda: is_healthy(node_app.name, "www", 1), what="www.1 healthy")
-    client = Client(f"{node_app.base}/")
-    thread = threading.Thread(target=client.run, daemon=True)
-    thread.start()
-    try:
-        poll(lambda: client.sent > 20, what="the client's first requests")
-        killed_at = time.monotonic()
-        container(node_app.name, "www", 1).kill()  # type: ignore[attr-defined]
-        poll(lambda: not is_healthy(node_app.name, "www", 1), timeout=10, what="www.1 killed")
-        poll(lambda: is_healthy(node_app.name, "www", 1), timeout=BACK_TIMEOUT, what="www.1 back")
-        back_after = time.monotonic() - killed_at
-
-        def www1_answers() -> bool:
-            return served_by(client)["www.1"] > before
-
-        before = served_by(client)["www.1"]
-        poll(www1_answers, what="www.1 in the gateway again")
-    finally:
-        client.stop.set()
-        thread.join(timeout=30)
+    client, back_after = kill_www1_under_load(node_app, GREETING)
     print(
         f"nodejs www.1 killed under load: back after {back_after:.1f}s; "
         f"{client.sent} requests, {len(client.failures)} failed"
     )
     assert client.failures == [], client.failures[:10]
-
-
-def served_by(client: Client) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for text, count in list(client.answers.items()):
-        found = GREETING.search(text)
-        if found:
-            counts[found.group(2)] += count
-    return counts
 
 
 def test_a_program_that_dies_fails_up_with_its_last_lines(cli: Cli, tmp_path: Path) -> None:

@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 import subprocess
-import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,8 +31,13 @@ from .conftest import (
     running_app,
     unique_app,
 )
-from .test_self_healing import BACK_TIMEOUT, container, is_healthy
-from .test_zero_downtime import Client
+from .webapps import (
+    answers_until,
+    copy_with_two_instances,
+    kill_www1_under_load,
+    page,
+    push_under_load,
+)
 
 EXAMPLE = ROOT / "examples" / "php-mysql"
 GREETING = re.compile(r"<h1>(Guestbook(?: v\d)? served by (www\.\d))</h1>")
@@ -50,24 +52,18 @@ def php_app(
     cli: Cli, tmp_path_factory: pytest.TempPathFactory, cleanup_apps: list[str]
 ) -> Iterator[RunningApp]:
     """The example with two web instances."""
-    appdir = tmp_path_factory.mktemp("php") / "php-mysql"
-    shutil.copytree(EXAMPLE, appdir, ignore=shutil.ignore_patterns("build", "gateway", "healer"))
-    buildfile = appdir / "dotcloud.yml"
-    text = buildfile.read_text(encoding="utf-8")
-    buildfile.write_text(text.replace("  type: php\n", "  type: php\n  instances: 2\n", 1))
+    appdir = copy_with_two_instances(
+        EXAMPLE,
+        tmp_path_factory.mktemp("php") / "php-mysql",
+        "php",
+        ignore=("build", "gateway", "healer"),
+    )
     started = time.monotonic()
     with running_app(cli, "php", appdir, cleanup_apps) as app:
         print(
             f"php example: up (build and start, 2 instances) in {time.monotonic() - started:.1f}s"
         )
         yield app
-
-
-def page(app: RunningApp, session: requests.Session | None = None, path: str = "/") -> str:
-    getter = session or requests
-    response = getter.get(f"{app.base}{path}", headers={"Host": app.host("www")}, timeout=10)
-    assert response.status_code == 200, response.text
-    return response.text
 
 
 def greeting(text: str) -> str:
@@ -82,23 +78,12 @@ def entries(text: str) -> int:
     return int(found.group(1))
 
 
-def answers_until(app: RunningApp, wanted: set[str]) -> set[str]:
-    seen: set[str] = set()
-
-    def all_seen() -> bool:
-        seen.add(greeting(page(app)))
-        return wanted <= seen
-
-    poll(all_seen, what=f"answers {sorted(wanted)}")
-    return seen
-
-
 def test_the_page_is_served_by_php_8_through_the_gateway(php_app: RunningApp) -> None:
     text = page(php_app)
     assert re.search(r'<span id="php">8\.2\.\d+</span>', text), text
     assert re.search(r'<span id="mysql">10\.11\.\d+-MariaDB', text), text
     wanted = {"Guestbook served by www.0", "Guestbook served by www.1"}
-    assert answers_until(php_app, wanted) == wanted
+    assert answers_until(php_app, greeting, wanted) == wanted
     # The application's nginx.conf (a rewrite in the server block) is the platform's too.
     assert greeting(page(php_app, path="/entries")).startswith("Guestbook served by")
 
@@ -160,53 +145,23 @@ def test_a_push_with_two_instances_drops_no_request(cli: Cli, php_app: RunningAp
     source = index.read_text(encoding="utf-8")
     assert "<h1>Guestbook served by" in source, "the example's greeting changed: update this test"
     index.write_text(source.replace("<h1>Guestbook served by", "<h1>Guestbook v2 served by"))
-    client = Client(f"{php_app.base}/")
-    thread = threading.Thread(target=client.run, daemon=True)
-    thread.start()
-    started = time.monotonic()
-    try:
-        pushed = cli.run("push", str(php_app.appdir), "-A", php_app.name)
-    finally:
-        client.stop.set()
-        thread.join(timeout=30)
+    client, pushed, seconds = push_under_load(cli, php_app)
     print(
-        f"php push, 2 instances: {time.monotonic() - started:.1f}s, {client.sent} requests, "
+        f"php push, 2 instances: {seconds:.1f}s, {client.sent} requests, "
         f"{len(client.failures)} failed"
     )
     assert client.failures == [], client.failures[:10]
     assert client.sent > 0
-    assert "[www.1] Re-routing traffic to the new build..." in pushed.stderr
-    seen = answers_until(php_app, {"Guestbook v2 served by www.0", "Guestbook v2 served by www.1"})
+    assert "[www.1] Re-routing traffic to the new build..." in pushed
+    seen = answers_until(
+        php_app, greeting, {"Guestbook v2 served by www.0", "Guestbook v2 served by www.1"}
+    )
     assert not {"Guestbook served by www.0", "Guestbook served by www.1"} & seen
     assert entries(page(php_app)) == 4
 
 
-def served_by(client: Client) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for text, count in list(client.answers.items()):
-        found = GREETING.search(text)
-        if found:
-            counts[found.group(2)] += count
-    return counts
-
-
 def test_a_killed_instance_comes_back_and_loses_no_request(php_app: RunningApp) -> None:
-    poll(lambda: is_healthy(php_app.name, "www", 1), what="www.1 healthy")
-    client = Client(f"{php_app.base}/")
-    thread = threading.Thread(target=client.run, daemon=True)
-    thread.start()
-    try:
-        poll(lambda: client.sent > 20, what="the client's first requests")
-        killed_at = time.monotonic()
-        container(php_app.name, "www", 1).kill()  # type: ignore[attr-defined]
-        poll(lambda: not is_healthy(php_app.name, "www", 1), timeout=10, what="www.1 killed")
-        poll(lambda: is_healthy(php_app.name, "www", 1), timeout=BACK_TIMEOUT, what="www.1 back")
-        back_after = time.monotonic() - killed_at
-        before = served_by(client)["www.1"]
-        poll(lambda: served_by(client)["www.1"] > before, what="www.1 in the gateway again")
-    finally:
-        client.stop.set()
-        thread.join(timeout=30)
+    client, back_after = kill_www1_under_load(php_app, GREETING)
     print(
         f"php www.1 killed under load: back after {back_after:.1f}s; "
         f"{client.sent} requests, {len(client.failures)} failed"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -92,6 +94,24 @@ def write(files: list[File], directory: Path) -> None:
         path = directory / file.path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(file.content, encoding="utf-8")
+
+
+VALIDATE = [sys.executable, "-m", "kubernetes_validate", "--strict", "--quiet"]
+
+
+def validate_strictly(
+    files: list[File], directory: Path, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """kubernetes-validate --strict on the export's resources, written under `directory`."""
+    write(files, directory)
+    resources = [
+        str(directory / file.path)
+        for file in files
+        if file.path.suffix == ".yaml" and file.path.name != "kustomization.yaml"
+    ]
+    return subprocess.run(
+        [*VALIDATE, *options, *resources], capture_output=True, text=True, check=False
+    )
 
 
 # Every kind of port and name the renderer handles, beside the examples.

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,14 +17,14 @@ from kubernetes_validate.utils import latest_version
 from tests.unit.kubernetes_support import (
     EXAMPLES,
     GOLDEN,
+    VALIDATE,
     assorted,
     example,
     manifests,
     render,
+    validate_strictly,
     write,
 )
-
-VALIDATE = [sys.executable, "-m", "kubernetes_validate", "--strict", "--quiet"]
 
 
 def schema_versions() -> list[str]:
@@ -53,18 +52,7 @@ def test_the_export_matches_its_golden_files(name: str) -> None:
 @pytest.mark.parametrize("name", [*sorted(EXAMPLES), "assorted"])
 def test_the_manifests_validate_strictly(name: str, version: str, tmp_path: Path) -> None:
     files = manifests(assorted() if name == "assorted" else render(example(name)))
-    write(files, tmp_path)
-    resources = [
-        str(tmp_path / file.path)
-        for file in files
-        if file.path.suffix == ".yaml" and file.path.name != "kustomization.yaml"
-    ]
-    result = subprocess.run(
-        [*VALIDATE, "--kubernetes-version", version, *resources],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = validate_strictly(files, tmp_path, "--kubernetes-version", version)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

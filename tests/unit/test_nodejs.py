@@ -4,8 +4,6 @@ checked by its digest, npm in a discarded stage, node_modules in the approot), t
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -27,7 +25,7 @@ from dotcloud_emulator.render.files import File
 from dotcloud_emulator.render.gateway import http_port
 from dotcloud_emulator.render.swarm import StackImages, render_stack
 
-from .kubernetes_support import REPO, example_state, manifests, render, write
+from .kubernetes_support import REPO, example_state, manifests, render, validate_strictly
 from .test_render_contexts import stages
 
 EXAMPLE = REPO / "examples" / "nodejs-redis"
@@ -315,18 +313,7 @@ def test_the_swarm_stack_routes_the_gateway_to_node_on_8080() -> None:
 
 def test_the_kubernetes_export_is_valid_and_routes_port_8080(tmp_path: Path) -> None:
     files = manifests(render(example()))
-    write(files, tmp_path)
-    resources = [
-        str(tmp_path / file.path)
-        for file in files
-        if file.path.suffix == ".yaml" and file.path.name != "kustomization.yaml"
-    ]
-    checked = subprocess.run(
-        [sys.executable, "-m", "kubernetes_validate", "--strict", "--quiet", *resources],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    checked = validate_strictly(files, tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     text = "\n".join(file.content for file in files)
     www = next(

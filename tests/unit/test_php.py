@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import http.server
 import re
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +33,7 @@ from dotcloud_emulator.render.devmode import dev_volumes, runs_from_tree
 from dotcloud_emulator.render.files import File
 from dotcloud_emulator.render.swarm import StackImages, render_stack
 
-from .kubernetes_support import REPO, example_state, manifests, render, write
+from .kubernetes_support import REPO, example_state, manifests, render, validate_strictly
 from .test_engine_readiness import FakeClient, FakeClock, ProbedContainer, attrs
 from .test_nodejs import stage, validate
 
@@ -518,18 +516,7 @@ def test_the_swarm_stack_routes_the_gateway_to_nginx_on_8080() -> None:
 
 def test_the_kubernetes_export_is_valid_and_routes_port_8080(tmp_path: Path) -> None:
     files = manifests(render(example()))
-    write(files, tmp_path)
-    resources = [
-        str(tmp_path / file.path)
-        for file in files
-        if file.path.suffix == ".yaml" and file.path.name != "kustomization.yaml"
-    ]
-    checked = subprocess.run(
-        [sys.executable, "-m", "kubernetes_validate", "--strict", "--quiet", *resources],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    checked = validate_strictly(files, tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     www = next(
         doc

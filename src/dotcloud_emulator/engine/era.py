@@ -19,7 +19,6 @@ date it gives (pip through the time-travel index).
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
 import json
 import os
@@ -34,9 +33,11 @@ from dotcloud_emulator import catalogue
 from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.engine.timetravel import (
     PYPI_SIMPLE,
+    Pin,
     Upstream,
     UpstreamError,
     normalize_project,
+    parse_pins,
     parse_version,
     release_dates,
 )
@@ -52,12 +53,6 @@ GIT_TIMEOUT = 10  # seconds
 LOOKUPS = 8  # package index pages fetched at once
 
 PIN_SOURCES = ("requirements.txt", "requirements-prod.txt", "requirements/production.txt")
-
-
-@dataclass(frozen=True)
-class Pin:
-    name: str  # as the application spells it
-    version: str
 
 
 @dataclass(frozen=True)
@@ -89,9 +84,7 @@ def requirement_lines(
     lines: list[str] = []
     for service in application.services if services is None else services:
         lines.extend(service.requirements)
-        path = application.root / approot(service) / "requirements.txt"
-        with contextlib.suppress(OSError, UnicodeDecodeError):
-            lines.extend(path.read_text(encoding="utf-8").splitlines())
+        lines.extend(_read_lines(application.root / approot(service) / "requirements.txt"))
     return lines
 
 
@@ -107,23 +100,6 @@ def application_pins(application: Application) -> list[Pin]:
         for pin in parse_pins(lines):
             pins.setdefault(normalize_project(pin.name), pin)
     return list(pins.values())
-
-
-def parse_pins(lines: Iterable[str]) -> list[Pin]:
-    """`name==version` lines (options, comments, markers and extras aside)."""
-    pins = []
-    for line in lines:
-        text = line.split("#", 1)[0].split(";", 1)[0].strip()
-        name, sep, version = text.partition("==")
-        name = name.split("[", 1)[0].strip()
-        version = version.strip()
-        if sep and name and version and parse_version(version) is not None and _is_name(name):
-            pins.append(Pin(name, version))
-    return pins
-
-
-def _is_name(text: str) -> bool:
-    return text[0].isalnum() and all(c.isalnum() or c in "._-" for c in text)
 
 
 def setup_py_requirements(path: Path) -> list[str]:

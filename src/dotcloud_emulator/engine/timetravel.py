@@ -254,19 +254,34 @@ def _era_guess(
     )
 
 
-_PIN = re.compile(
-    r"\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(?P<version>[A-Za-z0-9._!+-]+)\s*"
-)
+@dataclass(frozen=True)
+class Pin:
+    """An exact requirement, `name==version`."""
+
+    name: str  # as the application spells it
+    version: str
+
+
+def parse_pins(lines: Iterable[str]) -> list[Pin]:
+    """`name==version` lines (options, comments, markers and extras aside)."""
+    pins = []
+    for line in lines:
+        text = line.split("#", 1)[0].split(";", 1)[0].strip()
+        name, sep, version = text.partition("==")
+        name = name.split("[", 1)[0].strip()
+        version = version.strip()
+        if sep and name and version and parse_version(version) is not None and _is_name(name):
+            pins.append(Pin(name, version))
+    return pins
+
+
+def _is_name(text: str) -> bool:
+    return text[0].isalnum() and all(c.isalnum() or c in "._-" for c in text)
 
 
 def exact_pins(lines: Iterable[str]) -> dict[str, str]:
     """`name==version` requirements (comments and options aside), by normalized project name."""
-    pins: dict[str, str] = {}
-    for line in lines:
-        match = _PIN.fullmatch(line.split("#", 1)[0].split(";", 1)[0])
-        if match:
-            pins[normalize_project(match["name"])] = match["version"]
-    return pins
+    return {normalize_project(pin.name): pin.version for pin in parse_pins(lines)}
 
 
 def render_simple_page(project: str, files: Iterable[IndexFile]) -> str:
