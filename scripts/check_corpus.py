@@ -92,7 +92,7 @@ class Result:
     category: str = ""
     message: str = ""
     stubs: list[str] = field(default_factory=list)  # what was made of the tree besides approots
-    warnings: int = 0
+    warnings: list[str] = field(default_factory=list)  # the loader's, without positions
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -154,7 +154,7 @@ def load_with_stubs(appdir: Path, name: str, result: Result) -> Application | No
     for _ in range(MAX_STUB_ROUNDS):
         try:
             loaded = load_application(appdir, name)
-            result.warnings = len(loaded.warnings)
+            result.warnings = [found.message for found in loaded.warnings]
             return loaded.application
         except BuildFileError as exc:
             messages = error_messages(exc)

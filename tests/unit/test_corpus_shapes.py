@@ -83,6 +83,24 @@ def test_a_scaled_data_service_starts_one_instance_with_a_warning(
     assert instances == ["db-0", "tool-0"]
 
 
+def test_a_config_key_beside_type_is_kept_and_placed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = write_app(
+        tmp_path / "recipe",
+        "www:\n  type: custom\n  buildscript: builder\n  node_version: v0.10.25\n",
+    )
+    (app / "builder").write_text("#!/bin/sh\n")
+
+    assert main(["validate", str(app)]) == 0
+
+    assert capsys.readouterr().err == (
+        f'{app / "dotcloud.yml"}:4:3: warning: unknown key "node_version" in service "www"; it is '
+        "kept as is (custom buildscripts see it as SERVICE_NODE_VERSION); nodejs services take "
+        'it under "config:"\n'
+    )
+
+
 @pytest.fixture(scope="module")
 def checker() -> ModuleType:
     spec = importlib.util.spec_from_file_location("check_corpus", SCRIPT)
