@@ -1,6 +1,6 @@
 """Check a corpus of real dotcloud.yml files against the emulator: load, generate, compose config.
 
-    .venv/bin/python scripts/check_corpus.py [DIR] [--json] [--only-target]
+    .venv/bin/python scripts/check_corpus.py [DIR] [--json]
 
 DIR (default ../shared/corpus/buildfiles, relative to the repository) holds one build file per
 application, named anything ending in .yml or .yaml. Each is copied alone, as dotcloud.yml, into
