@@ -22,7 +22,7 @@ tiles:
     SOURCES:
       - http://example.invalid/a.mbtiles
       - http://example.invalid/b.mbtiles
-    LIMITS: {width: 256}
+    LIMITS: {width: 256, label: café}
     PLAIN: yes
 """
 
@@ -62,7 +62,7 @@ def test_a_list_in_environment_is_set_to_its_json_text(
         "http://example.invalid/a.mbtiles",
         "http://example.invalid/b.mbtiles",
     ]
-    assert env["LIMITS"] == '{"width":256}'
+    assert env["LIMITS"] == '{"width":256,"label":"café"}'
     assert env["PLAIN"] == "true"
 
 

@@ -226,7 +226,7 @@ def environment_value(node: YamlNode, ctx: Context, label: str) -> str:
     if isinstance(node, Mapping | Sequence):
         # The platform took any value and stringified it; Python's spelling of a list is no
         # use to a program, its JSON text is.
-        text = json.dumps(to_python(node), separators=(",", ":"), default=str)
+        text = json.dumps(to_python(node), separators=(",", ":"), ensure_ascii=False, default=str)
         ctx.reporter.warning(
             node,
             f"{label} is {describe(node)}: a variable holds text, so it is set to its JSON text",
