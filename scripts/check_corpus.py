@@ -244,9 +244,22 @@ def summary(results: list[Result]) -> dict[str, Any]:
     }
 
 
+def brief(message: str) -> str:
+    """The message without the list of runnable types a type refusal ends with (--json has it)."""
+    return message.split(" (it runs: ")[0].split(" (the emulator runs: ")[0]
+
+
 def print_table(results: list[Result]) -> None:
     rows = [
-        (r.file, r.klass, ",".join(r.types), r.outcome, r.category, r.message, " ".join(r.stubs))
+        (
+            r.file,
+            r.klass,
+            ",".join(r.types),
+            r.outcome,
+            r.category,
+            brief(r.message),
+            " ".join(r.stubs),
+        )
         for r in results
     ]
     if sys.stdout.isatty():
