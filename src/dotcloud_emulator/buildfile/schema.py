@@ -324,13 +324,13 @@ def buildscript(node: YamlNode, ctx: Context, label: str) -> str | None:
 def instances(node: YamlNode, ctx: Context, label: str) -> int:
     count = cast(int, integer(1, MAX_INSTANCES)(node, ctx, label))
     stype = ctx.service_type
-    if stype is not None and stype.is_data and count > 1:
+    if stype is not None and stype.is_data and not stype.replicated and count > 1:
         # The platform made a replicated set of it whose address is the master's: one server
         # here gives the application the same variables, so the file stays usable.
         ctx.reporter.warning(
             node,
-            f"a {stype.name} service runs 1 instance here: scaling data services is not supported "
-            f"by the emulator, so it starts one instead of {count}",
+            f"a {stype.name} service runs 1 instance here (of the data services only redis "
+            f"scales, to a master and replicas), so it starts one instead of {count}",
         )
         return 1
     return count

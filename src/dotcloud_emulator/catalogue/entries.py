@@ -96,6 +96,7 @@ def data_type(
     *,
     start_period: int,
     config_keys: dict[str, ConfigKey] | None = None,
+    replicated: bool = False,
 ) -> ServiceType:
     return ServiceType(
         name,
@@ -106,6 +107,7 @@ def data_type(
         config_keys=config_keys or {},
         platform_keys=(port.password_key,),
         start_period=start_period,
+        replicated=replicated,
     )
 
 
@@ -140,6 +142,7 @@ SERVICE_TYPES: dict[str, ServiceType] = {
             stacks.REDIS,
             DataPort("redis", "REDIS", "redis", 6379, "root", "redis_password"),
             start_period=30,
+            replicated=True,
         ),
         # A database's first start creates its files before it answers.
         data_type(
