@@ -59,6 +59,7 @@ get '/' => sub {
         { Slice => {} },
     );
     my ($counted) = $db->selectrow_array("SELECT value FROM counts WHERE name = 'entries'");
+    my ($version) = $db->selectrow_array('SELECT VERSION()');
     $db->disconnect;
     my $items = join '', map {
         '<li>' . escape($_->{message}) . ' <span class="by">' . escape($_->{author})
@@ -71,8 +72,10 @@ get '/' => sub {
 <html><head><title>Guestbook</title>
 <link rel="stylesheet" href="/static/style.css"></head>
 <body>
-<h1>Guestbook</h1>
-<p>Served by ${\ instance()} with Dancer $Dancer::VERSION on Perl $]. Entries counted by the worker: <span id="count">$count</span></p>
+<h1>Guestbook served by ${\ instance()}</h1>
+<p>Dancer <span id="dancer">$Dancer::VERSION</span> on Perl <span id="perl">$^V</span>,
+MySQL <span id="mysql">$version</span>. Entries: <span id="entries-count">${\ scalar @$entries}</span>;
+counted by the worker: <span id="count">$count</span></p>
 <form method="post" action="/sign">
 <input name="author" placeholder="Your name"> <input name="message" placeholder="Your message">
 <button>Sign</button></form>
