@@ -188,8 +188,7 @@ def test_modules_no_debian_package_serves_are_warnings_at_their_lines(tmp_path: 
     )
     messages, loaded = validate(
         tmp_path,
-        "www:\n  type: perl\n  approot: www\n  requirements:\n    - Acme::Nowhere\n"
-        "    - Redis\n",
+        "www:\n  type: perl\n  approot: www\n  requirements:\n    - Acme::Nowhere\n    - Redis\n",
     )
     assert loaded
     assert messages == [
@@ -300,7 +299,7 @@ def test_readiness_waits_for_uwsgi_to_load_app_psgi(tmp_path: Path) -> None:
 
 DIED = [
     "spawned uWSGI worker 4 (pid: 95, cores: 1)",
-    "Error while loading /home/dotcloud/current/app.psgi: Global symbol \"$$\" requires "
+    'Error while loading /home/dotcloud/current/app.psgi: Global symbol "$$" requires '
     'explicit package name (did you forget to declare "my $$"?).',
     "Can't locate Guestbook/Settings.pm in @INC (you may need to install the "
     "Guestbook::Settings module) (@INC contains: /home/dotcloud/current/lib /etc/perl) at "
