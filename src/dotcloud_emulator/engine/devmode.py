@@ -5,6 +5,7 @@ save, restart Supervisor's programs."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,7 +111,11 @@ def _worker_state(worker: int, record: list[str]) -> WorkerState:
 def restart_programs(client: Any, app: str, service: str) -> list[Outcome]:
     """Restart every Supervisor program of each running instance (a worker's processes)."""
     argv = ["supervisorctl", "-c", SUPERVISOR_CONF.target, "restart", "all"]
-    return [_exec(client, i, argv) for i in running_instances(client, app, service)]
+    instances = running_instances(client, app, service)
+    # All at once: each restart waits for its programs to settle (uWSGI's start seconds), so one
+    # instance after another made a save take that long per instance.
+    with ThreadPoolExecutor(max_workers=max(1, len(instances))) as pool:
+        return list(pool.map(lambda instance: _exec(client, instance, argv), instances))
 
 
 def _exec(client: Any, instance: inventory.Instance, argv: list[str]) -> Outcome:
