@@ -169,6 +169,8 @@ def test_module_install_requires_are_read_too() -> None:
         ("LWP::UserAgent", "libwww-perl"),  # a distribution of another name
         ("Dancer~1.3100", "libdancer-perl"),  # cpanm's version syntax
         ("Dancer@1.3100", "libdancer-perl"),
+        ("App::cpanminus", ""),  # cpanm is in the stack
+        ("Starman", "starman"),  # a program's package
         ("strict", ""),  # Perl's core
         ("Test::More", ""),
         ("Acme::No::Such::Thing", None),

@@ -24,8 +24,12 @@ DEFAULT_PERL_VERSION = "v5.12.x"
 DEBIAN = "bookworm"
 
 # Modules whose Debian package is not named after the module: the distribution holding them has
-# another name (LWP is in libwww-perl), by the module's full name.
+# another name (LWP is in libwww-perl), or is a program (cpanm, Starman), by the module's full
+# name; "" for those the perl stack has already.
 _PACKAGED_ELSEWHERE = {
+    "App::cpanminus": "",  # cpanm: the platform's users listed it (the Dancer guides did)
+    "local::lib": "",
+    "Starman": "starman",
     "LWP": "libwww-perl",
     "LWP::UserAgent": "libwww-perl",
     "LWP::Simple": "libwww-perl",

@@ -254,7 +254,7 @@ def listening_ports(service: Service) -> list[tuple[str, int]]:
 def uwsgi_values(service: Service) -> dict[str, object]:
     """The uwsgi_* keys of the service's type (perl has no threads or interpreter keys: None)."""
     keys = catalogue.SERVICE_TYPES[service.type].config_keys
-    value = {
+    return {
         name: catalogue.config_value(service, f"uwsgi_{name}") if f"uwsgi_{name}" in keys else None
         for name in (
             "processes",
@@ -265,7 +265,6 @@ def uwsgi_values(service: Service) -> dict[str, object]:
             "single_interpreter",
         )
     }
-    return value
 
 
 def code_programs(service: Service, stack: Stack) -> list[Program]:
