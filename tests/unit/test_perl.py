@@ -20,6 +20,8 @@ from dotcloud_emulator.buildfile.loader import load_application
 from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.catalogue import perl, stacks
 from dotcloud_emulator.engine.causes import last_psgi_error
+from dotcloud_emulator.engine.devmode import Outcome, with_application_error
+from dotcloud_emulator.engine.inventory import Instance
 from dotcloud_emulator.engine.readiness import failure_message
 from dotcloud_emulator.generate import approot_facts
 from dotcloud_emulator.platform.settings import Settings
@@ -416,3 +418,34 @@ def test_stacks_module_names_the_perl_it_runs() -> None:
         ("perl_version", perl.PERL_VERSION),
         ("application_file", "app.psgi"),
     )
+
+
+class LoggingContainer:
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    def logs(self, tail: int) -> bytes:
+        return "\n".join(self.log[-tail:]).encode()
+
+
+class LoggingClient:
+    def __init__(self, log: list[str]) -> None:
+        self.containers = self
+        self.container = LoggingContainer(log)
+
+    def get(self, container_id: str) -> LoggingContainer:
+        assert container_id == "c0"
+        return self.container
+
+
+def test_a_save_that_fails_to_restart_says_perls_words() -> None:
+    instance = Instance("shop", "www", 0, "service", "perl", "c0", "n0", "running", None, 0)
+    failed = Outcome("www.0", False, "uwsgi: ERROR (spawn error)")
+    shown = with_application_error(LoggingClient(DIED), instance, failed)
+    assert shown.output.splitlines() == [
+        "uwsgi: ERROR (spawn error)",
+        "/home/dotcloud/current/app.psgi died while uWSGI loaded it:",
+        DIED[2],
+        DIED[3],
+    ]
+    assert with_application_error(LoggingClient(DIED[:1]), instance, failed) == failed
