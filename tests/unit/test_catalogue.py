@@ -33,6 +33,8 @@ RUNS_HERE = (
     "redis",
     "postgresql",
     "mysql",
+    "perl",
+    "perl-worker",
     "php",
     "php-worker",
     "nodejs",
@@ -107,6 +109,8 @@ def test_kinds() -> None:
         "redis": "data",
         "postgresql": "data",
         "mysql": "data",
+        "perl": "code",
+        "perl-worker": "code",
         "php": "code",
         "php-worker": "code",
         "mongodb": "data",
@@ -123,6 +127,7 @@ def test_http_types_and_data_ports() -> None:
     assert [name for name in RUNS_HERE if catalogue.serves_http(name)] == [
         "python",
         "static",
+        "perl",
         "php",
         "nodejs",
     ]

@@ -391,7 +391,10 @@ def config_value(key_node: Scalar, value_node: YamlNode, ctx: Context) -> object
     if spec is None:
         ctx.reporter.warning(key_node, unknown_config_message(name, stype))
         return to_python(value_node)
-    return config_checker(name, spec)(value_node, ctx, f'config "{name}"')
+    value = config_checker(name, spec)(value_node, ctx, f'config "{name}"')
+    if name == stype.version_key and stype.version_note is not None:
+        ctx.reporter.note(value_node, stype.version_note(str(value)))
+    return value
 
 
 def unknown_config_message(name: str, stype: ServiceType) -> str:
@@ -475,11 +478,11 @@ def joined(words: Iterable[str]) -> str:
 
 
 def requirement(node: YamlNode, ctx: Context, label: str) -> str:
-    """A package to install; a type that installs them from Debian (php: PEAR and PECL) warns
-    about one no Debian package serves, which is then not installed."""
+    """A package to install; a type that installs them from Debian (php: PEAR and PECL; perl:
+    modules) warns about one no Debian package serves, which is then not installed."""
     value = nonempty_string(node, ctx, label)
     stacks = ctx.service_type.stacks if ctx.service_type is not None else ()
-    stack = next((found for found in stacks if found.requirement_packages), None)
+    stack = next((found for found in stacks if found.installs_requirements), None)
     if stack is not None and stack.debian_package_for(value) is None:
         ctx.reporter.warning(
             node,
