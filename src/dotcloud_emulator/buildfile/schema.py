@@ -378,7 +378,10 @@ def config_value(key_node: Scalar, value_node: YamlNode, ctx: Context) -> object
     if spec is None:
         ctx.reporter.warning(key_node, unknown_config_message(name, stype))
         return to_python(value_node)
-    return config_checker(name, spec)(value_node, ctx, f'config "{name}"')
+    value = config_checker(name, spec)(value_node, ctx, f'config "{name}"')
+    if note := spec.note_for(value):
+        ctx.reporter.note(value_node, note)
+    return value
 
 
 def unknown_config_message(name: str, stype: ServiceType) -> str:
