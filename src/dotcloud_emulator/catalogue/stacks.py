@@ -341,22 +341,13 @@ JETTY_HOME = "/usr/share/jetty9"
 JETTY_BASE = f"{CONFIG_FILES_DIR}/jetty"  # the platform's Jetty configuration (start.ini)
 JETTY_PORT = 8081  # on 127.0.0.1, behind nginx's 8080
 JETTY_RUNTIME = f"{RUNTIME_DIR}/jetty"  # the deployed WARs' links, Jetty's work folder and log
-JETTY_START = ConfigFile(
-    "jetty-start", f"{CONFIG_FILES_DIR}/jetty-start", "java", executable=True
-)
+JETTY_START = ConfigFile("jetty-start", f"{CONFIG_FILES_DIR}/jetty-start", "java", executable=True)
 JAVA_SITE = ConfigFile("nginx-site.conf", NGINX_SITE_TARGET, "java")
 JETTY_START_INI = ConfigFile("start.ini", f"{JETTY_BASE}/start.ini", "java")
 JETTY_PROGRAM = Program("jetty", JETTY_START.target, CURRENT, startsecs=SETTLE_SECONDS)
 # The platform's jetty_version and java_version values, each running on what Debian has.
 PLATFORM_JETTY_VERSIONS = ("jetty-6", "jetty-7", "jetty-8")
 PLATFORM_JAVA_VERSIONS = ("java-6", "java-7")
-
-
-def war_context_path(war: str) -> str:
-    """Where Jetty serves a WAR of the approot, as the platform did: ROOT.war at /, thing.war at
-    /thing/."""
-    name = war.removesuffix(".war")
-    return "/" if name == "ROOT" else f"/{name}/"
 
 
 def java_stack() -> Stack:
