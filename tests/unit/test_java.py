@@ -47,8 +47,10 @@ def test_java_is_a_web_type_run_by_jetty_behind_nginx() -> None:
 @pytest.mark.parametrize(
     ("line", "note"),
     [
-        ("jetty_version: jetty-6", "jetty_version jetty-6 runs on Jetty 9.4 here (Debian's jetty9)"),
-        ("jetty_version: jetty-8", "jetty_version jetty-8 runs on Jetty 9.4 here (Debian's jetty9)"),
+        *(
+            (f"jetty_version: {v}", f"jetty_version {v} runs on Jetty 9.4 here (Debian's jetty9)")
+            for v in ("jetty-6", "jetty-8")
+        ),
         ("java_version: java-7", "java_version java-7 runs on OpenJDK 17 here (Debian's JRE)"),
         (
             "java_maximum_permgen_size: 256",
@@ -176,9 +178,7 @@ def probe(tmp_path: Path) -> dict[str, Any]:
     ("war", "path"),
     [("ROOT.war", "/"), ("thing.war", "/thing/"), ("/home/dotcloud/current/shop.war", "/shop/")],
 )
-def test_a_war_is_served_at_its_name_and_root_at_slash(
-    tmp_path: Path, war: str, path: str
-) -> None:
+def test_a_war_is_served_at_its_name_and_root_at_slash(tmp_path: Path, war: str, path: str) -> None:
     assert probe(tmp_path)["context_path"](war) == path
 
 
@@ -248,7 +248,8 @@ def test_the_examples_wars_are_built_from_its_sources() -> None:
         assert "WEB-INF/lib/postgresql.jar" in names
         classes = [name for name in names if name.endswith(".class")]
         # Java 7 bytecode (major version 51), as the platform's java-7 ran it.
-        assert classes and all(war.read(name)[6:8] == b"\x00\x33" for name in classes)
+        assert classes
+        assert all(war.read(name)[6:8] == b"\x00\x33" for name in classes)
     sources = "".join(path.read_text() for path in sorted(EXAMPLE.glob("src/**/*.java")))
     assert "/home/dotcloud/environment.json" in sources
     assert "getenv" not in sources
