@@ -118,8 +118,9 @@ def test_the_heap_options_become_xms_and_xmx(
 def test_jetty_runs_the_approots_wars_from_its_own_base(tmp_path: Path) -> None:
     files = files_of(tmp_path, java())
     script = files["platform/jetty-start"]
-    assert "for war in /home/dotcloud/current/*.war; do" in script
+    assert "for war in /home/dotcloud/current/*.war /home/dotcloud/current/*/WEB-INF; do" in script
     assert 'ln -s "$war" "$RUNTIME/webapps/"' in script
+    assert 'ln -s "${war%/WEB-INF}" "$RUNTIME/webapps/"' in script  # an unpacked WAR
     assert "jetty.home=/usr/share/jetty9 jetty.base=/etc/dotcloud/jetty" in script
     assert script.rstrip().endswith('| tee "$RUNTIME/jetty.log"')
     ini = files["platform/start.ini"]
@@ -176,7 +177,13 @@ def probe(tmp_path: Path) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("war", "path"),
-    [("ROOT.war", "/"), ("thing.war", "/thing/"), ("/home/dotcloud/current/shop.war", "/shop/")],
+    [
+        ("ROOT.war", "/"),
+        ("thing.war", "/thing/"),
+        ("/home/dotcloud/current/shop.war", "/shop/"),
+        ("/home/dotcloud/current/ROOT/", "/"),  # an unpacked WAR, by its folder's name
+        ("/home/dotcloud/current/admin", "/admin/"),
+    ],
 )
 def test_a_war_is_served_at_its_name_and_root_at_slash(tmp_path: Path, war: str, path: str) -> None:
     assert probe(tmp_path)["context_path"](war) == path
@@ -216,6 +223,16 @@ def test_a_war_jetty_could_not_deploy_fails_with_jettys_lines(tmp_path: Path) ->
         "javax.servlet.ServletException: guestbook_open_2012: no database configured",
         "Caused by: java.lang.IllegalStateException: no DOTCLOUD_DB_SQL_HOST",
     ]
+
+
+def test_the_approots_wars_are_its_war_files_and_unpacked_folders(tmp_path: Path) -> None:
+    namespace = jetty_probe(tmp_path, JETTY_LOG)
+    approot = tmp_path / "approot"
+    for folder in ("ROOT/WEB-INF", "static", "src/main/webapp/WEB-INF"):
+        (approot / folder).mkdir(parents=True)
+    (approot / "thing.war").touch()
+    (approot / "thing.war.txt").touch()
+    assert namespace["wars"]() == [str(approot / "ROOT"), str(approot / "thing.war")]
 
 
 def test_jetty_is_waited_for_until_it_says_it_started(tmp_path: Path) -> None:
