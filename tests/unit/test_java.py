@@ -123,6 +123,7 @@ def test_jetty_runs_the_approots_wars_from_its_own_base(tmp_path: Path) -> None:
     assert 'ln -s "${war%/WEB-INF}" "$RUNTIME/webapps/"' in script  # an unpacked WAR
     assert "jetty.home=/usr/share/jetty9 jetty.base=/etc/dotcloud/jetty" in script
     assert script.rstrip().endswith('| tee "$RUNTIME/jetty.log"')
+    assert "dotcloud-jetty: no WAR in the approot" in script  # said in the log, not an error
     ini = files["platform/start.ini"]
     for line in ("--module=deploy", "--module=http-forwarded", "--module=jsp"):
         assert f"\n{line}\n" in ini
