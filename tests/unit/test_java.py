@@ -10,14 +10,17 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+import yaml
 
 from dotcloud_emulator import catalogue
 from dotcloud_emulator.api.devchanges import plan_changes
 from dotcloud_emulator.buildfile.loader import load_application
 from dotcloud_emulator.buildfile.model import Application, Service
+from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.render.devmode import dev_volumes, runs_from_tree
+from dotcloud_emulator.render.swarm import StackImages, render_stack
 
-from .kubernetes_support import REPO
+from .kubernetes_support import REPO, example_state, manifests, render, validate_strictly
 from .test_nodejs import stage, validate
 from .test_php import environment, files_of
 
@@ -272,3 +275,41 @@ def test_the_examples_wars_are_built_from_its_sources() -> None:
     assert "/home/dotcloud/environment.json" in sources
     assert "getenv" not in sources
     assert "DriverManager.getConnection" in sources
+
+
+# --- the example on other engines -----------------------------------------------------------------
+
+
+def example() -> Application:
+    return load_application(EXAMPLE, "servletpg").application
+
+
+def test_the_swarm_stack_routes_the_gateway_to_nginx_on_8080() -> None:
+    application = example()
+    images = StackImages(
+        {name: f"dotcloud-servletpg/{name}:img-1" for name in application.service_names},
+        "dotcloud-servletpg/gateway-nginx:img-1",
+    )
+    files = render_stack(
+        application, example_state(application), Settings(Path("/nonexistent")), images, "n1"
+    )
+    contents = {file.path.name: file.content for file in files}
+    stack = yaml.safe_load(contents["stack.yml"])
+    assert stack["services"]["www"]["deploy"]["endpoint_mode"] == "dnsrr"
+    assert stack["services"]["www"]["image"] == "dotcloud-servletpg/www:img-1"
+    assert "www:8080" in contents["routes.conf"]
+
+
+def test_the_kubernetes_export_is_valid_and_routes_port_8080(tmp_path: Path) -> None:
+    files = manifests(render(example()))
+    checked = validate_strictly(files, tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    www = next(
+        doc
+        for file in files
+        if file.path.suffix == ".yaml"
+        for doc in yaml.safe_load_all(file.content)
+        if doc and doc.get("kind") == "StatefulSet" and doc["metadata"]["name"] == "www"
+    )
+    ports = www["spec"]["template"]["spec"]["containers"][0]["ports"]
+    assert ports == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
