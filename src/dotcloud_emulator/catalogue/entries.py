@@ -157,6 +157,15 @@ def data_type(
     )
 
 
+# The platform's smarthost settings: accepted; the emulator's relay keeps every message instead.
+_SMTP_RELAY_KEYS: dict[str, ConfigKey] = {
+    "smtp_relay_server": ConfigKey(str),
+    "smtp_relay_port": ConfigKey(int, minimum=1, maximum=65535),
+    "smtp_relay_username": ConfigKey(str),
+    "smtp_relay_password": ConfigKey(str),
+}
+
+
 # The platform's mongod tuning keys: accepted, with no effect on the emulator's server.
 _MONGODB_KEYS: dict[str, ConfigKey] = {
     "mongodb_oplog_size": ConfigKey(int, 256, minimum=1),
@@ -218,7 +227,13 @@ SERVICE_TYPES: dict[str, ServiceType] = {
         java_type(),
         ServiceType("opa", "code", "the unified language for web 2.0 development"),
         ServiceType("mysql-masterslave", "data", "MySQL Master/Slave replicated deployment"),
-        ServiceType("postgis", "data", "PostgreSQL with the PostGIS extensions"),
+        data_type(
+            "postgis",
+            "PostgreSQL with the PostGIS extensions",
+            stacks.POSTGIS,
+            DataPort("sql", "SQL", "pgsql", 5432, "root", "postgresql_password"),
+            start_period=120,
+        ),
         # Served by the emulator's own MongoDB-protocol server (docs/mongodb.md).
         data_type(
             "mongodb",
@@ -230,6 +245,14 @@ SERVICE_TYPES: dict[str, ServiceType] = {
         ),
         ServiceType("rabbitmq", "data", "AMQP message queue server"),
         ServiceType("solr", "data", "the search server based on the Lucene Java search library"),
-        ServiceType("smtp", "data", "authenticated SMTP relay to send e-mails reliably"),
+        # Served by the emulator's own relay: every message is kept, none is sent on.
+        data_type(
+            "smtp",
+            "authenticated SMTP relay to send e-mails reliably",
+            stacks.SMTP,
+            DataPort("smtp", "SMTP", "smtp", 25, "dotcloud", "smtp_password"),
+            start_period=30,
+            config_keys=_SMTP_RELAY_KEYS,
+        ),
     )
 }
