@@ -140,6 +140,9 @@ def test_the_heap_options_reach_the_jvm_and_nothing_runs_as_root(
     daemons = [line for line in processes if re.search(r"\b(java|nginx|supervisord)\b", line)]
     assert len(daemons) >= 4, processes  # supervisord, java, nginx's master and workers
     assert all(line.startswith("dotcloud ") for line in daemons), daemons
+    logs = cli.run("logs", f"{java_app.name}.www.0", "-n", "1000").stdout
+    started = r"^\[www\.0\] [-\d]+ [:.\d]+:INFO:oejs\.Server:main: Started @\d+ms$"
+    assert re.search(started, logs, re.MULTILINE), logs  # Jetty's own lines, in `logs`
 
 
 def test_a_push_with_two_instances_drops_no_request(cli: Cli, java_app: RunningApp) -> None:

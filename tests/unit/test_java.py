@@ -16,6 +16,7 @@ from dotcloud_emulator import catalogue
 from dotcloud_emulator.api.devchanges import plan_changes
 from dotcloud_emulator.buildfile.loader import load_application
 from dotcloud_emulator.buildfile.model import Application, Service
+from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.render.devmode import dev_volumes, runs_from_tree
 from dotcloud_emulator.render.swarm import StackImages, render_stack
@@ -149,6 +150,31 @@ def test_the_image_has_a_jre_and_jetty_and_no_compiler_of_its_own(tmp_path: Path
     final = stage(dockerfile, "final")
     assert "COPY platform/jetty-start /etc/dotcloud/jetty-start\n" in final
     assert "RUN ln -s /var/dotcloud/jetty/webapps /etc/dotcloud/jetty/webapps\n" in final
+
+
+def test_supervisor_runs_jetty_and_the_services_own_processes(tmp_path: Path) -> None:
+    service = Service(
+        "www",
+        "java",
+        approot="www",
+        processes=MappingProxyType({"mailer": "java -cp mailer.jar Mailer"}),
+    )
+    conf = files_of(tmp_path, service)["platform/supervisord.conf"]
+    assert (
+        "[program:jetty]\ncommand = /etc/dotcloud/jetty-start\ndirectory = /home/dotcloud/current\n"
+        in conf
+    )
+    assert "startsecs = 4\n" in conf
+    assert "[program:mailer]\ncommand = /bin/sh -lc 'exec java -cp mailer.jar Mailer'\n" in conf
+    assert "files = /var/dotcloud/supervisord-app.conf" in conf  # the approot's supervisord.conf
+
+
+def test_a_process_cannot_take_the_name_of_jetty(tmp_path: Path) -> None:
+    service = Service(
+        "www", "java", approot="www", processes=MappingProxyType({"jetty": "java -jar x.jar"})
+    )
+    with pytest.raises(UsageError, match='process name "jetty" is taken'):
+        files_of(tmp_path, service)
 
 
 def test_two_java_services_share_the_stack_layer(tmp_path: Path) -> None:
