@@ -15,7 +15,7 @@ from dotcloud_emulator.buildfile.loader import load_application
 FIXTURES = Path(__file__).parent / "fixtures" / "buildfiles"
 RUNS = (
     "python, python-worker, static, custom, redis, postgresql, mysql, php, php-worker, nodejs,"
-    " postgis, mongodb, smtp"
+    " java, postgis, mongodb, smtp"
 )
 
 

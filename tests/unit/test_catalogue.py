@@ -36,6 +36,7 @@ RUNS_HERE = (
     "php",
     "php-worker",
     "nodejs",
+    "java",
     "postgis",
     "mongodb",
     "smtp",
@@ -111,6 +112,7 @@ def test_kinds() -> None:
         "php-worker": "code",
         "mongodb": "data",
         "nodejs": "code",
+        "java": "code",
         "postgis": "data",
         "smtp": "data",
     }
@@ -125,6 +127,7 @@ def test_http_types_and_data_ports() -> None:
         "static",
         "php",
         "nodejs",
+        "java",
     ]
     port = catalogue.data_port("postgresql")
     assert port is not None
