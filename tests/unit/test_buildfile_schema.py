@@ -14,8 +14,8 @@ from dotcloud_emulator.buildfile.loader import load_application
 
 FIXTURES = Path(__file__).parent / "fixtures" / "buildfiles"
 RUNS = (
-    "python, python-worker, static, custom, redis, postgresql, mysql, php, php-worker, nodejs,"
-    " java, postgis, mongodb, smtp"
+    "python, python-worker, static, custom, redis, postgresql, mysql, perl, perl-worker, php,"
+    " php-worker, nodejs, java, postgis, mongodb, smtp"
 )
 
 
@@ -89,8 +89,8 @@ CASES = {
         "boolean (yes)",
         'dotcloud.yml:6:14: error: "instances" must be a whole number from 1 to 10, found 0',
         'dotcloud.yml:9:14: error: "instances" must be a whole number from 1 to 10, found 11',
-        "dotcloud.yml:12:14: warning: a redis service runs 1 instance here: scaling data services "
-        "is not supported by the emulator, so it starts one instead of 2",
+        "dotcloud.yml:12:14: warning: a postgresql service runs 1 instance here (of the data "
+        "services only redis scales, to a master and replicas), so it starts one instead of 2",
     ],
     "ports": [
         'dotcloud.yml:4:10: error: unrecognized port type "htp" for "web" in "ports": expected '

@@ -76,8 +76,8 @@ def test_a_scaled_data_service_starts_one_instance_with_a_warning(
     assert main(["generate", str(app), "-o", str(tmp_path / "out")]) == 0
 
     assert capsys.readouterr().err == (
-        f"{app / 'dotcloud.yml'}:3:14: warning: a mysql service runs 1 instance here: scaling "
-        "data services is not supported by the emulator, so it starts one instead of 2\n"
+        f"{app / 'dotcloud.yml'}:3:14: warning: a mysql service runs 1 instance here (of the data "
+        "services only redis scales, to a master and replicas), so it starts one instead of 2\n"
     )
     instances = sorted(p.name for p in (private_state_home / "apps/pair/instances").iterdir())
     assert instances == ["db-0", "tool-0"]

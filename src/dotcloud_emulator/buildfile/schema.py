@@ -324,13 +324,13 @@ def buildscript(node: YamlNode, ctx: Context, label: str) -> str | None:
 def instances(node: YamlNode, ctx: Context, label: str) -> int:
     count = cast(int, integer(1, MAX_INSTANCES)(node, ctx, label))
     stype = ctx.service_type
-    if stype is not None and stype.is_data and count > 1:
+    if stype is not None and stype.is_data and not stype.replicated and count > 1:
         # The platform made a replicated set of it whose address is the master's: one server
         # here gives the application the same variables, so the file stays usable.
         ctx.reporter.warning(
             node,
-            f"a {stype.name} service runs 1 instance here: scaling data services is not supported "
-            f"by the emulator, so it starts one instead of {count}",
+            f"a {stype.name} service runs 1 instance here (of the data services only redis "
+            f"scales, to a master and replicas), so it starts one instead of {count}",
         )
         return 1
     return count
@@ -394,6 +394,8 @@ def config_value(key_node: Scalar, value_node: YamlNode, ctx: Context) -> object
     value = config_checker(name, spec)(value_node, ctx, f'config "{name}"')
     if note := spec.note_for(value):
         ctx.reporter.note(value_node, note)
+    if name == stype.version_key and stype.version_note is not None:
+        ctx.reporter.note(value_node, stype.version_note(str(value)))
     return value
 
 
@@ -478,11 +480,11 @@ def joined(words: Iterable[str]) -> str:
 
 
 def requirement(node: YamlNode, ctx: Context, label: str) -> str:
-    """A package to install; a type that installs them from Debian (php: PEAR and PECL) warns
-    about one no Debian package serves, which is then not installed."""
+    """A package to install; a type that installs them from Debian (php: PEAR and PECL; perl:
+    modules) warns about one no Debian package serves, which is then not installed."""
     value = nonempty_string(node, ctx, label)
     stacks = ctx.service_type.stacks if ctx.service_type is not None else ()
-    stack = next((found for found in stacks if found.requirement_packages), None)
+    stack = next((found for found in stacks if found.installs_requirements), None)
     if stack is not None and stack.debian_package_for(value) is None:
         ctx.reporter.warning(
             node,

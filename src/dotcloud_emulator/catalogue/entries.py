@@ -6,7 +6,7 @@ Adding a type or a config key is one entry here, not another `if`; adding a Pyth
 
 from __future__ import annotations
 
-from dotcloud_emulator.catalogue import stacks
+from dotcloud_emulator.catalogue import perl, stacks
 from dotcloud_emulator.catalogue.model import ConfigKey, DataPort, PythonRuntime, ServiceType, Stack
 
 # The python_version values the platform offered; those no runtime here accepts are refused.
@@ -136,6 +136,40 @@ def java_type() -> ServiceType:
     )
 
 
+# perl_version: every branch the platform offered runs on Debian's Perl, with a note saying so.
+_PERL_VERSION = ConfigKey(str, perl.DEFAULT_PERL_VERSION, choices=perl.PLATFORM_PERL_VERSIONS)
+_PERL_UWSGI_KEYS = {
+    name: _UWSGI_KEYS[name]
+    for name in ("uwsgi_processes", "uwsgi_memory_report", "uwsgi_buffer_size", "uwsgi_harakiri")
+}
+
+
+def perl_type() -> ServiceType:
+    """nginx -> uWSGI's PSGI plugin -> the approot's app.psgi; /static from static/."""
+    return ServiceType(
+        "perl",
+        "code",
+        "host any Perl/PSGI web app: Plack, Mojolicious, Dancer...",
+        (stacks.PERL,),
+        http=True,
+        config_keys={"perl_version": _PERL_VERSION, **_PERL_UWSGI_KEYS, **_SMTP_KEYS},
+        version_key="perl_version",
+        version_note=perl.perl_version_note,
+    )
+
+
+def perl_worker_type() -> ServiceType:
+    return ServiceType(
+        "perl-worker",
+        "code",
+        "run backgound Perl processes",  # sic: the platform's own description
+        (stacks.PERL_WORKER,),
+        config_keys={"perl_version": _PERL_VERSION, **_SMTP_KEYS},
+        version_key="perl_version",
+        version_note=perl.perl_version_note,
+    )
+
+
 def data_type(
     name: str,
     description: str,
@@ -144,6 +178,7 @@ def data_type(
     *,
     start_period: int,
     config_keys: dict[str, ConfigKey] | None = None,
+    replicated: bool = False,
 ) -> ServiceType:
     return ServiceType(
         name,
@@ -154,6 +189,7 @@ def data_type(
         config_keys=config_keys or {},
         platform_keys=(port.password_key,),
         start_period=start_period,
+        replicated=replicated,
     )
 
 
@@ -188,6 +224,7 @@ SERVICE_TYPES: dict[str, ServiceType] = {
             stacks.REDIS,
             DataPort("redis", "REDIS", "redis", 6379, "root", "redis_password"),
             start_period=30,
+            replicated=True,
         ),
         # A database's first start creates its files before it answers.
         data_type(
@@ -206,8 +243,8 @@ SERVICE_TYPES: dict[str, ServiceType] = {
         ),
         ServiceType("ruby", "code", "host any Ruby/Rack web app: Rails, Sinatra..."),
         ServiceType("ruby-worker", "code", "run background Ruby processes"),
-        ServiceType("perl", "code", "host any Perl/PSGI web app: Plack, Mojolicious, Dancer..."),
-        ServiceType("perl-worker", "code", "run backgound Perl processes"),
+        perl_type(),
+        perl_worker_type(),
         ServiceType(
             "php",
             "code",
