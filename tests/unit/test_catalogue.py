@@ -38,6 +38,7 @@ RUNS_HERE = (
     "php",
     "php-worker",
     "nodejs",
+    "java",
     "postgis",
     "mongodb",
     "smtp",
@@ -115,6 +116,7 @@ def test_kinds() -> None:
         "php-worker": "code",
         "mongodb": "data",
         "nodejs": "code",
+        "java": "code",
         "postgis": "data",
         "smtp": "data",
     }
@@ -130,6 +132,7 @@ def test_http_types_and_data_ports() -> None:
         "perl",
         "php",
         "nodejs",
+        "java",
     ]
     port = catalogue.data_port("postgresql")
     assert port is not None
