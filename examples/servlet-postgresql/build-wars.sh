@@ -1,5 +1,5 @@
 #!/bin/sh
-# Builds the example's WARs from src/ into www/ (the committed ROOT.war and stats.war), as their
+# Builds the example's WARs from src/ into www/ (ROOT.war and stats.war, not committed), as their
 # developers did in 2012 before a push: javac for Java 7 against the Servlet API, the libraries
 # in WEB-INF/lib (Debian's PostgreSQL JDBC driver and json-simple), zipped in a fixed order with
 # fixed dates, so the same sources give the same bytes. Runs in a throwaway Debian container with

@@ -59,14 +59,29 @@ def java_app(
         EXAMPLE,
         tmp_path_factory.mktemp("java") / "servlet-postgresql",
         "java",
-        ignore=("build", "gateway", "healer", "src"),
+        ignore=("build", "gateway", "healer", "*.war"),
     )
+    # The WARs are built from the example's sources, as its README says (they are not committed).
+    subprocess.run([str(appdir / "build-wars.sh")], check=True, capture_output=True, timeout=900)
     started = time.monotonic()
     with running_app(cli, "java", appdir, cleanup_apps) as app:
         print(
             f"java example: up (build and start, 2 instances) in {time.monotonic() - started:.1f}s"
         )
         yield app
+
+
+def test_the_examples_wars_are_built_from_its_sources(java_app: RunningApp) -> None:
+    wars = {path.name: path for path in (java_app.appdir / "www").glob("*.war")}
+    assert sorted(wars) == ["ROOT.war", "stats.war"]
+    with zipfile.ZipFile(wars["ROOT.war"]) as war:
+        names = war.namelist()
+        assert "WEB-INF/web.xml" in names
+        assert "WEB-INF/lib/postgresql.jar" in names
+        classes = [name for name in names if name.endswith(".class")]
+        # Java 7 bytecode (major version 51), as the platform's java-7 ran it.
+        assert classes
+        assert all(war.read(name)[6:8] == b"\x00\x33" for name in classes)
 
 
 def greeting(text: str) -> str:
