@@ -142,8 +142,17 @@ def approot_facts(application: Application) -> dict[str, ApprootFacts]:
             has_requirements_file=(folder / "requirements.txt").is_file(),
             serves_static=(folder / "static").is_dir() and not defines_static_location(folder),
             has_package_json=(folder / "package.json").is_file(),
+            gemfile=read_small_text(folder / "Gemfile"),
         )
     return facts
+
+
+def read_small_text(path: Path) -> str:
+    """A file of the approot the build context depends on, "" when there is none."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+    except OSError:
+        return ""
 
 
 # `location /static`, `location /static/`, `location ^~ /static/`, ... in an nginx snippet.

@@ -394,6 +394,8 @@ def config_checker(name: str, spec: ConfigKey) -> Checker:
         return python_version
     if name == "node_version":
         return node_version
+    if name == "ruby-version":
+        return ruby_version
     if spec.type is bool:
         return boolean
     if spec.type is int:
@@ -455,6 +457,24 @@ def node_version(node: YamlNode, ctx: Context, label: str) -> str:
             "Node binary can be had)",
         )
     return version
+
+
+def ruby_version(node: YamlNode, ctx: Context, label: str) -> str:
+    """One of the platform's Rubies; each runs on the nearest Ruby Debian serves, noted."""
+    stype = ctx.service_type
+    if stype is None:
+        return string(node, ctx, label)
+    version = cast(str, choice(stype.config_keys["ruby-version"].choices, "value")(node, ctx, label))
+    ctx.reporter.note(node, ruby_version_message(stype, version))
+    return version
+
+
+def ruby_version_message(stype: ServiceType, version: str) -> str:
+    ruby = next(stack.ruby for stack in stype.stacks if stack.ruby is not None)
+    return (
+        f"ruby-version {version} runs on Ruby {ruby.version} here (Debian {ruby.debian}'s, the "
+        "nearest to 1.9-era code that can be had)"
+    )
 
 
 def joined(words: Iterable[str]) -> str:

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import PurePosixPath
 
 from dotcloud_emulator import catalogue
+from dotcloud_emulator.buildfile import gemfile
 from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.catalogue import (
     CURRENT,
@@ -24,6 +25,7 @@ from dotcloud_emulator.catalogue import (
     Program,
     Stack,
 )
+from dotcloud_emulator.catalogue.model import RubyRuntime
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.environment import HTTP_BIND_PORT, custom_port_numbers
@@ -45,6 +47,7 @@ class ApprootFacts:
     # service serves it at /static, as the platform's stock configuration did until August 2012.
     serves_static: bool = False
     has_package_json: bool = False  # package.json: the build runs npm install on it
+    gemfile: str = ""  # the Gemfile's text (ruby: Bundler resolves its gems, Debian's packages)
 
 
 def check_renderable(service: Service) -> None:
@@ -164,7 +167,11 @@ def _code_context(
     context = layout.build_context(service.name)
     values = {
         **_stack_context(application, service, stack, settings),
-        "systempackages": (*service.systempackages, *requirement_packages(service, stack)),
+        "systempackages": (
+            *service.systempackages,
+            *requirement_packages(service, stack),
+            *(gemfile.debian_packages(gemfile.read_gems(facts.gemfile), stack.ruby) if stack.ruby else ()),
+        ),
         "virtualenv": stack.virtualenv,
         "virtualenv_command": stack.python.virtualenv if stack.python else "",
         "pip_packages": stack.pip_packages,
@@ -186,6 +193,7 @@ def _code_context(
         "listening_ports": repr(tuple(listening_ports(service))),
         "dev": False,  # development mode mounts its own uwsgi.ini (render/devmode.py)
         "stack_environment": stack.environment,
+        "supervisor_environment": {},
         "prestart": stack.prestart,
         "config_targets": {file.name: file.target for file in stack.config_files},
         **dict(stack.template_values),
@@ -195,9 +203,16 @@ def _code_context(
         values.update(uwsgi_values(service), uwsgi_plugin=stack.uwsgi.plugin)
     if stack.node_runtimes:
         values.update(node_values(service, facts, packages_before))
+    if stack.ruby is not None:
+        values.update(ruby_values(service, stack.ruby))
     items: list[Rendered] = [
         File(context / "Dockerfile", render_template(stack.dockerfile, **values)),
         *_platform_files(stack, context / "platform", values),
+        *(
+            [File(context / "platform" / "Gemfile", gemfile.bundler_gemfile(facts.gemfile, stack.ruby))]
+            if stack.ruby is not None
+            else []
+        ),
         CodeSnapshot(application.root, context / "code"),
     ]
     if stack.tooling:
@@ -219,6 +234,18 @@ def requirement_packages(service: Service, stack: Stack) -> list[str]:
         return []
     found = (stack.debian_package_for(requirement) for requirement in service.requirements)
     return sorted({package for package in found if package})
+
+
+def ruby_values(service: Service, ruby: RubyRuntime) -> dict[str, object]:
+    """The Ruby a ruby-version runs on, and the Rack environment (RACK_ENV and RAILS_ENV)."""
+    return {
+        "ruby_version": ruby.version,
+        "rack_env": str(catalogue.config_value(service, "rack-env")),
+        "supervisor_environment": {
+            "RACK_ENV": str(catalogue.config_value(service, "rack-env")),
+            "RAILS_ENV": str(catalogue.config_value(service, "rack-env")),
+        },
+    }
 
 
 def node_values(
