@@ -33,6 +33,8 @@ RUNS_HERE = (
     "redis",
     "postgresql",
     "mysql",
+    "ruby",
+    "ruby-worker",
     "php",
     "php-worker",
     "nodejs",
@@ -90,7 +92,7 @@ def with_pypy(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_types_that_run_here_are_those_with_a_stack() -> None:
     assert catalogue.runnable_types() == RUNS_HERE
     assert all(catalogue.runs_here(name) for name in RUNS_HERE)
-    assert not catalogue.runs_here("ruby")
+    assert not catalogue.runs_here("solr")
     assert not catalogue.runs_here("opa")
     assert not catalogue.runs_here("no-such-type")
 
@@ -105,6 +107,8 @@ def test_kinds() -> None:
         "redis": "data",
         "postgresql": "data",
         "mysql": "data",
+        "ruby": "code",
+        "ruby-worker": "code",
         "php": "code",
         "php-worker": "code",
         "mongodb": "data",
@@ -119,6 +123,7 @@ def test_http_types_and_data_ports() -> None:
     assert [name for name in RUNS_HERE if catalogue.serves_http(name)] == [
         "python",
         "static",
+        "ruby",
         "php",
         "nodejs",
     ]

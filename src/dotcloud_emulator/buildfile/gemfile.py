@@ -20,7 +20,9 @@ GEMFILE_LOCK = "Gemfile.lock"
 _QUOTED = r"""(?:'[^'\n]*'|"[^"\n]*")"""
 GEM_LINE = re.compile(rf"^(\s*)gem\s*\(?\s*({_QUOTED})(.*)$")
 GROUP_BLOCK = re.compile(r"^\s*group\s*\(?\s*([^)]*?)\)?\s*do\s*(?:\|.*\|)?\s*$")
-OTHER_BLOCK = re.compile(r"^\s*(?:platforms?|source|git|path|install_if|env)\b.*\bdo\s*(?:\|.*\|)?\s*$")
+OTHER_BLOCK = re.compile(
+    r"^\s*(?:platforms?|source|git|path|install_if|env)\b.*\bdo\s*(?:\|.*\|)?\s*$"
+)
 BLOCK_END = re.compile(r"^\s*end\s*$")
 SYMBOL = re.compile(r":(\w+)|['\"](\w+)['\"]")
 REQUIRE = re.compile(rf"""(?::require\s*=>|\brequire:)\s*(false|true|{_QUOTED}|\[[^\]]*\])""")

@@ -8,9 +8,9 @@ from pathlib import Path
 from dotcloud_emulator.buildfile import gemfile
 from dotcloud_emulator.buildfile.diagnostics import BuildFileError, Diagnostic, Reporter
 from dotcloud_emulator.buildfile.model import Application, Service
-from dotcloud_emulator.catalogue import SERVICE_TYPES
 from dotcloud_emulator.buildfile.validate import validate_services
 from dotcloud_emulator.buildfile.yamltree import parse_yaml
+from dotcloud_emulator.catalogue import SERVICE_TYPES
 from dotcloud_emulator.errors import UsageError
 
 BUILDFILE_NAME = "dotcloud.yml"
@@ -107,5 +107,7 @@ def gemfile_diagnostics(appdir: Path, root: Path, service: Service) -> list[Diag
             "warning" if found.severity == "warning" else "note",
             found.message,
         )
-        for found in gemfile.findings(texts[gemfile.GEMFILE], texts[gemfile.GEMFILE_LOCK], stack.ruby)
+        for found in gemfile.findings(
+            texts[gemfile.GEMFILE], texts[gemfile.GEMFILE_LOCK], stack.ruby
+        )
     ]

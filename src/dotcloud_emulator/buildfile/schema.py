@@ -464,7 +464,9 @@ def ruby_version(node: YamlNode, ctx: Context, label: str) -> str:
     stype = ctx.service_type
     if stype is None:
         return string(node, ctx, label)
-    version = cast(str, choice(stype.config_keys["ruby-version"].choices, "value")(node, ctx, label))
+    version = cast(
+        str, choice(stype.config_keys["ruby-version"].choices, "value")(node, ctx, label)
+    )
     ctx.reporter.note(node, ruby_version_message(stype, version))
     return version
 

@@ -116,10 +116,15 @@ def validate_service(
     check_process_keys(name, keys, reporter)
     if service_type is None:
         return None
-    if "ruby-version" in service_type.config_keys and "ruby-version" not in values.get("config", {}):
-        reporter.note(keys["type"][1], ruby_version_message(
-            service_type, f"{service_type.config_keys['ruby-version'].default} (the default)"
-        ))
+    if "ruby-version" in service_type.config_keys and "ruby-version" not in values.get(
+        "config", {}
+    ):
+        reporter.note(
+            keys["type"][1],
+            ruby_version_message(
+                service_type, f"{service_type.config_keys['ruby-version'].default} (the default)"
+            ),
+        )
     return build_service(name, service_type, values, extra)
 
 

@@ -420,7 +420,9 @@ RUBY_2_7 = RubyRuntime(
     gems=(
         *(
             (gem, package, version)
-            for gem, package, version in (line.split() for line in _BULLSEYE_GEMS.split("\n") if line)
+            for gem, package, version in (
+                line.split() for line in _BULLSEYE_GEMS.split("\n") if line
+            )
         ),
         *((gem, "", "") for gem in _RUBY_OWN_GEMS),
     ),
@@ -435,7 +437,9 @@ RUBY_APT_PIN = (
 # which serves public/; --nginx-bin only stops it looking for a Passenger nginx it does not use.
 PASSENGER_PORT = 8077
 PASSENGER_LOG = "/var/log/supervisor/passenger.log"
-PASSENGER_START = ConfigFile("passenger", "/usr/local/bin/dotcloud-passenger", "ruby", executable=True)
+PASSENGER_START = ConfigFile(
+    "passenger", "/usr/local/bin/dotcloud-passenger", "ruby", executable=True
+)
 PASSENGER_PROGRAM = Program("passenger", PASSENGER_START.target, CURRENT, startsecs=SETTLE_SECONDS)
 RUBY_SITE = ConfigFile("nginx-site.conf", NGINX_SITE_TARGET, "ruby")
 # The Gemfile Bundler resolves: the approot's gems that Debian serves (render/gemfile.py).
@@ -451,8 +455,14 @@ def ruby_stack(name: str, *, health: str, web: bool) -> Stack:
     stack = code_stack(
         name,
         {
-            "ca-certificates", "nginx-light", "supervisor", "procps",
-            "ruby", "ruby-dev", "ruby-bundler", "passenger",
+            "ca-certificates",
+            "nginx-light",
+            "supervisor",
+            "procps",
+            "ruby",
+            "ruby-dev",
+            "ruby-bundler",
+            "passenger",
         },
         health=health,
         config_files=(
