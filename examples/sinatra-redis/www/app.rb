@@ -24,7 +24,7 @@ get '/' do
   @hits = redis.incr('hits')
   @done = redis.get('jobs:done').to_i
   @last = redis.get('jobs:last')
-  @instance = ENVIRONMENT['DOTCLOUD_SERVICE_ID']
+  @instance = "#{ENVIRONMENT['DOTCLOUD_SERVICE_NAME']}.#{ENVIRONMENT['DOTCLOUD_SERVICE_ID']}"
   erb :index
 end
 
