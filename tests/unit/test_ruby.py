@@ -421,3 +421,14 @@ def test_the_kubernetes_export_is_valid_and_routes_port_8080(tmp_path: Path) -> 
     )
     ports = www["spec"]["template"]["spec"]["containers"][0]["ports"]
     assert ports == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+
+
+def test_requirements_are_gems_from_debian_too(tmp_path: Path) -> None:
+    service = ruby(requirements=("haml", "multi_json", "shotgun"))
+    dockerfile = files_of(tmp_path, service)["Dockerfile"]
+    assert "install -y --no-install-recommends ruby-haml ruby-multi-json \\\n" in dockerfile
+    app_dir(tmp_path, "www:\n  type: ruby\n  requirements:\n    - haml\n    - shotgun\n", {})
+    assert [w.format() for w in load_application(tmp_path, "shop").warnings] == [
+        f'{tmp_path}/dotcloud.yml:5:7: warning: requirement "shotgun" is not installed: no '
+        "Debian package provides it for ruby here"
+    ]

@@ -488,6 +488,12 @@ def ruby_stack(name: str, *, health: str, web: bool) -> Stack:
             ("bundle_gemfile", BUNDLE_GEMFILE),
         ),
         environment=(("BUNDLE_GEMFILE", BUNDLE_GEMFILE),),
+        # `requirements:` are gems too, from the same Debian packages (outside the Gemfile).
+        requirement_packages=tuple(
+            (name, package)
+            for gem, package, _ in RUBY_2_7.gems
+            for name in {gem, gem.replace("-", "_")}
+        ),
     )
 
 
