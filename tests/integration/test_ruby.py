@@ -44,7 +44,7 @@ GREETING = re.compile(r"<h1>(Hello from Sinatra(?: v\d)?, served by (www\.\d))</
 HITS = re.compile(r'<strong id="hits">(\d+)</strong>')
 DONE = re.compile(r'<strong id="done">(\d+)</strong>')
 DEV_TIMEOUT = 600.0  # `up --dev` replaces the instances (no build: the images are there)
-SERVE_TIMEOUT = 30.0  # a save restarts Passenger, which boots the application again
+SERVE_TIMEOUT = 90.0  # a save restarts Passenger, which boots the application again (~15 s)
 
 
 @pytest.fixture(scope="module")

@@ -432,3 +432,20 @@ def test_requirements_are_gems_from_debian_too(tmp_path: Path) -> None:
         f'{tmp_path}/dotcloud.yml:5:7: warning: requirement "shotgun" is not installed: no '
         "Debian package provides it for ruby here"
     ]
+
+
+def test_exclude_bundler_groups_leaves_their_gems_out(tmp_path: Path) -> None:
+    app_dir(
+        tmp_path,
+        "www:\n  type: ruby\n  approot: www\n  exclude_bundler_groups:\n    - development\n",
+        {"www/Gemfile": GEMFILE_2012},
+    )
+    loaded = load_application(tmp_path, "shop")
+    # shotgun (development and test) stays: only one of its groups is left out.
+    assert len(loaded.warnings) == 2
+    service = loaded.application.services[0]
+    assert gemfile.excluded_groups(service) == ("development",)
+    only_development = "gem 'sinatra'\ngroup :development do\n  gem 'shotgun'\nend\n"
+    assert [g.name for g in gemfile.service_gems(service, only_development)] == ["sinatra"]
+    built = files_of(tmp_path, service, only_development)["platform/Gemfile"]
+    assert built.splitlines()[2:] == ["gem 'sinatra'"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from dotcloud_emulator.buildfile.model import Service
 from dotcloud_emulator.catalogue.model import RubyRuntime
 
 GEMFILE = "Gemfile"
@@ -90,6 +91,22 @@ def read_gems(text: str) -> tuple[Gem, ...]:
     return tuple(gems)
 
 
+def without_groups(gems: tuple[Gem, ...], excluded: tuple[str, ...]) -> tuple[Gem, ...]:
+    """The gems Bundler installs `--without` the excluded groups (a gem of several groups stays
+    while one of them is not excluded)."""
+    return tuple(gem for gem in gems if not gem.groups or set(gem.groups) - set(excluded))
+
+
+def excluded_groups(service: Service) -> tuple[str, ...]:
+    groups = service.extra.get("exclude_bundler_groups", ())
+    return tuple(str(group) for group in groups) if isinstance(groups, tuple | list) else ()
+
+
+def service_gems(service: Service, text: str) -> tuple[Gem, ...]:
+    """The gems of a service's Gemfile that Bundler installs for it."""
+    return without_groups(read_gems(text), excluded_groups(service))
+
+
 def symbols(text: str) -> tuple[str, ...]:
     """`:development, :test` or `[:test]` -> (development, test)."""
     return tuple(first or second for first, second in SYMBOL.findall(text))
@@ -114,10 +131,13 @@ def served(gems: tuple[Gem, ...], ruby: RubyRuntime) -> tuple[Gem, ...]:
     return tuple(gem for gem in gems if ruby.debian_gem(gem.name) is not None)
 
 
-def findings(gemfile: str, lock: str, ruby: RubyRuntime) -> list[Finding]:
+def findings(
+    gemfile: str, lock: str, ruby: RubyRuntime, excluded: tuple[str, ...] = ()
+) -> list[Finding]:
     """The road taken (a note), each gem Debian does not serve (a warning at its line), each
-    locked version served by another (a note at the lock's line)."""
-    gems = read_gems(gemfile)
+    locked version served by another (a note at the lock's line); the gems of the excluded
+    groups are not installed, so nothing is said of them."""
+    gems = without_groups(read_gems(gemfile), excluded)
     if not gems:
         return []
     result = [
@@ -170,7 +190,7 @@ def findings(gemfile: str, lock: str, ruby: RubyRuntime) -> list[Finding]:
     return result
 
 
-def bundler_gemfile(gemfile: str, ruby: RubyRuntime) -> str:
+def bundler_gemfile(gemfile: str, ruby: RubyRuntime, excluded: tuple[str, ...] = ()) -> str:
     """The Gemfile Bundler resolves in the image: the served gems, with their groups and
     `require` options, without versions (Debian has one of each)."""
     lines = [
@@ -178,7 +198,7 @@ def bundler_gemfile(gemfile: str, ruby: RubyRuntime) -> str:
         f"{ruby.debian} packages, at Debian's versions.",
         "source 'https://rubygems.org'",
     ]
-    for gem in served(read_gems(gemfile), ruby):
+    for gem in served(without_groups(read_gems(gemfile), excluded), ruby):
         options = []
         if gem.require and SAFE_REQUIRE.match(gem.require):
             options.append(f":require => {gem.require}")

@@ -170,7 +170,7 @@ def _code_context(
         "systempackages": (
             *service.systempackages,
             *requirement_packages(service, stack),
-            *gem_packages(stack, facts),
+            *gem_packages(service, stack, facts),
         ),
         "virtualenv": stack.virtualenv,
         "virtualenv_command": stack.python.virtualenv if stack.python else "",
@@ -208,7 +208,7 @@ def _code_context(
     items: list[Rendered] = [
         File(context / "Dockerfile", render_template(stack.dockerfile, **values)),
         *_platform_files(stack, context / "platform", values),
-        *bundler_files(stack, facts, context / "platform"),
+        *bundler_files(service, stack, facts, context / "platform"),
         CodeSnapshot(application.root, context / "code"),
     ]
     if stack.tooling:
@@ -232,18 +232,25 @@ def requirement_packages(service: Service, stack: Stack) -> list[str]:
     return sorted({package for package in found if package})
 
 
-def gem_packages(stack: Stack, facts: ApprootFacts) -> list[str]:
+def gem_packages(service: Service, stack: Stack, facts: ApprootFacts) -> list[str]:
     """The Debian packages of the Gemfile's gems (ruby: rubygems.org is not reached)."""
     if stack.ruby is None:
         return []
-    return gemfile.debian_packages(gemfile.read_gems(facts.gemfile), stack.ruby)
+    return gemfile.debian_packages(gemfile.service_gems(service, facts.gemfile), stack.ruby)
 
 
-def bundler_files(stack: Stack, facts: ApprootFacts, platform: PurePosixPath) -> list[Rendered]:
+def bundler_files(
+    service: Service, stack: Stack, facts: ApprootFacts, platform: PurePosixPath
+) -> list[Rendered]:
     """The Gemfile Bundler resolves in a ruby image: the approot's gems that Debian serves."""
     if stack.ruby is None:
         return []
-    return [File(platform / "Gemfile", gemfile.bundler_gemfile(facts.gemfile, stack.ruby))]
+    return [
+        File(
+            platform / "Gemfile",
+            gemfile.bundler_gemfile(facts.gemfile, stack.ruby, gemfile.excluded_groups(service)),
+        )
+    ]
 
 
 def ruby_values(service: Service, ruby: RubyRuntime) -> dict[str, object]:
