@@ -442,7 +442,12 @@ def test_exclude_bundler_groups_leaves_their_gems_out(tmp_path: Path) -> None:
     )
     loaded = load_application(tmp_path, "shop")
     # shotgun (development and test) stays: only one of its groups is left out.
-    assert len(loaded.warnings) == 2
+    assert [w.message.split(" is ")[0] for w in loaded.warnings] == ["gem 'pony'", "gem 'shotgun'"]
+    app_dir(tmp_path, "", {"www/Gemfile": "gem 'rack'\ngroup :development do\n  gem 'pry'\nend\n"})
+    (tmp_path / "dotcloud.yml").write_text(
+        "www:\n  type: ruby\n  approot: www\n  exclude_bundler_groups:\n    - development\n"
+    )
+    assert load_application(tmp_path, "shop").warnings == ()
     service = loaded.application.services[0]
     assert gemfile.excluded_groups(service) == ("development",)
     only_development = "gem 'sinatra'\ngroup :development do\n  gem 'shotgun'\nend\n"

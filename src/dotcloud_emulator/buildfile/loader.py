@@ -45,8 +45,11 @@ def load_application(appdir: Path, name: str, *, strict: bool = False) -> LoadRe
     text = read_text(path, reporter)
     document = parse_yaml(text, reporter) if text is not None else None
     services = validate_services(document, root, reporter) if text is not None else ()
+    # Services sharing an approot share its Gemfile: its diagnostics are said once.
     gem_diagnostics = tuple(
-        found for service in services for found in gemfile_diagnostics(appdir, root, service)
+        dict.fromkeys(
+            found for service in services for found in gemfile_diagnostics(appdir, root, service)
+        )
     )
     warnings = tuple(
         sorted((*reporter.warnings, *(d for d in gem_diagnostics if d.severity == "warning")))
@@ -108,6 +111,9 @@ def gemfile_diagnostics(appdir: Path, root: Path, service: Service) -> list[Diag
             found.message,
         )
         for found in gemfile.findings(
-            texts[gemfile.GEMFILE], texts[gemfile.GEMFILE_LOCK], stack.ruby
+            texts[gemfile.GEMFILE],
+            texts[gemfile.GEMFILE_LOCK],
+            stack.ruby,
+            gemfile.excluded_groups(service),
         )
     ]
