@@ -333,7 +333,10 @@ PHP_WORKER = php_stack("php-worker", health=PROGRAMS_HEALTH, web=False)
 # it). rubygems.org is not reached from the builds here: the Gemfile's gems are Debian's packages
 # of them (bullseye's version of each below), and Bundler resolves the Gemfile against those.
 _BULLSEYE_GEMS = """
+actionmailer ruby-actionmailer 6.0.3.7
 actionpack ruby-actionpack 6.0.3.7
+actionview ruby-actionview 6.0.3.7
+activemodel ruby-activemodel 6.0.3.7
 activerecord ruby-activerecord 6.0.3.7
 activesupport ruby-activesupport 6.0.3.7
 addressable ruby-addressable 2.7.0
@@ -344,27 +347,34 @@ bson ruby-bson 4.10.0
 builder ruby-builder 3.2.4
 chronic ruby-chronic 0.10.5
 coderay ruby-coderay 1.1.3
+coffee-rails ruby-coffee-rails 5.0.0
 coffee-script ruby-coffee-script 2.4.1
 daemons ruby-daemons 1.1.9
 dalli ruby-dalli 2.7.11
 devise ruby-devise 4.7.3
+em-http-request ruby-em-http-request 1.1.5
 em-websocket ruby-em-websocket 0.5.1
 erubis ruby-erubis 2.7.0
 eventmachine ruby-eventmachine 1.3.0
+exception-notification ruby-exception-notification 4.0.1
 execjs ruby-execjs 2.7.0
 faraday ruby-faraday 1.1.0
+ffi ruby-ffi 1.12.2
 foreman ruby-foreman 0.85.0
 haml ruby-haml 5.1.2
 hiredis ruby-hiredis 0.6.3
 httparty ruby-httparty 0.18.1
 i18n ruby-i18n 1.8.8
+jbuilder ruby-jbuilder 2.10.0
 jquery-rails ruby-jquery-rails 4.3.5
+jquery-ui-rails ruby-jquery-ui-rails 6.0.1
 json ruby-json 2.3.0
 kaminari ruby-kaminari 1.2.1
 kramdown ruby-kramdown 2.3.0
 liquid ruby-liquid 4.0.3
 mail ruby-mail 2.7.1
 mime-types ruby-mime-types 3.3.1
+mini-magick ruby-mini-magick 4.10.1
 minitest ruby-minitest 5.13.0
 mongo ruby-mongo 2.5.1
 multi-json ruby-multi-json 1.14.1
@@ -375,6 +385,7 @@ net-ssh ruby-net-ssh 6.1.0
 nokogiri ruby-nokogiri 1.11.1
 oauth ruby-oauth 0.5.4
 oauth2 ruby-oauth2 1.4.4
+oj ruby-oj 3.11.0
 omniauth ruby-omniauth 1.9.1
 pg ruby-pg 1.2.3
 puma puma 4.3.8
@@ -389,26 +400,33 @@ railties ruby-railties 6.0.3.7
 rake rake 13.0.3
 rdiscount ruby-rdiscount 2.1.8
 redcarpet ruby-redcarpet 3.5.1
+redcloth ruby-redcloth 4.3.2
 redis ruby-redis 4.2.5
 redis-namespace ruby-redis-namespace 1.7.0
+redis-store ruby-redis-store 1.9.0
 rest-client ruby-rest-client 2.1.0
+rmagick ruby-rmagick 2.16.0
 rouge ruby-rouge 3.21.0
 rspec ruby-rspec 3.9.0
 rubypants ruby-rubypants 0.6.0
 sanitize ruby-sanitize 5.2.1
 sass ruby-sass 3.7.4
+sass-rails ruby-sass-rails 6.0.0
 sequel ruby-sequel 5.41.0
 sinatra ruby-sinatra 2.0.8.1
 sinatra-contrib ruby-sinatra-contrib 2.0.8.1
 slim ruby-slim 4.0.1
+sprockets ruby-sprockets 3.7.2
 sqlite3 ruby-sqlite3 1.4.2
 thin thin 1.8.0
 tilt ruby-tilt 2.0.10
+turbolinks ruby-turbolinks 5.1.1
 twitter ruby-twitter 7.0.0
 uglifier ruby-uglifier 2.7.2
 unicorn unicorn 5.5.3
 uuidtools ruby-uuidtools 2.2.0
 warden ruby-warden 1.2.8
+websocket-driver ruby-websocket-driver 0.6.3
 will-paginate ruby-will-paginate 3.3.0
 """
 # Gems that come with Ruby or Bundler themselves: nothing to install.
