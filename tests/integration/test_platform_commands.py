@@ -137,7 +137,6 @@ def test_scale_balances_across_instances_and_keeps_sessions(
 @pytest.mark.parametrize(
     ("argument", "message"),
     [
-        ("session=2", "session is a redis service: data services run 1 instance here"),
         ("www:memory=512M", "memory is not emulated"),
         ("www:disk=2", 'Invalid action for "www": Action must be either "instances" or "memory"'),
         ("www=two", "Instance count must be a number"),

@@ -1,4 +1,4 @@
-"""static, python-worker, custom, postgresql and mysql (MariaDB), each run for real in one app.
+"""static, python-worker, custom, postgresql, postgis and mysql (MariaDB), run for real in one app.
 
 One `up` for the module. Database clients run from this machine's network namespace in a throwaway
 container of the service's own image (`--network host`), so the URLs `info` prints are tried from
@@ -7,6 +7,7 @@ here without installing a database driver on the host.
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,8 @@ worker:
   process: python -u loop.py
 db:
   type: postgresql
+gis:
+  type: postgis
 mdb:
   type: mysql
 svc:
@@ -277,6 +280,31 @@ def test_info_postgresql_gives_a_url_that_works_from_this_machine(
         {"URL": libpq_url.replace(password, "wrong")},
     )
     assert 'password authentication failed for user "root"' in denied
+
+
+def test_postgis_has_the_extension_and_the_postgresql_contract(
+    types_app: RunningApp, cli: Cli
+) -> None:
+    details = info(cli, types_app, "gis")
+    password = details["config"]["postgresql_password"]
+    (url,) = [p["url"] for p in details["ports"] if p["name"] == "sql"]
+    assert url == f"pgsql://root:{password}@127.0.0.1:{host_port(types_app, 'gis', '5432/tcp')}"
+    environment = json.loads(
+        run_in(cli, types_app, "worker", "cat /home/dotcloud/environment.json")
+    )
+    assert environment["DOTCLOUD_GIS_SQL_PASSWORD"] == password
+    assert environment["DOTCLOUD_GIS_SQL_LOGIN"] == "root"
+
+    libpq_url = url.replace("pgsql://", "postgresql://", 1)
+    psql = "/usr/lib/postgresql/15/bin/psql"
+    query = (
+        "CREATE EXTENSION IF NOT EXISTS postgis; "
+        "SELECT round(ST_Distance('POINT(0 0)'::geography, 'POINT(0 1)'::geography) / 1000)"
+    )
+    answer = client_on_this_machine(
+        types_app, "gis", psql, [libpq_url, "-X", "-tA", "-c", query], {}
+    )
+    assert answer.splitlines()[-1] == "111"  # one degree of latitude at the equator, in km
 
 
 def test_info_mysql_gives_a_url_that_works_from_this_machine(

@@ -15,7 +15,7 @@ from dotcloud_emulator.buildfile.loader import load_application
 FIXTURES = Path(__file__).parent / "fixtures" / "buildfiles"
 RUNS = (
     "python, python-worker, static, custom, redis, postgresql, mysql, ruby, ruby-worker, php,"
-    " php-worker, nodejs, mongodb"
+    " php-worker, nodejs, postgis, mongodb, smtp"
 )
 
 
@@ -81,15 +81,16 @@ CASES = {
         "underscores, not starting with a digit",
         'dotcloud.yml:6:5: error: invalid environment variable name "MY-VAR": use letters, digits '
         "and underscores, not starting with a digit",
-        'dotcloud.yml:7:11: error: "LIST" in "environment" must be a plain value, found a list',
+        'dotcloud.yml:7:11: warning: "LIST" in "environment" is a list: a variable holds text, '
+        "so it is set to its JSON text",
     ],
     "instances": [
         'dotcloud.yml:3:14: error: "instances" must be a whole number from 1 to 10, found a '
         "boolean (yes)",
         'dotcloud.yml:6:14: error: "instances" must be a whole number from 1 to 10, found 0',
         'dotcloud.yml:9:14: error: "instances" must be a whole number from 1 to 10, found 11',
-        "dotcloud.yml:12:14: error: a redis service runs 1 instance here: scaling data services "
-        "is not supported by the emulator",
+        "dotcloud.yml:12:14: warning: a postgresql service runs 1 instance here (of the data "
+        "services only redis scales, to a master and replicas), so it starts one instead of 2",
     ],
     "ports": [
         'dotcloud.yml:4:10: error: unrecognized port type "htp" for "web" in "ports": expected '

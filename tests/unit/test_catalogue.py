@@ -38,7 +38,9 @@ RUNS_HERE = (
     "php",
     "php-worker",
     "nodejs",
+    "postgis",
     "mongodb",
+    "smtp",
 )
 
 # A made-up code stack: Lua scripts under Supervisor, on the shared `code/` templates.
@@ -113,6 +115,8 @@ def test_kinds() -> None:
         "php-worker": "code",
         "mongodb": "data",
         "nodejs": "code",
+        "postgis": "data",
+        "smtp": "data",
     }
     assert catalogue.is_data(Service("db", "postgresql"))
     assert not catalogue.is_data(Service("www", "static"))
@@ -136,7 +140,7 @@ def test_http_types_and_data_ports() -> None:
 
 def test_start_periods() -> None:
     periods = {name: catalogue.start_period(Service("s", name)) for name in RUNS_HERE}
-    assert periods == {name: 120 for name in RUNS_HERE} | {"redis": 30, "mongodb": 30}
+    assert periods == {name: 120 for name in RUNS_HERE} | {"redis": 30, "mongodb": 30, "smtp": 30}
 
 
 def test_only_python_types_have_a_virtualenv() -> None:

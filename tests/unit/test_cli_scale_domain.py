@@ -78,7 +78,6 @@ def test_scale_stores_the_count_and_waits_for_the_next_up(
 @pytest.mark.parametrize(
     ("argument", "message"),
     [
-        ("session=2", "session is a redis service: data services run 1 instance here"),
         ("db=2", 'application tutorial has no service "db" (services: www, session, worker)'),
     ],
 )
@@ -94,6 +93,15 @@ def test_scale_refuses_data_and_unknown_services_and_stores_nothing(
     assert code == 2
     assert message in err
     assert stored(private_state_home).load("tutorial").scale == {}
+
+
+def test_a_redis_service_scales_to_a_master_and_replicas(
+    appdir: Path, private_state_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, _ = run(capsys, "scale", "tutorial", "session=3")
+
+    assert code == 0
+    assert stored(private_state_home).load("tutorial").scale == {"session": 3}
 
 
 def test_scale_json(appdir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,7 +20,7 @@ from dotcloud_emulator.dashboard.actions import Actions
 from dotcloud_emulator.dashboard.security import Guard
 from dotcloud_emulator.dashboard.server import make_server
 from dotcloud_emulator.dashboard.views import Dashboard, Request, events
-from dotcloud_emulator.errors import NoSuchService, UserError
+from dotcloud_emulator.errors import NoSuchService, UsageError, UserError
 
 PORT = 8181
 TOKEN = "t0ken-for-tests"
@@ -104,6 +104,11 @@ class FakeBackend:
 
     def scale(self, app: str, service: str, count: int, progress: Progress) -> None:
         self.scaled.append((service, count))
+
+    def mail(self, app: str, service: str) -> list[dict[str, object]]:
+        if service != "mail":
+            raise UsageError(f"{app}.{service} is a python service: only smtp keeps mail")
+        return [dict(KEPT_MESSAGE)]
 
 
 @pytest.fixture
@@ -320,6 +325,26 @@ def test_the_environment_is_masked_and_revealed_on_request(dashboard: Dashboard)
         200,
         {"name": "DOTCLOUD_SESSION_REDIS_PASSWORD", "value": PASSWORD},
     )
+
+
+KEPT_MESSAGE = {
+    "key": "1796318894.M605999P1Q1.host",
+    "sender": "<worker@example.com>",
+    "recipients": "<you@example.org>",
+    "subject": "Hello",
+    "date": "",
+    "kept_at": "2026-12-03T17:28:14Z",
+}
+
+
+def test_the_mail_an_smtp_service_kept_is_listed(dashboard: Dashboard) -> None:
+    assert get(dashboard, "/api/apps/tutorial/services/mail/mail") == (
+        200,
+        {"service": "mail", "messages": [KEPT_MESSAGE]},
+    )
+    status, refused = get(dashboard, "/api/apps/tutorial/services/www/mail")
+    assert status == 400
+    assert "only smtp keeps mail" in refused["error"]
 
 
 def test_a_reveal_without_the_token_is_refused(dashboard: Dashboard) -> None:

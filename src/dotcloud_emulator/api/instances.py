@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import queue
 import subprocess
 import threading
@@ -219,3 +220,26 @@ def restart(
                 keys = [(service, number)]
                 restart_instances(selection.client, application, state, settings(), keys, progress)
         done(number)
+
+
+# mail
+
+
+MAIL_COMMAND = "/usr/local/bin/mail"
+
+
+def kept_mail(app: str, service: str) -> list[dict[str, object]]:
+    """The messages an smtp service's relay kept (it sends none on), oldest first."""
+    selection = select(Target(app, service, 0))
+    instance = pick_instance(selection, Target(app, service, 0))
+    if instance.type != "smtp":
+        raise UsageError(f"{app}.{service} is a {instance.type} service: only smtp keeps mail")
+    with docker_boundary(f"{app}.{instance.label}"):
+        container = selection.client.containers.get(instance.container_id)
+        result = container.exec_run([MAIL_COMMAND], user=USER)
+    if result.exit_code != 0:
+        raise UserError(
+            f"{app}.{instance.label}: listing the kept mail failed: {decode(result.output)}"
+        )
+    listing = json.loads(decode(result.output))
+    return [dict(message) for message in listing]

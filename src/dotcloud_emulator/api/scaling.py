@@ -52,10 +52,10 @@ def check_scalable(application: Application, request: ScaleRequest) -> None:
     if request.service not in application.service_names:
         raise NoSuchService(application.name, request.service, application.service_names)
     service_type = SERVICE_TYPES.get(application.service(request.service).type)
-    if service_type is not None and service_type.is_data:
+    if service_type is not None and service_type.is_data and not service_type.replicated:
         raise UsageError(
-            f"{request.service} is a {service_type.name} service: data services run 1 instance "
-            "here and cannot be scaled"
+            f"{request.service} is a {service_type.name} service: it runs 1 instance here (of the "
+            "data services only redis scales, to a master and replicas)"
         )
 
 

@@ -241,7 +241,7 @@ def service_document(facts: ServiceFacts) -> dict[str, object]:
         "cluster": CLUSTER,
         "config": dict(facts.config),
         "instances": {
-            f"{facts.app}.{facts.name}.{number}": {"state": "running" if up else "stopped"}
+            f"{facts.app}.{facts.name}.{number}": instance_document(facts, number, up)
             for number, up in sorted(facts.instances.items())
         },
         "name": f"{facts.app}.{facts.name}",
@@ -253,6 +253,15 @@ def service_document(facts: ServiceFacts) -> dict[str, object]:
         document["created_at"] = facts.created_at
     if facts.packages_before is not None:
         document["packages_before"] = dict(facts.packages_before)
+    return document
+
+
+def instance_document(facts: ServiceFacts, number: int, up: bool) -> dict[str, str]:
+    """An instance's state, and its role in a scaled replicated service (0 is the master)."""
+    document = {"state": "running" if up else "stopped"}
+    service_type = SERVICE_TYPES.get(facts.type)
+    if service_type is not None and service_type.replicated and len(facts.instances) > 1:
+        document["role"] = "master" if number == 0 else "replica"
     return document
 
 

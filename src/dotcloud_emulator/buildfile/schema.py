@@ -7,6 +7,7 @@ and go on, so one pass finds every problem. Adding a key is one line in `SERVICE
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -222,6 +223,15 @@ def environment_name(node: YamlNode, ctx: Context, label: str) -> str:
 
 def environment_value(node: YamlNode, ctx: Context, label: str) -> str:
     """Values are stringified as the platform did; booleans as YAML spells them canonically."""
+    if isinstance(node, Mapping | Sequence):
+        # The platform took any value and stringified it; Python's spelling of a list is no
+        # use to a program, its JSON text is.
+        text = json.dumps(to_python(node), separators=(",", ":"), ensure_ascii=False, default=str)
+        ctx.reporter.warning(
+            node,
+            f"{label} is {describe(node)}: a variable holds text, so it is set to its JSON text",
+        )
+        return text
     if not isinstance(node, Scalar):
         raise Problem(node, f"{label} must be a plain value, found {describe(node)}")
     if isinstance(node.value, bool):
@@ -314,12 +324,15 @@ def buildscript(node: YamlNode, ctx: Context, label: str) -> str | None:
 def instances(node: YamlNode, ctx: Context, label: str) -> int:
     count = cast(int, integer(1, MAX_INSTANCES)(node, ctx, label))
     stype = ctx.service_type
-    if stype is not None and stype.is_data and count > 1:
-        raise Problem(
+    if stype is not None and stype.is_data and not stype.replicated and count > 1:
+        # The platform made a replicated set of it whose address is the master's: one server
+        # here gives the application the same variables, so the file stays usable.
+        ctx.reporter.warning(
             node,
-            f"a {stype.name} service runs 1 instance here: scaling data services is not supported "
-            "by the emulator",
+            f"a {stype.name} service runs 1 instance here (of the data services only redis "
+            f"scales, to a master and replicas), so it starts one instead of {count}",
         )
+        return 1
     return count
 
 

@@ -164,11 +164,20 @@ def type_problem(name: str) -> str:
 
 def unknown_key_message(key: str, service: str) -> str:
     message = f'unknown key "{shorten(key)}" in service "{shorten(service)}"'
+    variable = names.escaped(f"SERVICE_{key.upper()}")
+    kept = f"{message}; it is kept as is (custom buildscripts see it as {variable})"
+    # A config key set one level too high (`node_version:` beside `type:`, as the platform's
+    # custom Node.js recipe read it) is not a misspelt top-level key: say where it belongs.
+    owners = [
+        name for name, service_type in SERVICE_TYPES.items() if key in service_type.config_keys
+    ]
+    if owners:
+        listing = " and ".join([", ".join(owners[:-1]), owners[-1]] if owners[1:] else owners)
+        return f'{kept}; {listing} services take it under "config:"'
     match = nearest(key, KNOWN_KEYS)
     if match:
         return f"{message}: did you mean '{match}'?"
-    variable = names.escaped(f"SERVICE_{key.upper()}")
-    return f"{message}; it is kept as is (custom buildscripts see it as {variable})"
+    return kept
 
 
 def check_process_keys(

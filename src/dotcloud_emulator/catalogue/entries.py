@@ -104,6 +104,7 @@ def data_type(
     *,
     start_period: int,
     config_keys: dict[str, ConfigKey] | None = None,
+    replicated: bool = False,
 ) -> ServiceType:
     return ServiceType(
         name,
@@ -114,7 +115,17 @@ def data_type(
         config_keys=config_keys or {},
         platform_keys=(port.password_key,),
         start_period=start_period,
+        replicated=replicated,
     )
+
+
+# The platform's smarthost settings: accepted; the emulator's relay keeps every message instead.
+_SMTP_RELAY_KEYS: dict[str, ConfigKey] = {
+    "smtp_relay_server": ConfigKey(str),
+    "smtp_relay_port": ConfigKey(int, minimum=1, maximum=65535),
+    "smtp_relay_username": ConfigKey(str),
+    "smtp_relay_password": ConfigKey(str),
+}
 
 
 # The platform's mongod tuning keys: accepted, with no effect on the emulator's server.
@@ -139,6 +150,7 @@ SERVICE_TYPES: dict[str, ServiceType] = {
             stacks.REDIS,
             DataPort("redis", "REDIS", "redis", 6379, "root", "redis_password"),
             start_period=30,
+            replicated=True,
         ),
         # A database's first start creates its files before it answers.
         data_type(
@@ -191,7 +203,13 @@ SERVICE_TYPES: dict[str, ServiceType] = {
         ServiceType("java", "code", "host any Java servlet (also Clojure, Play!, and much more)"),
         ServiceType("opa", "code", "the unified language for web 2.0 development"),
         ServiceType("mysql-masterslave", "data", "MySQL Master/Slave replicated deployment"),
-        ServiceType("postgis", "data", "PostgreSQL with the PostGIS extensions"),
+        data_type(
+            "postgis",
+            "PostgreSQL with the PostGIS extensions",
+            stacks.POSTGIS,
+            DataPort("sql", "SQL", "pgsql", 5432, "root", "postgresql_password"),
+            start_period=120,
+        ),
         # Served by the emulator's own MongoDB-protocol server (docs/mongodb.md).
         data_type(
             "mongodb",
@@ -203,6 +221,14 @@ SERVICE_TYPES: dict[str, ServiceType] = {
         ),
         ServiceType("rabbitmq", "data", "AMQP message queue server"),
         ServiceType("solr", "data", "the search server based on the Lucene Java search library"),
-        ServiceType("smtp", "data", "authenticated SMTP relay to send e-mails reliably"),
+        # Served by the emulator's own relay: every message is kept, none is sent on.
+        data_type(
+            "smtp",
+            "authenticated SMTP relay to send e-mails reliably",
+            stacks.SMTP,
+            DataPort("smtp", "SMTP", "smtp", 25, "dotcloud", "smtp_password"),
+            start_period=30,
+            config_keys=_SMTP_RELAY_KEYS,
+        ),
     )
 }

@@ -251,6 +251,9 @@ class ServiceType:
     # Seconds of the healthcheck's start period: failures meanwhile do not count, and the first
     # success ends it.
     start_period: int = 120
+    # Scaled, the service is a master (instance 0, the address environment.json gives) and
+    # replicas of it, as the platform's redis and mysql were; otherwise it runs one instance.
+    replicated: bool = False
 
     @property
     def runs_here(self) -> bool:

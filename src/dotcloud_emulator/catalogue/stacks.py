@@ -531,15 +531,18 @@ def data_stack(
     config_files: tuple[ConfigFile, ...] = (),
     stop_signal: str = "",
     server_package: str = "",
+    templates: str = "",
 ) -> Stack:
-    """A data server set up by `<name>/dotcloud-init.j2`, checked by `<name>/dotcloud-health.j2`."""
+    """A data server set up by `<templates>/dotcloud-init.j2`, checked by
+    `<templates>/dotcloud-health.j2` (`templates`: the stack's name unless it shares another's)."""
+    templates = templates or name
     return Stack(
         name=name,
         base_image=BOOKWORM,
         packages=packages,
-        templates=name,
+        templates=templates,
         dockerfile="data/Dockerfile.j2",
-        health=f"{name}/dotcloud-health.j2",
+        health=f"{templates}/dotcloud-health.j2",
         owned_dirs=owned_dirs,
         preinstall=preinstall,
         config_files=config_files,
@@ -557,17 +560,26 @@ NO_DEBIAN_CLUSTER = (
 )
 
 REDIS = data_stack("redis", ("redis-server", "redis-tools"))
-POSTGRESQL = data_stack(
-    "postgresql",
-    ("postgresql-15",),
-    owned_dirs=(DATA_DIR, RUNTIME_DIR, "/run/postgresql"),
-    preinstall=NO_DEBIAN_CLUSTER,
-    config_files=(
-        ConfigFile("pg_hba.conf", f"{CONFIG_FILES_DIR}/pg_hba.conf"),
-        ConfigFile("pg_ident.conf", f"{CONFIG_FILES_DIR}/pg_ident.conf"),
-    ),
-    stop_signal="SIGINT",  # fast shutdown: SIGTERM waits for every client to disconnect
-)
+
+
+def postgresql_stack(name: str, packages: tuple[str, ...]) -> Stack:
+    return data_stack(
+        name,
+        packages,
+        owned_dirs=(DATA_DIR, RUNTIME_DIR, "/run/postgresql"),
+        preinstall=NO_DEBIAN_CLUSTER,
+        config_files=(
+            ConfigFile("pg_hba.conf", f"{CONFIG_FILES_DIR}/pg_hba.conf"),
+            ConfigFile("pg_ident.conf", f"{CONFIG_FILES_DIR}/pg_ident.conf"),
+        ),
+        stop_signal="SIGINT",  # fast shutdown: SIGTERM waits for every client to disconnect
+        templates="postgresql",
+    )
+
+
+POSTGRESQL = postgresql_stack("postgresql", ("postgresql-15",))
+# PostgreSQL with Debian's PostGIS 3 for it: `CREATE EXTENSION postgis` works in any database.
+POSTGIS = postgresql_stack("postgis", ("postgresql-15", "postgresql-15-postgis-3"))
 # The platform's mysql is served by MariaDB 10.11: Debian has no Oracle MySQL.
 MYSQL = data_stack(
     "mysql",
@@ -582,4 +594,12 @@ MONGODB = data_stack(
     ("python3", "python3-bson"),
     config_files=(ConfigFile("mongo", "/usr/local/bin/mongo", executable=True),),
     server_package="mongoserver",
+)
+# The smtp service's relay is the emulator's own (dotcloud_emulator.smtpserver, on Debian's
+# aiosmtpd): it keeps every message on the data volume instead of sending it to the internet.
+SMTP = data_stack(
+    "smtp",
+    ("python3", "python3-aiosmtpd"),
+    config_files=(ConfigFile("mail", "/usr/local/bin/mail", executable=True),),
+    server_package="smtpserver",
 )

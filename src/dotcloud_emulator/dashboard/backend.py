@@ -44,6 +44,8 @@ class Backend(Protocol):
 
     def scale(self, app: str, service: str, count: int, progress: Progress) -> None: ...
 
+    def mail(self, app: str, service: str) -> list[dict[str, object]]: ...
+
 
 def instance_target(app: str, instance: str) -> Target:
     """`www.0` of `app` as a target; anything but SERVICE.N is a usage error."""
@@ -91,3 +93,6 @@ class ApiBackend:
         scaling.store_scale(application, [request])
         if not lifecycle.apply_to_running(app, progress):
             progress.announce(f"{app} is not running: the change applies at its next `up`")
+
+    def mail(self, app: str, service: str) -> list[dict[str, object]]:
+        return instances.kept_mail(app, service)

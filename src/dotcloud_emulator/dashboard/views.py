@@ -91,6 +91,7 @@ ROUTES: list[Route] = [
     ("GET", re.compile(rf"/api/apps/{NAME}/services/{NAME}/environment"), "environment"),
     ("POST", re.compile(rf"/api/apps/{NAME}/services/{NAME}/environment/reveal"), "reveal"),
     ("POST", re.compile(rf"/api/apps/{NAME}/services/{NAME}/scale"), "scale"),
+    ("GET", re.compile(rf"/api/apps/{NAME}/services/{NAME}/mail"), "mail"),
     ("GET", re.compile(rf"/api/apps/{NAME}/instances/{NAME}/logs"), "logs"),
     ("GET", re.compile(rf"/api/apps/{NAME}/instances/{NAME}/logs/stream"), "log_stream"),
     ("POST", re.compile(rf"/api/apps/{NAME}/instances/{NAME}/restart"), "restart"),
@@ -190,6 +191,10 @@ class Dashboard:
         if not isinstance(name, str) or name not in env:
             return error_response(404, f"{printable(service)} has no such variable")
         return json_response({"name": name, "value": str(env[name])})
+
+    def mail(self, request: Request, app: str, service: str) -> Response:
+        messages = self.backend.mail(check_app_name(app), service)
+        return json_response({"service": service, "messages": messages})
 
     def logs(self, request: Request, app: str, instance: str) -> Response:
         lines = read_count(request.query.get("lines"), LOG_LINES)

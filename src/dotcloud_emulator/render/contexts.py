@@ -433,6 +433,7 @@ def _data_context(application: Application, service: Service, settings: Settings
         "port": data_port.port,
         "login": data_port.login,
         "password_variable": variable,
+        "host_variable": variable.removesuffix("_PASSWORD") + "_HOST",
         "password_reference": f'"${{{variable}:-}}"',
         "data_dir": DATA_DIR,
         "config_dir": catalogue.CONFIG_FILES_DIR,

@@ -154,6 +154,10 @@ async function refresh() {
   const hadService = envSelect.value;
   fillSelect(envSelect, data.services.map((s) => s.name));
   if (!hadService && envSelect.value) loadEnvironment();
+  const relays = data.services.filter((s) => s.type === "smtp").map((s) => s.name);
+  document.getElementById("mail-section").hidden = !relays.length;
+  fillSelect(document.getElementById("mail-service"), relays);
+  if (relays.length) loadMail();
   const instances = data.services.flatMap((s) => s.instances.map((i) => i.label));
   fillSelect(document.getElementById("log-instance"), instances);
   if (!followed && instances.length) followLogs(instances[0]);
@@ -202,6 +206,29 @@ async function loadEnvironment() {
   }
 }
 
+// mail kept by the smtp services
+
+function mailRow(message) {
+  return el(
+    "tr", { "data-key": message.key },
+    ...[message.kept_at, message.sender, message.recipients, message.subject].map((t) => el("td", { text: t })),
+  );
+}
+
+async function loadMail() {
+  const service = document.getElementById("mail-service").value;
+  const body = document.querySelector("#mail tbody");
+  try {
+    const data = await getJson(apiPath("services", service, "mail"));
+    const rows = data.messages.length
+      ? data.messages.map(mailRow)
+      : [el("tr", {}, el("td", { class: "muted", colspan: "4", text: "no mail yet" }))];
+    body.replaceChildren(...rows);
+  } catch (error) {
+    body.replaceChildren(el("tr", {}, el("td", { class: "problem", colspan: "4", text: error.message })));
+  }
+}
+
 // logs
 
 function followLogs(instance) {
@@ -229,6 +256,7 @@ function followLogs(instance) {
 function startApplicationPage() {
   document.getElementById("env-service").addEventListener("change", loadEnvironment);
   document.getElementById("log-instance").addEventListener("change", (e) => followLogs(e.target.value));
+  document.getElementById("mail-service").addEventListener("change", loadMail);
   refresh();
   setInterval(refresh, REFRESH_MS);
 }

@@ -1,0 +1,102 @@
+"""postgis, smtp and the replicated redis: their catalogue entries, build contexts and info."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dotcloud_emulator import catalogue
+from dotcloud_emulator.api.services import ServiceFacts, service_document
+from dotcloud_emulator.buildfile.model import Application, Service
+from dotcloud_emulator.platform.settings import Settings
+from dotcloud_emulator.render.contexts import render_build_context
+from dotcloud_emulator.render.files import File
+from dotcloud_emulator.smtpserver import client as smtp_client
+
+
+def context(tmp_path: Path, service: Service) -> dict[str, File]:
+    application = Application("shop", tmp_path, tmp_path / "dotcloud.yml", (service,))
+    items = render_build_context(application, service, Settings(tmp_path / "state"))
+    prefix = f".dotcloud/build/{service.name}/"
+    return {str(item.path).removeprefix(prefix): item for item in items if isinstance(item, File)}
+
+
+def test_postgis_is_postgresql_with_the_extension_package(tmp_path: Path) -> None:
+    port = catalogue.data_port("postgis")
+    assert port == catalogue.data_port("postgresql")
+    gis = context(tmp_path / "gis", Service("gis", "postgis"))
+    plain = context(tmp_path / "pg", Service("db", "postgresql"))
+    assert "postgresql-15-postgis-3" in gis["Dockerfile"].content
+    assert "postgis" not in plain["Dockerfile"].content
+    assert gis["platform/dotcloud-init"].content == plain["platform/dotcloud-init"].content.replace(
+        "DOTCLOUD_DB_", "DOTCLOUD_GIS_"
+    ).replace("shop.db", "shop.gis")
+
+
+def test_smtp_is_the_platforms_contract_served_by_the_emulators_relay(tmp_path: Path) -> None:
+    port = catalogue.data_port("smtp")
+    assert port is not None
+    assert (port.name, port.infix, port.scheme, port.port, port.login) == (
+        "smtp",
+        "SMTP",
+        "smtp",
+        25,
+        "dotcloud",
+    )
+    assert port.password_key == "smtp_password"
+    files = context(tmp_path, Service("mail", "smtp"))
+    assert "python3-aiosmtpd" in files["Dockerfile"].content
+    assert {"platform/smtpserver/server.py", "platform/smtpserver/client.py"} <= set(files)
+    init = files["platform/dotcloud-init"].content
+    assert "--password-variable DOTCLOUD_MAIL_SMTP_PASSWORD" in init
+    assert "become_dotcloud" in init
+    assert files["platform/mail"].mode == 0o755
+    assert files["platform/dotcloud-health"].content.rstrip().endswith("ping")
+
+
+def test_the_mail_listing_needs_its_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        smtp_client.main(["list"])
+    assert "list needs --maildir" in capsys.readouterr().err
+
+
+def test_smtp_relay_keys_are_accepted() -> None:
+    keys = catalogue.SERVICE_TYPES["smtp"].config_keys
+    assert {
+        "smtp_relay_server",
+        "smtp_relay_port",
+        "smtp_relay_username",
+        "smtp_relay_password",
+    } <= set(keys)
+
+
+def test_only_redis_replicates() -> None:
+    replicated = sorted(name for name, t in catalogue.SERVICE_TYPES.items() if t.replicated)
+    assert replicated == ["redis"]
+
+
+def test_a_scaled_redis_replicates_instance_zero(tmp_path: Path) -> None:
+    init = context(tmp_path, Service("data", "redis", instances=2))["platform/dotcloud-init"]
+    script = init.content
+    assert 'master="$(profile_value DOTCLOUD_DATA_REDIS_HOST)"' in script
+    assert 'echo "replicaof $master 6379"' in script
+    assert 'echo "masterauth $password"' in script
+    syntax = subprocess.run(["sh", "-n"], input=script, text=True, capture_output=True, check=False)
+    assert syntax.returncode == 0, syntax.stderr
+
+
+def facts(type_name: str, count: int) -> ServiceFacts:
+    return ServiceFacts("shop", "data", type_name, {}, None, dict.fromkeys(range(count), True), [])
+
+
+def test_info_names_the_master_and_the_replicas_of_a_scaled_redis() -> None:
+    document = service_document(facts("redis", 3))
+    assert document["instances"] == {
+        "shop.data.0": {"state": "running", "role": "master"},
+        "shop.data.1": {"state": "running", "role": "replica"},
+        "shop.data.2": {"state": "running", "role": "replica"},
+    }
+    one = service_document(facts("redis", 1))
+    assert one["instances"] == {"shop.data.0": {"state": "running"}}
