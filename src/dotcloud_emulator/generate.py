@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
-from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator import catalogue
+from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.errors import UsageError, UserError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.envfiles import environment_files
@@ -142,9 +143,25 @@ def approot_facts(application: Application) -> dict[str, ApprootFacts]:
             has_requirements_file=(folder / "requirements.txt").is_file(),
             serves_static=(folder / "static").is_dir() and not defines_static_location(folder),
             has_package_json=(folder / "package.json").is_file(),
+            file_requirements=file_requirements(service, folder),
             gemfile=read_small_text(folder / "Gemfile"),
         )
     return facts
+
+
+def file_requirements(service: Service, folder: Path) -> tuple[str, ...]:
+    """What the approot's requirements file of the service's stack lists (perl: Makefile.PL)."""
+    if not catalogue.runs_here(service.type) or catalogue.is_data(service):
+        return ()
+    stack = catalogue.stack_for(service)
+    path = folder / stack.requirements_file
+    if not stack.requirements_file or stack.read_requirements is None or not path.is_file():
+        return ()
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ()
+    return tuple(name for name, _, _ in stack.read_requirements(text))
 
 
 def read_small_text(path: Path) -> str:

@@ -129,8 +129,9 @@ def test_the_default_ruby_version_is_noted_at_the_type(tmp_path: Path) -> None:
     app_dir(tmp_path, "www:\n  type: ruby-worker\n", {})
     notes = [note.format() for note in load_application(tmp_path, "shop").notes]
     assert notes == [
-        f"{tmp_path}/dotcloud.yml:2:9: note: ruby-version 1.9.2 (the default) runs on Ruby 2.7 "
-        "here (Debian bullseye's, the nearest to 1.9-era code that can be had)"
+        f"{tmp_path}/dotcloud.yml:2:9: note: ruby-version 1.9.2 runs on Ruby 2.7 here (Debian "
+        "bullseye's, the nearest to 1.9-era code that can be had); ruby-version 1.9.2 is the "
+        "default"
     ]
 
 

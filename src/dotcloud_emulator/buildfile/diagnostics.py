@@ -63,6 +63,10 @@ class Reporter:
     def add(self, line: int, column: int, severity: Severity, message: str) -> None:
         self.diagnostics.append(Diagnostic(self.path, line, column, severity, message))
 
+    def add_in(self, path: str, line: int, column: int, severity: Severity, message: str) -> None:
+        """A diagnostic about another file the build reads (an approot's Makefile.PL)."""
+        self.diagnostics.append(Diagnostic(path, line, column, severity, message))
+
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
         return tuple(found for found in self.diagnostics if found.severity == "error")

@@ -391,7 +391,10 @@ def config_value(key_node: Scalar, value_node: YamlNode, ctx: Context) -> object
     if spec is None:
         ctx.reporter.warning(key_node, unknown_config_message(name, stype))
         return to_python(value_node)
-    return config_checker(name, spec)(value_node, ctx, f'config "{name}"')
+    value = config_checker(name, spec)(value_node, ctx, f'config "{name}"')
+    if name == stype.version_key and stype.version_note is not None:
+        ctx.reporter.note(value_node, stype.version_note(str(value)))
+    return value
 
 
 def unknown_config_message(name: str, stype: ServiceType) -> str:
@@ -407,8 +410,6 @@ def config_checker(name: str, spec: ConfigKey) -> Checker:
         return python_version
     if name == "node_version":
         return node_version
-    if name == "ruby-version":
-        return ruby_version
     if spec.type is bool:
         return boolean
     if spec.type is int:
@@ -472,36 +473,16 @@ def node_version(node: YamlNode, ctx: Context, label: str) -> str:
     return version
 
 
-def ruby_version(node: YamlNode, ctx: Context, label: str) -> str:
-    """One of the platform's Rubies; each runs on the nearest Ruby Debian serves, noted."""
-    stype = ctx.service_type
-    if stype is None:
-        return string(node, ctx, label)
-    version = cast(
-        str, choice(stype.config_keys["ruby-version"].choices, "value")(node, ctx, label)
-    )
-    ctx.reporter.note(node, ruby_version_message(stype, version))
-    return version
-
-
-def ruby_version_message(stype: ServiceType, version: str) -> str:
-    ruby = next(stack.ruby for stack in stype.stacks if stack.ruby is not None)
-    return (
-        f"ruby-version {version} runs on Ruby {ruby.version} here (Debian {ruby.debian}'s, the "
-        "nearest to 1.9-era code that can be had)"
-    )
-
-
 def joined(words: Iterable[str]) -> str:
     return " and ".join(dict.fromkeys(words))
 
 
 def requirement(node: YamlNode, ctx: Context, label: str) -> str:
-    """A package to install; a type that installs them from Debian (php: PEAR and PECL) warns
-    about one no Debian package serves, which is then not installed."""
+    """A package to install; a type that installs them from Debian (php: PEAR and PECL; perl:
+    modules) warns about one no Debian package serves, which is then not installed."""
     value = nonempty_string(node, ctx, label)
     stacks = ctx.service_type.stacks if ctx.service_type is not None else ()
-    stack = next((found for found in stacks if found.requirement_packages), None)
+    stack = next((found for found in stacks if found.installs_requirements), None)
     if stack is not None and stack.debian_package_for(value) is None:
         ctx.reporter.warning(
             node,

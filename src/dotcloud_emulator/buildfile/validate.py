@@ -17,7 +17,6 @@ from dotcloud_emulator.buildfile.schema import (
     default_config,
     describe,
     report,
-    ruby_version_message,
     shorten,
 )
 from dotcloud_emulator.buildfile.suggest import did_you_mean, nearest
@@ -116,16 +115,73 @@ def validate_service(
     check_process_keys(name, keys, reporter)
     if service_type is None:
         return None
-    if "ruby-version" in service_type.config_keys and "ruby-version" not in values.get(
-        "config", {}
+    note_default_version(service_type, keys, reporter)
+    service = build_service(name, service_type, values, extra)
+    check_requirements_file(service, service_type, root, reporter)
+    return service
+
+
+def note_default_version(
+    service_type: ServiceType, keys: dict[str, tuple[Scalar, YamlNode]], reporter: Reporter
+) -> None:
+    """What the type's version key (perl_version) runs on when the build file names none."""
+    key, note = service_type.version_key, service_type.version_note
+    if not key or note is None:
+        return
+    config = keys.get("config")
+    if (
+        config is not None
+        and isinstance(config[1], Mapping)
+        and any(entry.text == key for entry, _ in config[1].entries)
     ):
-        reporter.note(
-            keys["type"][1],
-            ruby_version_message(
-                service_type, f"{service_type.config_keys['ruby-version'].default} (the default)"
-            ),
+        return  # noted at its value
+    default = service_type.config_keys[key].default
+    reporter.note(keys["type"][1], f"{note(str(default))}; {key} {default} is the default")
+
+
+def check_requirements_file(
+    service: Service, service_type: ServiceType, root: Path, reporter: Reporter
+) -> None:
+    """The approot's requirements file of the type's stack (perl: Makefile.PL): a warning at the
+    line of each requirement nothing here installs, and a note of where the others come from."""
+    if not service_type.runs_here:
+        return
+    stack = service_type.stacks[0]
+    if not stack.requirements_file or stack.read_requirements is None:
+        return
+    relative = Path(service.approot or ".") / stack.requirements_file
+    path = root / relative
+    if not path.is_file() or not path.resolve().is_relative_to(root):
+        return
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    shown = str(Path(reporter.path).parent / relative)
+    served: list[str] = []
+    for requirement, line, column in stack.read_requirements(text):
+        package = stack.debian_package_for(requirement)
+        if package is None:
+            reporter.add_in(
+                shown,
+                line,
+                column,
+                "warning",
+                f"{names.printable(requirement)} is not installed: no Debian package provides "
+                f"it, and CPAN cannot be reached from the builds here",
+            )
+        elif package:
+            served.append(f"{requirement} ({package})")
+    if served:
+        reporter.add_in(
+            shown,
+            1,
+            1,
+            "note",
+            f"service {service.name}: {len(served)} module{'s' if len(served) != 1 else ''} "
+            f"from Debian's packages (CPAN cannot be reached from the builds here): "
+            + ", ".join(served),
         )
-    return build_service(name, service_type, values, extra)
 
 
 def check_type(

@@ -6,7 +6,7 @@ Adding a type or a config key is one entry here, not another `if`; adding a Pyth
 
 from __future__ import annotations
 
-from dotcloud_emulator.catalogue import stacks
+from dotcloud_emulator.catalogue import perl, stacks
 from dotcloud_emulator.catalogue.model import ConfigKey, DataPort, PythonRuntime, ServiceType, Stack
 
 # The python_version values the platform offered; those no runtime here accepts are refused.
@@ -96,6 +96,40 @@ def nodejs_type() -> ServiceType:
     )
 
 
+# perl_version: every branch the platform offered runs on Debian's Perl, with a note saying so.
+_PERL_VERSION = ConfigKey(str, perl.DEFAULT_PERL_VERSION, choices=perl.PLATFORM_PERL_VERSIONS)
+_PERL_UWSGI_KEYS = {
+    name: _UWSGI_KEYS[name]
+    for name in ("uwsgi_processes", "uwsgi_memory_report", "uwsgi_buffer_size", "uwsgi_harakiri")
+}
+
+
+def perl_type() -> ServiceType:
+    """nginx -> uWSGI's PSGI plugin -> the approot's app.psgi; /static from static/."""
+    return ServiceType(
+        "perl",
+        "code",
+        "host any Perl/PSGI web app: Plack, Mojolicious, Dancer...",
+        (stacks.PERL,),
+        http=True,
+        config_keys={"perl_version": _PERL_VERSION, **_PERL_UWSGI_KEYS, **_SMTP_KEYS},
+        version_key="perl_version",
+        version_note=perl.perl_version_note,
+    )
+
+
+def perl_worker_type() -> ServiceType:
+    return ServiceType(
+        "perl-worker",
+        "code",
+        "run backgound Perl processes",  # sic: the platform's own description
+        (stacks.PERL_WORKER,),
+        config_keys={"perl_version": _PERL_VERSION, **_SMTP_KEYS},
+        version_key="perl_version",
+        version_note=perl.perl_version_note,
+    )
+
+
 def data_type(
     name: str,
     description: str,
@@ -174,6 +208,8 @@ SERVICE_TYPES: dict[str, ServiceType] = {
             (stacks.RUBY,),
             http=True,
             config_keys={**_RUBY_KEYS, **_SMTP_KEYS},
+            version_key="ruby-version",
+            version_note=stacks.ruby_version_note,
         ),
         ServiceType(
             "ruby-worker",
@@ -181,9 +217,11 @@ SERVICE_TYPES: dict[str, ServiceType] = {
             "run background Ruby processes",
             (stacks.RUBY_WORKER,),
             config_keys={**_RUBY_KEYS, **_SMTP_KEYS},
+            version_key="ruby-version",
+            version_note=stacks.ruby_version_note,
         ),
-        ServiceType("perl", "code", "host any Perl/PSGI web app: Plack, Mojolicious, Dancer..."),
-        ServiceType("perl-worker", "code", "run backgound Perl processes"),
+        perl_type(),
+        perl_worker_type(),
         ServiceType(
             "php",
             "code",

@@ -7,7 +7,7 @@ variable naming), the renderers (packages, templates, programs) and the engine (
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -203,6 +203,13 @@ class Stack:
     requirement_packages: tuple[tuple[str, str], ...] = ()
     # A command every instance runs as dotcloud before postinstall (php: copy php.ini).
     prestart: str = ""
+    # `requirements:` the stack resolves to Debian packages by a rule rather than a table (perl:
+    # a module -> its distribution's package), "" for those it has, None for those none serves.
+    requirement_lookup: Callable[[str], str | None] | None = None
+    # A file of the approot listing requirements (perl: Makefile.PL), read by `read_requirements`
+    # into (requirement, line, column); each is installed as a `requirements:` entry.
+    requirements_file: str = ""
+    read_requirements: Callable[[str], list[tuple[str, int, int]]] | None = None
     # A package of dotcloud_emulator the image runs (a data server written here, when Debian has
     # none): copied into the build context's platform/ and installed under SERVER_LIB_DIR.
     server_package: str = ""
@@ -218,7 +225,14 @@ class Stack:
     def debian_package_for(self, requirement: str) -> str | None:
         """The Debian package serving a `requirements:` entry ("" when installed already), or
         None when none does."""
+        if self.requirement_lookup is not None:
+            return self.requirement_lookup(requirement)
         return dict(self.requirement_packages).get(requirement_name(requirement))
+
+    @property
+    def installs_requirements(self) -> bool:
+        """Its `requirements:` come from Debian's packages (php, perl), not from pip."""
+        return bool(self.requirement_packages) or self.requirement_lookup is not None
 
     def template_of(self, file: ConfigFile) -> str:
         """The template a config file is rendered from: in its own folder, else the stack's."""
@@ -254,6 +268,10 @@ class ServiceType:
     # Scaled, the service is a master (instance 0, the address environment.json gives) and
     # replicas of it, as the platform's redis and mysql were; otherwise it runs one instance.
     replicated: bool = False
+    # A config key choosing the language's version where every value runs on one nearby version
+    # (perl_version): `version_note(value)` says which, for the value written or the default.
+    version_key: str = ""
+    version_note: Callable[[str], str] | None = None
 
     @property
     def runs_here(self) -> bool:

@@ -23,6 +23,11 @@ from dotcloud_emulator.catalogue.model import (
     Stack,
     Uwsgi,
 )
+from dotcloud_emulator.catalogue.perl import (
+    PERL_VERSION,
+    debian_package_for_module,
+    makefile_pl_prerequisites,
+)
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.settings import DEFAULT_BASE_IMAGE
 
@@ -326,6 +331,68 @@ PHP = php_stack("php", health="php/dotcloud-health.j2", web=True)
 PHP_WORKER = php_stack("php-worker", health=PROGRAMS_HEALTH, web=False)
 
 
+# --- perl --------------------------------------------------------------------------------------
+
+# Perl 5.36 from Debian bookworm for the platform's 5.12, 5.14 and 5.16 (perl.py says why), with
+# uWSGI's PSGI plugin (2.0.21, the uWSGI of the python3 stack) running the approot's app.psgi,
+# Plack (which app.psgi files of the time load) and cpanm. Bullseye's Perl 5.32 is no nearer to
+# 5.12 for the code of the time: both are past 5.26, which took "." out of @INC, and 5.22, which
+# made `defined(@array)` fatal; bookworm shares its tooling layer with php and nodejs.
+PERL_UWSGI = Uwsgi(("uwsgi-core", "uwsgi-plugin-psgi"), plugin="psgi", binary="/usr/bin/uwsgi")
+PERL_PACKAGES = ("perl", "libplack-perl", "cpanminus", "liblocal-lib-perl")
+PERL_UWSGI_INI = ConfigFile("uwsgi.ini", f"{CONFIG_FILES_DIR}/uwsgi.ini", "perl")
+# As on Perl 5.12: `require 'bin/app.pl'` (the Dancer deployment guide's app.psgi for dotCloud)
+# finds the file from the approot, and the approot's lib/ is searched too. The platform's cpanm
+# installed into ~/perl5 (local::lib): modules put there (by a postinstall, say) are found first.
+PERL_ENVIRONMENT = (
+    ("PERL_USE_UNSAFE_INC", "1"),
+    ("PERL5LIB", f"{naming.HOME}/perl5/lib/perl5:{CURRENT}/lib"),
+    ("PERL_LOCAL_LIB_ROOT", f"{naming.HOME}/perl5"),
+    ("PLACK_ENV", "deployment"),
+)
+MAKEFILE_PL = "Makefile.PL"
+
+
+def _makefile_pl_requirements(text: str) -> list[tuple[str, int, int]]:
+    return [(item.module, item.line, item.column) for item in makefile_pl_prerequisites(text)]
+
+
+def perl_stack(name: str, *, health: str, web: bool) -> Stack:
+    """nginx in front of uWSGI's PSGI plugin running app.psgi, or (the worker) the service's own
+    programs with the same Perl. Both install the same packages, so an application with both
+    types builds that layer once; modules come from Debian's packages of them."""
+    stack = code_stack(
+        name,
+        {
+            "ca-certificates",
+            "nginx-light",
+            "supervisor",
+            *PERL_PACKAGES,
+            *PERL_UWSGI.packages,
+        },
+        health=health,
+        config_files=(SUPERVISOR_CONF, *((*NGINX_CONFS, PERL_UWSGI_INI) if web else ())),
+        tooling="bookworm",
+        nginx=web,
+        uwsgi=PERL_UWSGI if web else None,
+    )
+    return replace(
+        stack,
+        dockerfile="perl/Dockerfile.j2",
+        from_tree=True,
+        build_inputs=(MAKEFILE_PL,),
+        template_values=(("perl_version", PERL_VERSION), ("application_file", "app.psgi")),
+        environment=PERL_ENVIRONMENT,
+        requirement_lookup=debian_package_for_module,
+        requirements_file=MAKEFILE_PL,
+        read_requirements=_makefile_pl_requirements,
+    )
+
+
+PERL = perl_stack("perl", health=HTTP_HEALTH, web=True)
+PERL_WORKER = perl_stack("perl-worker", health=PROGRAMS_HEALTH, web=False)
+
+
 # --- ruby --------------------------------------------------------------------------------------
 
 # Ruby 2.7 from Debian bullseye for every ruby-version of the platform (ree, 1.9.2, its default,
@@ -445,6 +512,16 @@ RUBY_2_7 = RubyRuntime(
         *((gem, "", "") for gem in _RUBY_OWN_GEMS),
     ),
 )
+
+
+def ruby_version_note(version: str) -> str:
+    """The notice naming what a `ruby-version` runs on here."""
+    return (
+        f"ruby-version {version} runs on Ruby {RUBY_2_7.version} here (Debian "
+        f"{RUBY_2_7.debian}'s, the nearest to 1.9-era code that can be had)"
+    )
+
+
 # bullseye-security's builds of some ruby-* packages are listed but not served by Debian's mirror
 # any more: the gems are taken from bullseye (and its point releases), security updates kept low.
 RUBY_APT_PIN = (

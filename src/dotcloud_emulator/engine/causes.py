@@ -72,6 +72,35 @@ def last_traceback(lines: Sequence[str], limit: int = MAX_TRACEBACK_LINES) -> li
     return block[-limit:] if len(block) > limit else block
 
 
+# uWSGI's PSGI plugin, when app.psgi dies as it loads: `Error while loading FILE: ...`, then
+# Perl's own lines, then uWSGI's verdict. The text on uWSGI's own line is the error of its
+# wrapper's `use strict` check (`Global symbol "$$" requires ...`), not the application's.
+_PSGI_LOAD_ERROR = re.compile(r"^Error while loading (?P<file>\S+?): ?(?P<rest>.*)$")
+_UWSGI_OWN = re.compile(
+    r"^(Error while loading |unable to find PSGI function|\*\*\* |spawned |worker \d+ |"
+    r"goodbye to uWSGI|VACUUM|SIGINT|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ )"
+)
+_UWSGI_WRAPPER_ERROR = 'Global symbol "$$" requires explicit package name'
+
+
+def last_psgi_error(lines: Sequence[str], limit: int = MAX_TRACEBACK_LINES) -> list[str]:
+    """Perl's lines about the last app.psgi that died while uWSGI loaded it; [] when none did."""
+    starts = [index for index, line in enumerate(lines) if _PSGI_LOAD_ERROR.match(line.strip())]
+    if not starts:
+        return []
+    first = _PSGI_LOAD_ERROR.match(lines[starts[-1]].strip())
+    assert first is not None  # matched above
+    block = [f"{first['file']} died while uWSGI loaded it:"]
+    if first["rest"] and _UWSGI_WRAPPER_ERROR not in first["rest"]:
+        block.append(first["rest"])
+    for line in lines[starts[-1] + 1 :]:
+        if _UWSGI_OWN.match(line.strip()):
+            break
+        if line.strip():
+            block.append(line.rstrip())
+    return block[:limit] if len(block) > 1 else []
+
+
 def build_cause(lines: Sequence[str]) -> list[str]:
     """What to say first about a failed build: its failing step and the first error lines."""
     cause: list[str] = []

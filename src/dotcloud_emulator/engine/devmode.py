@@ -5,12 +5,15 @@ save, restart Supervisor's programs."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any
 
 from dotcloud_emulator.catalogue.stacks import SUPERVISOR_CONF
 from dotcloud_emulator.engine import inventory
+from dotcloud_emulator.engine.causes import last_psgi_error, last_traceback
 from dotcloud_emulator.engine.client import docker_errors
+from dotcloud_emulator.engine.readiness import container_log_tail
 from dotcloud_emulator.render.devmode import DEV_MOUNT, RELOAD_SCRIPT
 
 RELOAD = ["sh", f"{DEV_MOUNT}/{RELOAD_SCRIPT}"]
@@ -110,7 +113,26 @@ def _worker_state(worker: int, record: list[str]) -> WorkerState:
 def restart_programs(client: Any, app: str, service: str) -> list[Outcome]:
     """Restart every Supervisor program of each running instance (a worker's processes)."""
     argv = ["supervisorctl", "-c", SUPERVISOR_CONF.target, "restart", "all"]
-    return [_exec(client, i, argv) for i in running_instances(client, app, service)]
+    instances = running_instances(client, app, service)
+    # All at once: each restart waits for its programs to settle (uWSGI's start seconds), so one
+    # instance after another made a save take that long per instance.
+    with ThreadPoolExecutor(max_workers=max(1, len(instances))) as pool:
+        outcomes = list(pool.map(lambda instance: _exec(client, instance, argv), instances))
+    return [
+        outcome if outcome.ok else with_application_error(client, instance, outcome)
+        for instance, outcome in zip(instances, outcomes, strict=True)
+    ]
+
+
+def with_application_error(client: Any, instance: inventory.Instance, outcome: Outcome) -> Outcome:
+    """A failed restart with the application's own error from the instance's log (an app.psgi
+    that died as uWSGI loaded the save, a Python traceback) after Supervisor's words."""
+    with docker_errors(instance.label):
+        lines = container_log_tail(client.containers.get(instance.container_id))
+    error = last_psgi_error(lines) or last_traceback(lines)
+    if not error:
+        return outcome
+    return replace(outcome, output="\n".join([outcome.output, *error]))
 
 
 def _exec(client: Any, instance: inventory.Instance, argv: list[str]) -> Outcome:

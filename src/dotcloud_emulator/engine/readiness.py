@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from dotcloud_emulator.engine.causes import last_traceback
+from dotcloud_emulator.engine.causes import last_psgi_error, last_traceback
 from dotcloud_emulator.engine.client import docker_errors
 from dotcloud_emulator.errors import UserError
 
@@ -90,10 +90,15 @@ def last_check_text(health: Mapping[str, Any]) -> str:
 def failure_message(instance: str, reason: str, log_lines: Sequence[str]) -> str:
     lines = [f"{instance} did not become responsive: {reason}"]
     traceback = last_traceback(log_lines)
-    if traceback and traceback[-1] not in log_lines[-LOG_TAIL_LINES:]:
+    # An app.psgi's error is shown whatever follows it: every uWSGI worker repeats it, amid
+    # uWSGI's own lines, and a long @INC pushes it out of the tail.
+    error = last_psgi_error(log_lines)
+    if not error and traceback and traceback[-1] not in log_lines[-LOG_TAIL_LINES:]:
         # The application's own error, which shutdown lines after it would otherwise hide.
+        error = traceback
+    if error:
         lines.append(f"the application's error in the log of {instance}:")
-        lines.extend(f"    {line}" for line in traceback)
+        lines.extend(f"    {line}" for line in error)
     log_lines = log_lines[-LOG_TAIL_LINES:]
     if log_lines:
         lines.append(f"last {len(log_lines)} log lines of {instance}:")

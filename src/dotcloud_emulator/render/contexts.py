@@ -48,6 +48,8 @@ class ApprootFacts:
     serves_static: bool = False
     has_package_json: bool = False  # package.json: the build runs npm install on it
     gemfile: str = ""  # the Gemfile's text (ruby: Bundler resolves its gems, Debian's packages)
+    # What the stack's requirements file (perl: Makefile.PL) lists, installed as `requirements:`.
+    file_requirements: tuple[str, ...] = ()
 
 
 def check_renderable(service: Service) -> None:
@@ -169,7 +171,7 @@ def _code_context(
         **_stack_context(application, service, stack, settings),
         "systempackages": (
             *service.systempackages,
-            *requirement_packages(service, stack),
+            *requirement_packages(service, stack, facts.file_requirements),
             *gem_packages(service, stack, facts),
         ),
         "virtualenv": stack.virtualenv,
@@ -222,13 +224,16 @@ def _code_context(
     return items
 
 
-def requirement_packages(service: Service, stack: Stack) -> list[str]:
-    """The Debian packages serving the service's `requirements:`, for a stack that installs them
-    with apt (php); those it has already and those nothing serves (a warning of the validator)
-    add none."""
-    if not stack.requirement_packages:
+def requirement_packages(
+    service: Service, stack: Stack, file_requirements: tuple[str, ...] = ()
+) -> list[str]:
+    """The Debian packages serving the service's `requirements:` (and its requirements file's:
+    perl's Makefile.PL), for a stack that installs them with apt (php, perl); those it has
+    already and those nothing serves (a warning of the validator) add none."""
+    if not stack.installs_requirements:
         return []
-    found = (stack.debian_package_for(requirement) for requirement in service.requirements)
+    wanted = (*file_requirements, *service.requirements)
+    found = (stack.debian_package_for(requirement) for requirement in wanted)
     return sorted({package for package in found if package})
 
 
@@ -288,13 +293,18 @@ def listening_ports(service: Service) -> list[tuple[str, int]]:
 
 
 def uwsgi_values(service: Service) -> dict[str, object]:
+    """The uwsgi_* keys of the service's type (perl has no threads or interpreter keys: None)."""
+    keys = catalogue.SERVICE_TYPES[service.type].config_keys
     return {
-        "processes": catalogue.config_value(service, "uwsgi_processes"),
-        "buffer_size": catalogue.config_value(service, "uwsgi_buffer_size"),
-        "harakiri": catalogue.config_value(service, "uwsgi_harakiri"),
-        "memory_report": catalogue.config_value(service, "uwsgi_memory_report"),
-        "enable_threads": catalogue.config_value(service, "uwsgi_enable_threads"),
-        "single_interpreter": catalogue.config_value(service, "uwsgi_single_interpreter"),
+        name: catalogue.config_value(service, f"uwsgi_{name}") if f"uwsgi_{name}" in keys else None
+        for name in (
+            "processes",
+            "buffer_size",
+            "harakiri",
+            "memory_report",
+            "enable_threads",
+            "single_interpreter",
+        )
     }
 
 

@@ -52,7 +52,10 @@ def runs_from_tree(service: Service) -> bool:
 
 
 def reloads_uwsgi(service: Service) -> bool:
-    return runs_from_tree(service) and catalogue.stack_for(service).uwsgi is not None
+    """uWSGI reloads its workers through the master FIFO, with the Python loading wrapper; a
+    PSGI stack's (perl) save restarts its programs through Supervisor instead."""
+    stack = catalogue.stack_for(service)
+    return runs_from_tree(service) and stack.uwsgi is not None and stack.python is not None
 
 
 def mounted_code(service: Service) -> PurePosixPath:

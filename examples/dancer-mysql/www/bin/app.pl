@@ -1,0 +1,4 @@
+#!/usr/bin/env perl
+use Dancer;
+use guestbook;
+dance;
