@@ -145,6 +145,9 @@ def example_copy(example: str) -> Iterator[BenchApp]:
         state_home.mkdir()
         appdir = base / example
         shutil.copytree(EXAMPLES / example, appdir)
+        builder = appdir / "build-wars.sh"  # an example whose WARs are built from its sources
+        if builder.exists():
+            subprocess.run([str(builder)], check=True, capture_output=True, timeout=900)
         app = BenchApp(
             name=f"tb{secrets.token_hex(3)}",
             port=free_port(),

@@ -40,6 +40,7 @@ RUNS_HERE = (
     "php",
     "php-worker",
     "nodejs",
+    "java",
     "postgis",
     "mongodb",
     "smtp",
@@ -119,6 +120,7 @@ def test_kinds() -> None:
         "php-worker": "code",
         "mongodb": "data",
         "nodejs": "code",
+        "java": "code",
         "postgis": "data",
         "smtp": "data",
     }
@@ -135,6 +137,7 @@ def test_http_types_and_data_ports() -> None:
         "perl",
         "php",
         "nodejs",
+        "java",
     ]
     port = catalogue.data_port("postgresql")
     assert port is not None

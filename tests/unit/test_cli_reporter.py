@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import sys
+import threading
+import time
+
 import pytest
 
 from dotcloud_emulator.cli.reporter import Console
@@ -37,3 +42,40 @@ def test_quiet_keeps_only_the_announcements(capsys: pytest.CaptureFixture[str]) 
         "",
         "==> Service (www) instance #0 of application tutorial has been restarted.\n",
     )
+
+
+class SlowStream:
+    """A stream that yields to other threads inside every write, as a pipe under load may."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, chunk: str) -> int:
+        for character in chunk:
+            self.text += character
+            time.sleep(0)
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_lines_printed_from_several_threads_stay_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = SlowStream()
+    monkeypatch.setattr(sys, "stderr", stream)
+    console = Console(tty=False)
+
+    def report(instance: str) -> None:
+        for number in range(20):
+            console.event(instance, f"restarted the programs, line {number}")
+
+    threads = [threading.Thread(target=report, args=(f"www.{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    lines = stream.text.splitlines()
+    assert len(lines) == 80
+    pattern = re.compile(r"\[www\.[0-3]\] restarted the programs, line \d+")
+    assert all(pattern.fullmatch(line) for line in lines), lines

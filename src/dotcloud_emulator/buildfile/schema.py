@@ -392,6 +392,8 @@ def config_value(key_node: Scalar, value_node: YamlNode, ctx: Context) -> object
         ctx.reporter.warning(key_node, unknown_config_message(name, stype))
         return to_python(value_node)
     value = config_checker(name, spec)(value_node, ctx, f'config "{name}"')
+    if note := spec.note_for(value):
+        ctx.reporter.note(value_node, note)
     if name == stype.version_key and stype.version_note is not None:
         ctx.reporter.note(value_node, stype.version_note(str(value)))
     return value

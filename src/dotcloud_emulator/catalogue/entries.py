@@ -96,6 +96,54 @@ def nodejs_type() -> ServiceType:
     )
 
 
+def java_type() -> ServiceType:
+    """Jetty deploys the approot's WARs; the platform's versions run on Debian's Jetty and Java."""
+    jetty, java = f"Jetty {stacks.JETTY_VERSION}", f"OpenJDK {stacks.JAVA_VERSION}"
+    return ServiceType(
+        "java",
+        "code",
+        "host any Java servlet (also Clojure, Play!, and much more)",
+        stacks=(stacks.JAVA,),
+        http=True,
+        config_keys={
+            # Megabytes: -Xms and -Xmx of Jetty's JVM (unset: the JVM's own choice).
+            "java_initial_heap_size": ConfigKey(int, None, minimum=1),
+            "java_maximum_heap_size": ConfigKey(int, None, minimum=1),
+            "java_maximum_permgen_size": ConfigKey(
+                int,
+                None,
+                minimum=1,
+                notes=(
+                    (
+                        "*",
+                        f"java_maximum_permgen_size has no effect here: {java} has no permanent "
+                        "generation (class metadata lives in Metaspace, which grows as needed)",
+                    ),
+                ),
+            ),
+            "jetty_version": ConfigKey(
+                str,
+                stacks.PLATFORM_JETTY_VERSIONS[0],
+                choices=stacks.PLATFORM_JETTY_VERSIONS,
+                notes=tuple(
+                    (version, f"jetty_version {version} runs on {jetty} here (Debian's jetty9)")
+                    for version in stacks.PLATFORM_JETTY_VERSIONS
+                ),
+            ),
+            "java_version": ConfigKey(
+                str,
+                stacks.PLATFORM_JAVA_VERSIONS[0],
+                choices=stacks.PLATFORM_JAVA_VERSIONS,
+                notes=tuple(
+                    (version, f"java_version {version} runs on {java} here (Debian's JRE)")
+                    for version in stacks.PLATFORM_JAVA_VERSIONS
+                ),
+            ),
+            **_SMTP_KEYS,
+        },
+    )
+
+
 # perl_version: every branch the platform offered runs on Debian's Perl, with a note saying so.
 _PERL_VERSION = ConfigKey(str, perl.DEFAULT_PERL_VERSION, choices=perl.PLATFORM_PERL_VERSIONS)
 _PERL_UWSGI_KEYS = {
@@ -238,7 +286,7 @@ SERVICE_TYPES: dict[str, ServiceType] = {
             config_keys=dict(_SMTP_KEYS),
         ),
         nodejs_type(),
-        ServiceType("java", "code", "host any Java servlet (also Clojure, Play!, and much more)"),
+        java_type(),
         ServiceType("opa", "code", "the unified language for web 2.0 development"),
         ServiceType("mysql-masterslave", "data", "MySQL Master/Slave replicated deployment"),
         data_type(

@@ -37,6 +37,13 @@ class ConfigKey:
     choices: tuple[str, ...] = ()
     minimum: int | None = None
     maximum: int | None = None
+    # What the validator notes when the key is set (the platform's value and what runs here
+    # instead), by value; "*" for any value.
+    notes: tuple[tuple[object, str], ...] = ()
+
+    def note_for(self, value: object) -> str:
+        found = dict(self.notes)
+        return str(found.get(value, found.get("*", "")))
 
 
 @dataclass(frozen=True)

@@ -331,6 +331,63 @@ PHP = php_stack("php", health="php/dotcloud-health.j2", web=True)
 PHP_WORKER = php_stack("php-worker", health=PROGRAMS_HEALTH, web=False)
 
 
+# --- java --------------------------------------------------------------------------------------
+
+# Jetty 9.4 and OpenJDK 17 from Debian bookworm, for the platform's Jetty 6/7/8 on Java 6/7: a
+# Servlet 2.5 or 3.0 WAR runs on Jetty 9 (Servlet 3.1) and Java 6 or 7 bytecode on Java 17, and
+# bookworm is the release the other web stacks share. The JRE only (no compiler): a WAR comes
+# built. Bullseye has Jetty 9.4 too, on OpenJDK 11, which would gain nothing for a 2012 WAR.
+JETTY_VERSION = "9.4"
+JAVA_VERSION = "17"
+# A WAR brings its own libraries (a JDBC driver in WEB-INF/lib), as on the platform.
+JAVA_PACKAGES = (f"openjdk-{JAVA_VERSION}-jre-headless", "jetty9")
+# Debian's slim images have no man folders; OpenJDK's postinst links its man pages there.
+MAN_FOLDER = "mkdir -p /usr/share/man/man1"
+JETTY_HOME = "/usr/share/jetty9"
+JETTY_BASE = f"{CONFIG_FILES_DIR}/jetty"  # the platform's Jetty configuration (start.ini)
+JETTY_PORT = 8081  # on 127.0.0.1, behind nginx's 8080
+JETTY_RUNTIME = f"{RUNTIME_DIR}/jetty"  # the deployed WARs' links, Jetty's work folder and log
+JETTY_START = ConfigFile("jetty-start", f"{CONFIG_FILES_DIR}/jetty-start", "java", executable=True)
+JAVA_SITE = ConfigFile("nginx-site.conf", NGINX_SITE_TARGET, "java")
+JETTY_START_INI = ConfigFile("start.ini", f"{JETTY_BASE}/start.ini", "java")
+JETTY_PROGRAM = Program("jetty", JETTY_START.target, CURRENT, startsecs=SETTLE_SECONDS)
+# The platform's jetty_version and java_version values, each running on what Debian has.
+PLATFORM_JETTY_VERSIONS = ("jetty-6", "jetty-7", "jetty-8")
+PLATFORM_JAVA_VERSIONS = ("java-6", "java-7")
+
+
+def java_stack() -> Stack:
+    """nginx in front of Jetty, which deploys every WAR of the approot; Supervisor runs both."""
+    stack = code_stack(
+        "java",
+        {"ca-certificates", "nginx-light", "supervisor", *JAVA_PACKAGES},
+        health="java/dotcloud-health.j2",
+        config_files=(SUPERVISOR_CONF, NGINX_CONF, JAVA_SITE, JETTY_START_INI, JETTY_START),
+        tooling="bookworm",
+        nginx=True,
+    )
+    return replace(
+        stack,
+        dockerfile="java/Dockerfile.j2",
+        preinstall=MAN_FOLDER,
+        owned_dirs=(*CODE_OWNED_DIRS, JETTY_RUNTIME),
+        programs=(*stack.programs, JETTY_PROGRAM),
+        # Development mode: a saved WAR (or any file) restarts Jetty, which deploys it anew.
+        from_tree=True,
+        start_inputs=("*.war",),
+        template_config=("java_initial_heap_size", "java_maximum_heap_size"),
+        template_values=(
+            ("jetty_home", JETTY_HOME),
+            ("jetty_base", JETTY_BASE),
+            ("jetty_port", str(JETTY_PORT)),
+            ("jetty_runtime", JETTY_RUNTIME),
+        ),
+    )
+
+
+JAVA = java_stack()
+
+
 # --- perl --------------------------------------------------------------------------------------
 
 # Perl 5.36 from Debian bookworm for the platform's 5.12, 5.14 and 5.16 (perl.py says why), with

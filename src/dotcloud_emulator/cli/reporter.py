@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any
@@ -26,10 +27,13 @@ class Console:
         self._console: Any = None
         self._status: Any = None
         self._activity = ""
+        # Development mode reloads several instances at once, each from its own thread: one
+        # line at a time, whole, whoever prints it.
+        self._lock = threading.Lock()
 
     def announce(self, text: str) -> None:
         """`==> text`, as the dotCloud CLI printed what it was doing."""
-        print(f"==> {text}", file=sys.stderr, flush=True)
+        self._write(f"==> {text}")
 
     def step(self, text: str) -> None:
         self._print(f"---> {text}")
@@ -65,9 +69,15 @@ class Console:
         if self.quiet:
             return
         if self.tty:
-            self._rich().print(line)
+            with self._lock:
+                self._rich().print(line)
         else:
-            print(line, file=sys.stderr, flush=True)
+            self._write(line)
+
+    def _write(self, line: str) -> None:
+        with self._lock:
+            sys.stderr.write(f"{line}\n")
+            sys.stderr.flush()
 
     def _rich(self) -> Any:
         if self._console is None:
