@@ -1,0 +1,10 @@
+FROM debian:bullseye-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ruby ruby-sinatra ruby-redis ruby-json \
+ && rm -rf /var/lib/apt/lists/*
+RUN useradd --create-home dotcloud
+COPY . /home/dotcloud/current/
+WORKDIR /home/dotcloud/current
+USER dotcloud
+ENV RACK_ENV=production
+CMD ["rackup", "--host", "0.0.0.0", "--port", "8080"]
