@@ -144,6 +144,7 @@ def approot_facts(application: Application) -> dict[str, ApprootFacts]:
             serves_static=(folder / "static").is_dir() and not defines_static_location(folder),
             has_package_json=(folder / "package.json").is_file(),
             file_requirements=file_requirements(service, folder),
+            gemfile=read_small_text(folder / "Gemfile"),
         )
     return facts
 
@@ -161,6 +162,14 @@ def file_requirements(service: Service, folder: Path) -> tuple[str, ...]:
     except OSError:
         return ()
     return tuple(name for name, _, _ in stack.read_requirements(text))
+
+
+def read_small_text(path: Path) -> str:
+    """A file of the approot the build context depends on, "" when there is none."""
+    try:
+        return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+    except OSError:
+        return ""
 
 
 # `location /static`, `location /static/`, `location ^~ /static/`, ... in an nginx snippet.

@@ -14,8 +14,8 @@ from dotcloud_emulator.buildfile.loader import load_application
 
 FIXTURES = Path(__file__).parent / "fixtures" / "buildfiles"
 RUNS = (
-    "python, python-worker, static, custom, redis, postgresql, mysql, perl, perl-worker, php,"
-    " php-worker, nodejs, java, postgis, mongodb, smtp"
+    "python, python-worker, static, custom, redis, postgresql, mysql, ruby, ruby-worker, perl,"
+    " perl-worker, php, php-worker, nodejs, java, postgis, mongodb, smtp"
 )
 
 
@@ -48,7 +48,7 @@ CASES = {
         'dotcloud.yml:1:1: error: missing mandatory entry "type" in service "notype"',
         "dotcloud.yml:4:9: error: unrecognized service type \"pyhton\" (did you mean 'python'?)",
         f'dotcloud.yml:6:9: error: unrecognized service type "lolita" (the emulator runs: {RUNS})',
-        "dotcloud.yml:8:9: error: 'ruby' is a dotCloud service type this emulator does not run "
+        "dotcloud.yml:8:9: error: 'opa' is a dotCloud service type this emulator does not run "
         f"(it runs: {RUNS})",
         'dotcloud.yml:10:9: error: "type" must be a service type such as python, '
         "found a number (42)",

@@ -33,6 +33,8 @@ RUNS_HERE = (
     "redis",
     "postgresql",
     "mysql",
+    "ruby",
+    "ruby-worker",
     "perl",
     "perl-worker",
     "php",
@@ -95,7 +97,7 @@ def with_pypy(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_types_that_run_here_are_those_with_a_stack() -> None:
     assert catalogue.runnable_types() == RUNS_HERE
     assert all(catalogue.runs_here(name) for name in RUNS_HERE)
-    assert not catalogue.runs_here("ruby")
+    assert not catalogue.runs_here("solr")
     assert not catalogue.runs_here("opa")
     assert not catalogue.runs_here("no-such-type")
 
@@ -110,6 +112,8 @@ def test_kinds() -> None:
         "redis": "data",
         "postgresql": "data",
         "mysql": "data",
+        "ruby": "code",
+        "ruby-worker": "code",
         "perl": "code",
         "perl-worker": "code",
         "php": "code",
@@ -129,6 +133,7 @@ def test_http_types_and_data_ports() -> None:
     assert [name for name in RUNS_HERE if catalogue.serves_http(name)] == [
         "python",
         "static",
+        "ruby",
         "perl",
         "php",
         "nodejs",

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dotcloud_emulator.buildfile import gemfile
 from dotcloud_emulator.buildfile.diagnostics import BuildFileError, Diagnostic, Reporter
-from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.buildfile.validate import validate_services
 from dotcloud_emulator.buildfile.yamltree import parse_yaml
+from dotcloud_emulator.catalogue import SERVICE_TYPES
 from dotcloud_emulator.errors import UsageError
 
 BUILDFILE_NAME = "dotcloud.yml"
@@ -43,13 +45,22 @@ def load_application(appdir: Path, name: str, *, strict: bool = False) -> LoadRe
     text = read_text(path, reporter)
     document = parse_yaml(text, reporter) if text is not None else None
     services = validate_services(document, root, reporter) if text is not None else ()
-    warnings = reporter.warnings
+    # Services sharing an approot share its Gemfile: its diagnostics are said once.
+    gem_diagnostics = tuple(
+        dict.fromkeys(
+            found for service in services for found in gemfile_diagnostics(appdir, root, service)
+        )
+    )
+    warnings = tuple(
+        sorted((*reporter.warnings, *(d for d in gem_diagnostics if d.severity == "warning")))
+    )
+    notes = tuple(sorted((*reporter.notes, *(d for d in gem_diagnostics if d.severity == "note"))))
     if strict:
         warnings = tuple(found.as_error() for found in warnings)
     if reporter.errors or (strict and warnings):
         raise BuildFileError(str(path), (*reporter.errors, *warnings))
     application = Application(name, root, root / BUILDFILE_NAME, services)
-    return LoadResult(application, warnings, reporter.notes)
+    return LoadResult(application, warnings, notes)
 
 
 def read_text(path: Path, reporter: Reporter) -> str | None:
@@ -71,3 +82,38 @@ def byte_position(data: bytes, offset: int) -> tuple[int, int]:
     line_start = data.rfind(b"\n", 0, offset) + 1
     column = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
     return data.count(b"\n", 0, offset) + 1, column
+
+
+def gemfile_diagnostics(appdir: Path, root: Path, service: Service) -> list[Diagnostic]:
+    """What a ruby service's Gemfile gets here (its gems from Debian), at the Gemfile's lines."""
+    service_type = SERVICE_TYPES.get(service.type)
+    stack = service_type.stacks[0] if service_type is not None and service_type.stacks else None
+    if stack is None or stack.ruby is None:
+        return []
+    folder = root / service.approot
+    shown = appdir / service.approot  # as the user spelled the application's directory
+    texts = {}
+    for name in (gemfile.GEMFILE, gemfile.GEMFILE_LOCK):
+        path = folder / name
+        if not path.is_file() or not path.resolve().is_relative_to(root):
+            texts[name] = ""
+            continue
+        try:
+            texts[name] = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            texts[name] = ""
+    return [
+        Diagnostic(
+            str(shown / found.file).removeprefix("./"),
+            found.line,
+            found.column,
+            "warning" if found.severity == "warning" else "note",
+            found.message,
+        )
+        for found in gemfile.findings(
+            texts[gemfile.GEMFILE],
+            texts[gemfile.GEMFILE_LOCK],
+            stack.ruby,
+            gemfile.excluded_groups(service),
+        )
+    ]

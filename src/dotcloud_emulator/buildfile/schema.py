@@ -511,5 +511,7 @@ SERVICE_KEYS: dict[str, Checker] = {
     "systempackages": list_of(matching(names.DEBIAN_PACKAGE)),
     "buildscript": buildscript,
     "ruby_version": scalar_text,  # legacy: the platform accepted it; nothing here uses it
+    # ruby: Gemfile groups not installed (`bundle install --without`), as on the platform.
+    "exclude_bundler_groups": list_of(nonempty_string),
 }
 KNOWN_KEYS = ("type", *SERVICE_KEYS)

@@ -259,5 +259,7 @@ def build_service(
     }
     if "ruby_version" in fields:  # legacy key with no model field: kept where custom builds see it
         extra["ruby_version"] = fields.pop("ruby_version")
+    if "exclude_bundler_groups" in fields:  # ruby: the Gemfile groups Bundler leaves out
+        extra["exclude_bundler_groups"] = tuple(fields.pop("exclude_bundler_groups"))
     fields.setdefault("config", MappingProxyType(default_config(service_type)))
     return Service(name=name, type=service_type.name, extra=MappingProxyType(extra), **fields)

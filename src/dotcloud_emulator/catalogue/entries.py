@@ -49,6 +49,14 @@ _SMTP_KEYS: dict[str, ConfigKey] = {
 # PHP-FPM's worker processes: the platform "always had 4 workers running".
 _PHPFPM_PROCESSES = ConfigKey(int, 4, minimum=1, maximum=64)
 
+# The platform's Ruby versions (1.9.2 its default) and Rack environment (RACK_ENV, RAILS_ENV).
+PLATFORM_RUBY_VERSIONS = ("ree", "1.9.2", "1.9.3")
+DEFAULT_RUBY_VERSION = "1.9.2"
+_RUBY_KEYS: dict[str, ConfigKey] = {
+    "ruby-version": ConfigKey(str, DEFAULT_RUBY_VERSION, choices=PLATFORM_RUBY_VERSIONS),
+    "rack-env": ConfigKey(str, "production"),
+}
+
 
 def python_type(runtimes: tuple[PythonRuntime, ...]) -> ServiceType:
     return ServiceType(
@@ -241,8 +249,25 @@ SERVICE_TYPES: dict[str, ServiceType] = {
             DataPort("mysql", "MYSQL", "mysql", 3306, "root", "mysql_password"),
             start_period=120,
         ),
-        ServiceType("ruby", "code", "host any Ruby/Rack web app: Rails, Sinatra..."),
-        ServiceType("ruby-worker", "code", "run background Ruby processes"),
+        ServiceType(
+            "ruby",
+            "code",
+            "host any Ruby/Rack web app: Rails, Sinatra...",
+            (stacks.RUBY,),
+            http=True,
+            config_keys={**_RUBY_KEYS, **_SMTP_KEYS},
+            version_key="ruby-version",
+            version_note=stacks.ruby_version_note,
+        ),
+        ServiceType(
+            "ruby-worker",
+            "code",
+            "run background Ruby processes",
+            (stacks.RUBY_WORKER,),
+            config_keys={**_RUBY_KEYS, **_SMTP_KEYS},
+            version_key="ruby-version",
+            version_note=stacks.ruby_version_note,
+        ),
         perl_type(),
         perl_worker_type(),
         ServiceType(

@@ -145,6 +145,27 @@ class NodeRuntime:
 
 
 @dataclass(frozen=True)
+class RubyRuntime:
+    """The Ruby a ruby stack runs, the `ruby-version` values it serves, and the gems Debian
+    packages for it (rubygems.org is not reached from the builds: the Gemfile's gems come from
+    Debian's packages of them)."""
+
+    version: str  # what runs: "2.7"
+    debian: str  # the Debian release providing it
+    accepts: tuple[str, ...]  # `ruby-version` values, all run on this Ruby with a note
+    # gem name (as a Gemfile names it, lower case) -> (the Debian package, the gem's version there)
+    gems: tuple[tuple[str, str, str], ...] = ()
+
+    def debian_gem(self, name: str) -> tuple[str, str] | None:
+        """(package, version) serving a gem, or None when Debian has none."""
+        key = name.lower().replace("_", "-")
+        for gem, package, version in self.gems:
+            if gem == key:
+                return package, version
+        return None
+
+
+@dataclass(frozen=True)
 class Stack:
     """Everything a build context needs to know about the image a service type runs in."""
 
@@ -167,6 +188,7 @@ class Stack:
     uwsgi: Uwsgi | None = None
     programs: tuple[Program, ...] = ()  # the platform's own Supervisor programs
     node_runtimes: tuple[NodeRuntime, ...] = ()  # set: a Node stack, picked by `node_version`
+    ruby: RubyRuntime | None = None  # set: a Ruby stack (Bundler resolves the Gemfile)
     # Development mode runs the service from its working tree (a save restarts its programs);
     # the Python stacks and static sites say so by their virtualenv and kind.
     from_tree: bool = False

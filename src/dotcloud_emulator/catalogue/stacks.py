@@ -19,6 +19,7 @@ from dotcloud_emulator.catalogue.model import (
     NodeRuntime,
     Program,
     PythonRuntime,
+    RubyRuntime,
     Stack,
     Uwsgi,
 )
@@ -447,6 +448,209 @@ def perl_stack(name: str, *, health: str, web: bool) -> Stack:
 
 PERL = perl_stack("perl", health=HTTP_HEALTH, web=True)
 PERL_WORKER = perl_stack("perl-worker", health=PROGRAMS_HEALTH, web=False)
+
+
+# --- ruby --------------------------------------------------------------------------------------
+
+# Ruby 2.7 from Debian bullseye for every ruby-version of the platform (ree, 1.9.2, its default,
+# and 1.9.3): the nearest Ruby Debian still serves to 1.9-era code (bookworm's 3.1 drops more of
+# it). rubygems.org is not reached from the builds here: the Gemfile's gems are Debian's packages
+# of them (bullseye's version of each below), and Bundler resolves the Gemfile against those.
+_BULLSEYE_GEMS = """
+actionmailer ruby-actionmailer 6.0.3.7
+actionpack ruby-actionpack 6.0.3.7
+actionview ruby-actionview 6.0.3.7
+activemodel ruby-activemodel 6.0.3.7
+activerecord ruby-activerecord 6.0.3.7
+activesupport ruby-activesupport 6.0.3.7
+addressable ruby-addressable 2.7.0
+aws-sdk ruby-aws-sdk 1.67.0
+bcrypt ruby-bcrypt 3.1.16
+bootstrap-sass ruby-bootstrap-sass 3.4.1
+bson ruby-bson 4.10.0
+builder ruby-builder 3.2.4
+chronic ruby-chronic 0.10.5
+coderay ruby-coderay 1.1.3
+coffee-rails ruby-coffee-rails 5.0.0
+coffee-script ruby-coffee-script 2.4.1
+daemons ruby-daemons 1.1.9
+dalli ruby-dalli 2.7.11
+devise ruby-devise 4.7.3
+em-http-request ruby-em-http-request 1.1.5
+em-websocket ruby-em-websocket 0.5.1
+erubis ruby-erubis 2.7.0
+eventmachine ruby-eventmachine 1.3.0
+exception-notification ruby-exception-notification 4.0.1
+execjs ruby-execjs 2.7.0
+faraday ruby-faraday 1.1.0
+ffi ruby-ffi 1.12.2
+foreman ruby-foreman 0.85.0
+haml ruby-haml 5.1.2
+hiredis ruby-hiredis 0.6.3
+httparty ruby-httparty 0.18.1
+i18n ruby-i18n 1.8.8
+jbuilder ruby-jbuilder 2.10.0
+jquery-rails ruby-jquery-rails 4.3.5
+jquery-ui-rails ruby-jquery-ui-rails 6.0.1
+json ruby-json 2.3.0
+kaminari ruby-kaminari 1.2.1
+kramdown ruby-kramdown 2.3.0
+liquid ruby-liquid 4.0.3
+mail ruby-mail 2.7.1
+mime-types ruby-mime-types 3.3.1
+mini-magick ruby-mini-magick 4.10.1
+minitest ruby-minitest 5.13.0
+mongo ruby-mongo 2.5.1
+multi-json ruby-multi-json 1.14.1
+mustache ruby-mustache 1.1.1
+mustermann ruby-mustermann 1.1.1
+mysql2 ruby-mysql2 0.5.3
+net-ssh ruby-net-ssh 6.1.0
+nokogiri ruby-nokogiri 1.11.1
+oauth ruby-oauth 0.5.4
+oauth2 ruby-oauth2 1.4.4
+oj ruby-oj 3.11.0
+omniauth ruby-omniauth 1.9.1
+pg ruby-pg 1.2.3
+puma puma 4.3.8
+rack ruby-rack 2.1.4
+rack-cache ruby-rack-cache 1.2
+rack-flash3 ruby-rack-flash3 1.0.5
+rack-protection ruby-rack-protection 2.0.8.1
+rack-ssl ruby-rack-ssl 1.4.1
+rack-test ruby-rack-test 0.7.0
+rails ruby-rails 6.0.3.7
+railties ruby-railties 6.0.3.7
+rake rake 13.0.3
+rdiscount ruby-rdiscount 2.1.8
+redcarpet ruby-redcarpet 3.5.1
+redcloth ruby-redcloth 4.3.2
+redis ruby-redis 4.2.5
+redis-namespace ruby-redis-namespace 1.7.0
+redis-store ruby-redis-store 1.9.0
+rest-client ruby-rest-client 2.1.0
+rmagick ruby-rmagick 2.16.0
+rouge ruby-rouge 3.21.0
+rspec ruby-rspec 3.9.0
+rubypants ruby-rubypants 0.6.0
+sanitize ruby-sanitize 5.2.1
+sass ruby-sass 3.7.4
+sass-rails ruby-sass-rails 6.0.0
+sequel ruby-sequel 5.41.0
+sinatra ruby-sinatra 2.0.8.1
+sinatra-contrib ruby-sinatra-contrib 2.0.8.1
+slim ruby-slim 4.0.1
+sprockets ruby-sprockets 3.7.2
+sqlite3 ruby-sqlite3 1.4.2
+thin thin 1.8.0
+tilt ruby-tilt 2.0.10
+turbolinks ruby-turbolinks 5.1.1
+twitter ruby-twitter 7.0.0
+uglifier ruby-uglifier 2.7.2
+unicorn unicorn 5.5.3
+uuidtools ruby-uuidtools 2.2.0
+warden ruby-warden 1.2.8
+websocket-driver ruby-websocket-driver 0.6.3
+will-paginate ruby-will-paginate 3.3.0
+"""
+# Gems that come with Ruby or Bundler themselves: nothing to install.
+_RUBY_OWN_GEMS = ("bundler", "bigdecimal")
+RUBY_2_7 = RubyRuntime(
+    version="2.7",
+    debian="bullseye",
+    accepts=("1.9.2", "1.9.3", "ree"),
+    gems=(
+        *(
+            (gem, package, version)
+            for gem, package, version in (
+                line.split() for line in _BULLSEYE_GEMS.split("\n") if line
+            )
+        ),
+        *((gem, "", "") for gem in _RUBY_OWN_GEMS),
+    ),
+)
+
+
+def ruby_version_note(version: str) -> str:
+    """The notice naming what a `ruby-version` runs on here."""
+    return (
+        f"ruby-version {version} runs on Ruby {RUBY_2_7.version} here (Debian "
+        f"{RUBY_2_7.debian}'s, the nearest to 1.9-era code that can be had)"
+    )
+
+
+# bullseye-security's builds of some ruby-* packages are listed but not served by Debian's mirror
+# any more: the gems are taken from bullseye (and its point releases), security updates kept low.
+RUBY_APT_PIN = (
+    "printf 'Package: ruby-*\\nPin: release l=Debian-Security\\nPin-Priority: 100\\n'"
+    " > /etc/apt/preferences.d/dotcloud-ruby"
+)
+# Passenger Standalone's builtin engine (Debian's Passenger 5.0.30), behind the platform's nginx,
+# which serves public/; --nginx-bin only stops it looking for a Passenger nginx it does not use.
+PASSENGER_PORT = 8077
+PASSENGER_LOG = "/var/log/supervisor/passenger.log"
+PASSENGER_START = ConfigFile(
+    "passenger", "/usr/local/bin/dotcloud-passenger", "ruby", executable=True
+)
+PASSENGER_PROGRAM = Program("passenger", PASSENGER_START.target, CURRENT, startsecs=SETTLE_SECONDS)
+RUBY_SITE = ConfigFile("nginx-site.conf", NGINX_SITE_TARGET, "ruby")
+# The Gemfile Bundler resolves: the approot's gems that Debian serves (render/gemfile.py).
+BUNDLE_GEMFILE = f"{naming.HOME}/Gemfile"
+# Up to 6 application processes on the platform (guides/scaling).
+PASSENGER_MAX_POOL = 6
+
+
+def ruby_stack(name: str, *, health: str, web: bool) -> Stack:
+    """Ruby, Bundler and Passenger from Debian bullseye on the platform's build tooling; the web
+    stack runs nginx and Passenger, the worker stack the service's own programs. Both install the
+    same packages, so an application with both types builds that layer once."""
+    stack = code_stack(
+        name,
+        {
+            "ca-certificates",
+            "nginx-light",
+            "supervisor",
+            "procps",
+            "ruby",
+            "ruby-dev",
+            "ruby-bundler",
+            "passenger",
+        },
+        health=health,
+        config_files=(
+            SUPERVISOR_CONF,
+            *((NGINX_CONF, RUBY_SITE, PASSENGER_START) if web else ()),
+        ),
+        base_image=BULLSEYE,
+        tooling="bullseye",
+        nginx=web,
+    )
+    return replace(
+        stack,
+        dockerfile="ruby/Dockerfile.j2",
+        preinstall=RUBY_APT_PIN,
+        programs=(*stack.programs, PASSENGER_PROGRAM) if web else stack.programs,
+        ruby=RUBY_2_7,
+        from_tree=True,
+        build_inputs=("Gemfile", "Gemfile.lock"),
+        template_values=(
+            ("passenger_port", str(PASSENGER_PORT)),
+            ("passenger_log", PASSENGER_LOG),
+            ("passenger_max_pool", str(PASSENGER_MAX_POOL)),
+            ("bundle_gemfile", BUNDLE_GEMFILE),
+        ),
+        environment=(("BUNDLE_GEMFILE", BUNDLE_GEMFILE),),
+        # `requirements:` are gems too, from the same Debian packages (outside the Gemfile).
+        requirement_packages=tuple(
+            (name, package)
+            for gem, package, _ in RUBY_2_7.gems
+            for name in {gem, gem.replace("-", "_")}
+        ),
+    )
+
+
+RUBY = ruby_stack("ruby", health="ruby/dotcloud-health.j2", web=True)
+RUBY_WORKER = ruby_stack("ruby-worker", health=PROGRAMS_HEALTH, web=False)
 
 
 # --- data stacks ---------------------------------------------------------------------------------

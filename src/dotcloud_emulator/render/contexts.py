@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import PurePosixPath
 
 from dotcloud_emulator import catalogue
+from dotcloud_emulator.buildfile import gemfile
 from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.catalogue import (
     CURRENT,
@@ -24,6 +25,7 @@ from dotcloud_emulator.catalogue import (
     Program,
     Stack,
 )
+from dotcloud_emulator.catalogue.model import RubyRuntime
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.environment import HTTP_BIND_PORT, custom_port_numbers
@@ -45,6 +47,7 @@ class ApprootFacts:
     # service serves it at /static, as the platform's stock configuration did until August 2012.
     serves_static: bool = False
     has_package_json: bool = False  # package.json: the build runs npm install on it
+    gemfile: str = ""  # the Gemfile's text (ruby: Bundler resolves its gems, Debian's packages)
     # What the stack's requirements file (perl: Makefile.PL) lists, installed as `requirements:`.
     file_requirements: tuple[str, ...] = ()
 
@@ -169,6 +172,7 @@ def _code_context(
         "systempackages": (
             *service.systempackages,
             *requirement_packages(service, stack, facts.file_requirements),
+            *gem_packages(service, stack, facts),
         ),
         "virtualenv": stack.virtualenv,
         "virtualenv_command": stack.python.virtualenv if stack.python else "",
@@ -191,6 +195,7 @@ def _code_context(
         "listening_ports": repr(tuple(listening_ports(service))),
         "dev": False,  # development mode mounts its own uwsgi.ini (render/devmode.py)
         "stack_environment": stack.environment,
+        "supervisor_environment": {},
         "prestart": stack.prestart,
         "config_targets": {file.name: file.target for file in stack.config_files},
         **dict(stack.template_values),
@@ -200,9 +205,12 @@ def _code_context(
         values.update(uwsgi_values(service), uwsgi_plugin=stack.uwsgi.plugin)
     if stack.node_runtimes:
         values.update(node_values(service, facts, packages_before))
+    if stack.ruby is not None:
+        values.update(ruby_values(service, stack.ruby))
     items: list[Rendered] = [
         File(context / "Dockerfile", render_template(stack.dockerfile, **values)),
         *_platform_files(stack, context / "platform", values),
+        *bundler_files(service, stack, facts, context / "platform"),
         CodeSnapshot(application.root, context / "code"),
     ]
     if stack.tooling:
@@ -227,6 +235,39 @@ def requirement_packages(
     wanted = (*file_requirements, *service.requirements)
     found = (stack.debian_package_for(requirement) for requirement in wanted)
     return sorted({package for package in found if package})
+
+
+def gem_packages(service: Service, stack: Stack, facts: ApprootFacts) -> list[str]:
+    """The Debian packages of the Gemfile's gems (ruby: rubygems.org is not reached)."""
+    if stack.ruby is None:
+        return []
+    return gemfile.debian_packages(gemfile.service_gems(service, facts.gemfile), stack.ruby)
+
+
+def bundler_files(
+    service: Service, stack: Stack, facts: ApprootFacts, platform: PurePosixPath
+) -> list[Rendered]:
+    """The Gemfile Bundler resolves in a ruby image: the approot's gems that Debian serves."""
+    if stack.ruby is None:
+        return []
+    return [
+        File(
+            platform / "Gemfile",
+            gemfile.bundler_gemfile(facts.gemfile, stack.ruby, gemfile.excluded_groups(service)),
+        )
+    ]
+
+
+def ruby_values(service: Service, ruby: RubyRuntime) -> dict[str, object]:
+    """The Ruby a ruby-version runs on, and the Rack environment (RACK_ENV and RAILS_ENV)."""
+    return {
+        "ruby_version": ruby.version,
+        "rack_env": str(catalogue.config_value(service, "rack-env")),
+        "supervisor_environment": {
+            "RACK_ENV": str(catalogue.config_value(service, "rack-env")),
+            "RAILS_ENV": str(catalogue.config_value(service, "rack-env")),
+        },
+    }
 
 
 def node_values(

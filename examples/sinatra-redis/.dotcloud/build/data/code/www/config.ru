@@ -1,0 +1,7 @@
+require 'rubygems'
+require 'bundler'
+
+Bundler.require
+
+require './app'
+run Sinatra::Application
