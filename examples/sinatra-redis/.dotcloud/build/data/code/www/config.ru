@@ -1,7 +1,0 @@
-require 'rubygems'
-require 'bundler'
-
-Bundler.require
-
-require './app'
-run Sinatra::Application
