@@ -1,5 +1,6 @@
 FROM debian:bookworm-slim
-RUN apt-get update \
+RUN mkdir -p /usr/share/man/man1 \
+ && apt-get update \
  && apt-get install -y --no-install-recommends openjdk-17-jre-headless jetty9 \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home dotcloud \
