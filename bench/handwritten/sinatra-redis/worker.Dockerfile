@@ -1,5 +1,8 @@
 FROM debian:bullseye-slim
-RUN apt-get update \
+# bullseye-security lists builds of some ruby-* packages its mirror no longer serves: take bullseye's.
+RUN printf 'Package: ruby-*\nPin: release l=Debian-Security\nPin-Priority: 100\n' \
+        > /etc/apt/preferences.d/ruby \
+ && apt-get update \
  && apt-get install -y --no-install-recommends ruby ruby-redis ruby-json ruby-bundler \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home dotcloud
