@@ -20,7 +20,7 @@ from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.render.devmode import dev_volumes, runs_from_tree
 from dotcloud_emulator.render.swarm import StackImages, render_stack
 
-from .kubernetes_support import REPO, example_state, manifests, render, validate_strictly
+from .kubernetes_support import REPO, example_state, manifests, of_kind, render, validate_strictly
 from .test_nodejs import stage, validate
 from .test_php import environment, files_of
 
@@ -320,12 +320,6 @@ def test_the_kubernetes_export_is_valid_and_routes_port_8080(tmp_path: Path) -> 
     files = manifests(render(example()))
     checked = validate_strictly(files, tmp_path)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    www = next(
-        doc
-        for file in files
-        if file.path.suffix == ".yaml"
-        for doc in yaml.safe_load_all(file.content)
-        if doc and doc.get("kind") == "StatefulSet" and doc["metadata"]["name"] == "www"
-    )
+    www = next(doc for doc in of_kind(files, "StatefulSet") if doc["metadata"]["name"] == "www")
     ports = www["spec"]["template"]["spec"]["containers"][0]["ports"]
     assert ports == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
