@@ -80,6 +80,9 @@ NGINX_SITE_TARGET = "/etc/nginx/sites-enabled/default"
 NGINX_CONFS = (NGINX_CONF, ConfigFile("nginx-site.conf", NGINX_SITE_TARGET))
 UWSGI_INI = ConfigFile("uwsgi.ini", f"{CONFIG_FILES_DIR}/uwsgi.ini")
 NGINX_PROGRAM = Program("nginx", f"/usr/sbin/nginx -c {CONFIG_FILES_DIR}/nginx.conf", naming.HOME)
+# The local MTA of a code service whose application has an smtp service (the tooling layer has it):
+# SMTP on 127.0.0.1:25, each message handed to msmtp, which relays it through that service.
+MTA_PROGRAM = Program("mta", "/usr/bin/msmtpd --interface=127.0.0.1 --port=25", naming.HOME)
 
 
 def uwsgi_program(uwsgi: Uwsgi) -> Program:
