@@ -129,6 +129,7 @@ def _stack_context(
         "tooling": stack.tooling,
         "uwsgi_pip_version": stack.uwsgi.pip_version if stack.uwsgi is not None else "",
         "platform_packages": stack.python.platform_packages if stack.python else (),
+        "pip_environment": stack.python.pip_environment if stack.python else (),
     }
 
 
