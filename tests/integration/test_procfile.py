@@ -79,6 +79,8 @@ def test_status_prints_heroku_ps(cli: Cli, heroku_app: RunningApp) -> None:
         ("web.1", "web", "up", COMMAND)
     ]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", dynos[0]["updated_at"])
+    # An add-on's service is not a dyno: its status is dotCloud's.
+    assert cli.run("status", f"{heroku_app.name}.postgresql").stdout == "postgresql.0: up\n"
 
 
 def test_scale_web_to_two_dynos_sharing_the_database(cli: Cli, heroku_app: RunningApp) -> None:

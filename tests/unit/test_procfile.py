@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from dotcloud_emulator.api.devchanges import plan_changes
 from dotcloud_emulator.api.dynos import Dyno, ago, parse_time, ps_lines
 from dotcloud_emulator.buildfile.diagnostics import BuildFileError, Reporter
 from dotcloud_emulator.buildfile.loader import has_buildfile, load_application
@@ -423,3 +424,35 @@ def test_docker_times_and_ages() -> None:
         "state": "up",
         "updated_at": "2013-03-05T06:28:13Z",
     }
+
+
+# --- development mode and the build ---------------------------------------------------------------
+
+
+def test_a_save_of_what_the_services_are_made_from_redeploys(appdir: Path) -> None:
+    make_app(appdir, "worker: python w.py\n", **{".env": "A=1\n"})
+    (appdir / "w.py").write_text("")
+    application = load(appdir)
+    for name in ("Procfile", ".env", "app.json", "runtime.txt", "requirements.txt"):
+        assert plan_changes(application, [appdir / name]).redeploy, name
+    saved = plan_changes(application, [appdir / "w.py"])
+    assert (saved.redeploy, saved.restart) == (False, ["worker"])  # its program restarts
+
+
+def test_django_is_installed_by_setup_py_on_python_2(appdir: Path, tmp_path: Path) -> None:
+    make_app(appdir)
+    assert main(["generate", ".", "-o", str(tmp_path / "out")]) == 0
+    dockerfile = (tmp_path / "out" / ".dotcloud" / "build" / "web" / "Dockerfile").read_text()
+    build_stage = dockerfile.split("FROM stack AS build", 1)[1].split("\nFROM stack\n", 1)[0]
+    assert 'ENV PIP_NO_BINARY="Django"' in build_stage
+    assert "FROM debian:bullseye-slim" in dockerfile
+
+
+def test_export_kubernetes_of_a_procfile_application(appdir: Path, tmp_path: Path) -> None:
+    make_app(appdir, **{"app.json": '{"addons": ["heroku-postgresql"]}'})
+    out = tmp_path / "k8s"
+    assert main(["export", "kubernetes", ".", "-o", str(out)]) == 0
+    env = json.loads((out / "secrets" / "web-0" / "environment.json").read_text())
+    assert env["DATABASE_URL"].startswith("postgres://root:")
+    assert env["DATABASE_URL"].endswith(f"@{env['DOTCLOUD_POSTGRESQL_SQL_HOST']}:5432/root")
+    assert env["PORT"] == str(env["PORT_WEB"])

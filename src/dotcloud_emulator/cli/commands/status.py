@@ -27,7 +27,7 @@ def register(subparsers: Subparsers) -> None:
 def run_status(args: argparse.Namespace) -> int:
     target = parse_target(args.target, max_depth=2)
     view = AppView.open(target.app)
-    if view.application is not None and view.application.is_procfile:
+    if is_dyno_target(view, target.service):
         return print_dynos(view, target.service, as_json=args.json)
     statuses = view.statuses()
     known = list(dict.fromkeys(service for service, _ in statuses))
@@ -46,6 +46,15 @@ def run_status(args: argparse.Namespace) -> int:
             if svc == service:
                 print(f"{label}: {state}", flush=True)
     return 0
+
+
+def is_dyno_target(view: AppView, service: str | None) -> bool:
+    """A Procfile application, or one of its process types (an add-on's service is not a dyno:
+    its status is printed as for any service)."""
+    application = view.application
+    if application is None or not application.is_procfile:
+        return False
+    return service is None or any(s.name == service and s.process for s in application.services)
 
 
 def print_dynos(view: AppView, service: str | None, *, as_json: bool) -> int:
