@@ -72,7 +72,7 @@ def test_the_build_ran_collectstatic_and_kept_dotenv_out(cli: Cli, heroku_app: R
 
 def test_status_prints_heroku_ps(cli: Cli, heroku_app: RunningApp) -> None:
     lines = cli.run("status", heroku_app.name).stdout.splitlines()
-    assert lines[0] == f"=== web (1): `{COMMAND}`"
+    assert lines[0] == f"=== web: `{COMMAND}`"
     assert [PS_LINE.fullmatch(line) is not None for line in lines[1:]] == [True], lines
     dynos = json.loads(cli.run("status", heroku_app.name, "--json").stdout)
     assert [(d["name"], d["type"], d["state"], d["command"]) for d in dynos] == [
@@ -87,7 +87,7 @@ def test_scale_web_to_two_dynos_sharing_the_database(cli: Cli, heroku_app: Runni
     before = visits(page(heroku_app))
     cli.run("scale", heroku_app.name, "web=2")
     lines = cli.run("status", heroku_app.name).stdout.splitlines()
-    assert lines[0] == f"=== web (2): `{COMMAND}`"
+    assert lines[0] == f"=== web: `{COMMAND}`"
     assert sorted(m.group(1) for line in lines[1:] if (m := PS_LINE.fullmatch(line))) == [
         "1",
         "2",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from dotcloud_emulator import catalogue
 from dotcloud_emulator.api.devchanges import plan_changes
 from dotcloud_emulator.api.dynos import Dyno, ago, parse_time, ps_lines
 from dotcloud_emulator.buildfile.diagnostics import BuildFileError, Reporter
@@ -396,11 +397,11 @@ def test_ps_lines_as_heroku_printed_them() -> None:
     )
     local = since.astimezone()
     assert lines == [
-        f"=== web (2): `{command}`",
+        f"=== web: `{command}`",
         f"web.1: up {local:%Y/%m/%d %H:%M:%S} (~ 21m ago)",
         f"web.2: crashed {(now - timedelta(seconds=5)).astimezone():%Y/%m/%d %H:%M:%S} (~ 5s ago)",
         "",
-        "=== worker (1): `python w.py`",
+        "=== worker: `python w.py`",
         "worker.1: down",
     ]
 
@@ -456,3 +457,11 @@ def test_export_kubernetes_of_a_procfile_application(appdir: Path, tmp_path: Pat
     assert env["DATABASE_URL"].startswith("postgres://root:")
     assert env["DATABASE_URL"].endswith(f"@{env['DOTCLOUD_POSTGRESQL_SQL_HOST']}:5432/root")
     assert env["PORT"] == str(env["PORT_WEB"])
+
+
+@pytest.mark.parametrize(
+    ("runtime", "stack"), [(None, "python2.7-worker"), ("python-3.3.0\n", "python3.11-worker")]
+)
+def test_the_runtime_picks_the_stack(appdir: Path, runtime: str | None, stack: str) -> None:
+    make_app(appdir, **({"runtime.txt": runtime} if runtime else {}))
+    assert catalogue.stack_for(load(appdir).service("web")).name == stack

@@ -1,5 +1,5 @@
 """`status` of a Procfile application as `heroku ps` printed it: one block per process type,
-`=== web (1): `COMMAND``, then `web.1: up 2013/03/05 06:28:13 (~ 21m ago)` for each dyno.
+`=== web: `COMMAND``, then `web.1: up 2013/03/05 06:28:13 (~ 21m ago)` for each dyno.
 
 Dynos are numbered from 1, as on Heroku: `web.1` is the instance `web.0`. A dyno that runs is
 `up` since its start; one that does not is `crashed` since it stopped (`down` when Docker has no
@@ -89,7 +89,7 @@ def ps_lines(found: list[Dyno], now: datetime | None = None) -> list[str]:
         of_type = [d for d in found if d.type == process_type]
         if lines:
             lines.append("")
-        lines.append(f"=== {process_type} ({len(of_type)}): `{of_type[0].command}`")
+        lines.append(f"=== {process_type}: `{of_type[0].command}`")
         lines.extend(dyno_line(d, moment) for d in of_type)
     return lines
 

@@ -17,7 +17,7 @@ def register(subparsers: Subparsers) -> None:
         help="show whether each instance is up",
         description="Probe every instance of a service (or of every service) and print "
         "`www.0: up` or `down`; for a Procfile application, `heroku ps`'s format "
-        "(`=== web (1): `COMMAND``, then `web.1: up 2013/03/05 06:28:13 (~ 21m ago)`).",
+        "(`=== web: `COMMAND``, then `web.1: up 2013/03/05 06:28:13 (~ 21m ago)`).",
     )
     parser.add_argument("target", metavar="APP[.SERVICE]", help="e.g. tutorial or tutorial.www")
     add_json_flag(parser)
