@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dotcloud_emulator import catalogue
 from dotcloud_emulator.api.devchanges import plan_changes
@@ -26,6 +27,7 @@ from dotcloud_emulator.cli.main import main
 from dotcloud_emulator.platform.environment import instance_environment
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState
+from dotcloud_emulator.render.swarm import StackImages, render_stack
 
 WEB = "web: python manage.py runserver 0.0.0.0:$PORT --noreload\n"
 
@@ -465,3 +467,15 @@ def test_export_kubernetes_of_a_procfile_application(appdir: Path, tmp_path: Pat
 def test_the_runtime_picks_the_stack(appdir: Path, runtime: str | None, stack: str) -> None:
     make_app(appdir, **({"runtime.txt": runtime} if runtime else {}))
     assert catalogue.stack_for(load(appdir).service("web")).name == stack
+
+
+def test_a_procfile_application_renders_as_a_swarm_stack(appdir: Path) -> None:
+    make_app(appdir, WEB + "worker: python w.py\n", **{"app.json": '{"addons": ["heroku-redis"]}'})
+    application = load(appdir)
+    state = AppState(app="hello", created_at=0.0, passwords={"redis": "pw"})
+    images = StackImages({name: f"img-{name}" for name in application.service_names}, "img-gw")
+    files = render_stack(application, state, Settings(appdir / "state"), images, "node-1")
+    document = yaml.safe_load(files[0].content)
+    assert {"web", "worker", "redis"} <= set(document["services"])
+    routes = next(file.content for file in files if file.path.name == "routes.conf")
+    assert "42800" in routes  # the gateway goes to web's $PORT
