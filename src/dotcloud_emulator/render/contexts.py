@@ -116,6 +116,7 @@ def _stack_context(
     """The values every build context's templates share: the service and its stack."""
     return {
         "app": application.name,
+        "buildfile_name": application.buildfile.name,  # dotcloud.yml, or a Procfile
         "service": service.name,
         "type": service.type,
         "instance_mount": naming.INSTANCE_MOUNT,
