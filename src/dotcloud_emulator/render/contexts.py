@@ -117,6 +117,7 @@ def _stack_context(
     """The values every build context's templates share: the service and its stack."""
     return {
         "app": application.name,
+        "buildfile_name": application.buildfile.name,  # dotcloud.yml, or a Procfile
         "service": service.name,
         "type": service.type,
         "instance_mount": naming.INSTANCE_MOUNT,
@@ -130,6 +131,7 @@ def _stack_context(
         "tooling": stack.tooling,
         "uwsgi_pip_version": stack.uwsgi.pip_version if stack.uwsgi is not None else "",
         "platform_packages": stack.python.platform_packages if stack.python else (),
+        "pip_environment": stack.python.pip_environment if stack.python else (),
     }
 
 
