@@ -149,6 +149,32 @@ def test_a_killed_master_comes_back_with_its_data_and_its_replicas(
         )
 
 
+def test_no_password_is_in_a_log_or_an_image_layer(cli: Cli, app: RunningApp) -> None:
+    shown = cli.run("env", "show", f"{app.name}.db", "--json", "-d", str(app.appdir))
+    env = json.loads(shown.stdout)
+    passwords = [
+        env["DOTCLOUD_DB_MYSQL_PASSWORD"],
+        env["DOTCLOUD_DB_MYSQL_REPLICATION_PASSWORD"],
+    ]
+    assert all(len(password) >= 20 for password in passwords)
+    for instance in (0, 1, 2):
+        found = container(app, instance)
+        logs = found.logs().decode("utf-8", "replace")
+        assert "ready for connections" in logs
+        assert not [password for password in passwords if password in logs]
+    history = subprocess.run(
+        ["docker", "history", "--no-trunc", container(app, 0).image.id],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert not [password for password in passwords if password in history]
+    others = json.loads(
+        cli.run("env", "show", f"{app.name}.db.1", "--json", "-d", str(app.appdir)).stdout
+    )
+    assert others["DOTCLOUD_DB_MYSQL_REPLICATION_PASSWORD"] == passwords[1]
+
+
 def test_the_data_and_the_replication_survive_down_and_up(cli: Cli, app: RunningApp) -> None:
     cli.run("down", app.name)
     cli.run("up", str(app.appdir), "-A", app.name, "--port", str(app.port))

@@ -9,6 +9,7 @@ from dotcloud_emulator.api.scaling import ScaleRequest, check_scalable
 from dotcloud_emulator.api.services import ServiceFacts, service_document
 from dotcloud_emulator.buildfile.loader import load_application
 from dotcloud_emulator.buildfile.model import Application, Service
+from dotcloud_emulator.cli.commands.info import render_yaml
 from dotcloud_emulator.engine.replication import ReplicaStatus, parse_slave_status
 from dotcloud_emulator.platform.environment import instance_environment
 from dotcloud_emulator.platform.settings import Settings
@@ -160,3 +161,19 @@ def test_info_shows_the_replication_as_the_platform_did() -> None:
 def test_a_single_mysql_has_no_replication_block() -> None:
     one = ServiceFacts("shop", "db", "mysql", {}, None, {0: True}, [])
     assert "replication" not in service_document(one)
+
+
+def test_info_prints_the_replication_block_in_the_platforms_yaml() -> None:
+    document = service_document(facts({0: True, 1: True}, {1: ReplicaStatus(True, True, 0)}))
+    text = render_yaml(document)
+    assert text[text.index("replication:") : text.index("\nstate: ") + 1] == (
+        "replication:\n"
+        "-   status: online\n"
+        "-   master:\n"
+        "        name: shop.db.0\n"
+        "        status: UP\n"
+        "-   slaves:\n"
+        "    -   name: shop.db.1\n"
+        "        replication_lag: 0s\n"
+        "        status: UP\n"
+    )
