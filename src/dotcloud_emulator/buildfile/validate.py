@@ -262,4 +262,5 @@ def build_service(
     if "exclude_bundler_groups" in fields:  # ruby: the Gemfile groups Bundler leaves out
         extra["exclude_bundler_groups"] = tuple(fields.pop("exclude_bundler_groups"))
     fields.setdefault("config", MappingProxyType(default_config(service_type)))
+    fields.setdefault("instances", service_type.default_instances)
     return Service(name=name, type=service_type.name, extra=MappingProxyType(extra), **fields)

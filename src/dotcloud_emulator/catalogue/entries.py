@@ -187,6 +187,7 @@ def data_type(
     start_period: int,
     config_keys: dict[str, ConfigKey] | None = None,
     replicated: bool = False,
+    default_instances: int = 1,
 ) -> ServiceType:
     return ServiceType(
         name,
@@ -198,6 +199,7 @@ def data_type(
         platform_keys=(port.password_key,),
         start_period=start_period,
         replicated=replicated,
+        default_instances=default_instances,
     )
 
 
@@ -207,6 +209,19 @@ _SMTP_RELAY_KEYS: dict[str, ConfigKey] = {
     "smtp_relay_port": ConfigKey(int, minimum=1, maximum=65535),
     "smtp_relay_username": ConfigKey(str),
     "smtp_relay_password": ConfigKey(str),
+}
+
+
+# MariaDB: replicas log in to the master as `replicator`, with a password of their own.
+_MYSQL_PORT = DataPort(
+    "mysql", "MYSQL", "mysql", 3306, "root", "mysql_password", replication_login="replicator"
+)
+
+
+# The server id of instance 0 (each other instance adds its number): the platform's recipe for
+# extra slaves set one per standalone service so that they could replicate each other.
+_MYSQL_KEYS: dict[str, ConfigKey] = {
+    "mysql_serverid": ConfigKey(int, None, minimum=1, maximum=4_000_000_000),
 }
 
 
@@ -246,8 +261,10 @@ SERVICE_TYPES: dict[str, ServiceType] = {
             "mysql",  # served by MariaDB 10.11 (Debian has no Oracle MySQL)
             "the world's most popular open source database",
             stacks.MYSQL,
-            DataPort("mysql", "MYSQL", "mysql", 3306, "root", "mysql_password"),
+            _MYSQL_PORT,
             start_period=120,
+            config_keys=_MYSQL_KEYS,
+            replicated=True,
         ),
         ServiceType(
             "ruby",
@@ -288,7 +305,17 @@ SERVICE_TYPES: dict[str, ServiceType] = {
         nodejs_type(),
         java_type(),
         ServiceType("opa", "code", "the unified language for web 2.0 development"),
-        ServiceType("mysql-masterslave", "data", "MySQL Master/Slave replicated deployment"),
+        # The platform's older name for a scaled mysql: a master and a slave unless told more.
+        data_type(
+            "mysql-masterslave",
+            "MySQL Master/Slave replicated deployment",
+            stacks.MYSQL,
+            _MYSQL_PORT,
+            start_period=120,
+            config_keys=_MYSQL_KEYS,
+            replicated=True,
+            default_instances=2,
+        ),
         data_type(
             "postgis",
             "PostgreSQL with the PostGIS extensions",

@@ -56,6 +56,9 @@ class DataPort:
     port: int  # the daemon's port inside the stack
     login: str
     password_key: str  # the platform-set config key holding the generated password
+    # A scaled service's replicas log in to the master as this user (mysql), with a password of
+    # its own the state generates; empty: they use the service's login (redis).
+    replication_login: str = ""
 
 
 @dataclass(frozen=True)
@@ -277,6 +280,8 @@ class ServiceType:
     # Scaled, the service is a master (instance 0, the address environment.json gives) and
     # replicas of it, as the platform's redis and mysql were; otherwise it runs one instance.
     replicated: bool = False
+    # Instances when the build file gives none: the platform's mysql-masterslave was a pair.
+    default_instances: int = 1
     # A config key choosing the language's version where every value runs on one nearby version
     # (perl_version): `version_note(value)` says which, for the value written or the default.
     version_key: str = ""
