@@ -99,6 +99,7 @@ def test_the_entrypoint_makes_the_cookie_and_the_login(tmp_path: Path) -> None:
     assert 'echo "default_user = root"' in init
     assert 'echo "default_pass = $password"' in init
     assert 'echo "management.tcp.port = 15672"' in init
+    assert 'echo "channel_max = 0"' in init  # node-amqp 0.1 asks for no limit
     assert init.rstrip().endswith("become_dotcloud /usr/lib/rabbitmq/bin/rabbitmq-server")
     syntax = subprocess.run(["sh", "-n"], input=init, text=True, capture_output=True, check=False)
     assert syntax.returncode == 0, syntax.stderr
