@@ -16,6 +16,7 @@ from dotcloud_emulator import catalogue
 from dotcloud_emulator.buildfile.diagnostics import BuildFileError
 from dotcloud_emulator.buildfile.loader import load_application
 from dotcloud_emulator.buildfile.model import Application, Service
+from dotcloud_emulator.cli.main import main
 from dotcloud_emulator.platform.environment import instance_environment
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState
@@ -159,4 +160,23 @@ def test_solr_is_refused_with_the_reason_and_what_to_do(
         "solr-tomcat or solr-jetty) and neither PyPI nor npm serves its server; run Solr as a "
         "custom service (openjdk-17-jre-headless in its systempackages, Solr unpacked by its "
         "buildscript, a tcp port in its ports) and point the application at that port"
+    ]
+
+
+def test_bad_rabbitmq_settings_are_positioned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DOTCLOUD_EMULATOR_HOME", str(tmp_path / "home"))
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "dotcloud.yml").write_text(
+        "mq:\n  type: rabbitmq\n  config:\n    rabbitmq_password: 42\n    vhost: other\n"
+    )
+    assert main(["validate", str(app)]) == 2
+    path = app / "dotcloud.yml"
+    assert capsys.readouterr().err.splitlines() == [
+        f'{path}:4:5: error: config "rabbitmq_password" is set by the platform (it generates '
+        "the password); remove it",
+        f'{path}:5:5: warning: unknown config key "vhost" for a rabbitmq service (it takes '
+        "none); it is ignored",
     ]
