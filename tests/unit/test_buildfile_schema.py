@@ -15,7 +15,8 @@ from dotcloud_emulator.buildfile.loader import load_application
 FIXTURES = Path(__file__).parent / "fixtures" / "buildfiles"
 RUNS = (
     "python, python-worker, static, custom, redis, postgresql, mysql, ruby, ruby-worker, perl,"
-    " perl-worker, php, php-worker, nodejs, java, mysql-masterslave, postgis, mongodb, smtp"
+    " perl-worker, php, php-worker, nodejs, java, mysql-masterslave, postgis, mongodb, rabbitmq,"
+    " smtp"
 )
 
 

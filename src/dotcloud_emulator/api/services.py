@@ -231,14 +231,17 @@ def service_config(service: Service | None, type_name: str, password: str) -> di
 def data_ports(
     type_name: str, password: str, found: Sequence[inventory.Instance]
 ) -> list[tuple[str, str]]:
-    """The data port of instance 0 as published on loopback, when it runs."""
+    """The data ports of instance 0 as published on loopback, when it runs."""
     service_type = SERVICE_TYPES.get(type_name)
-    if not (service_type and service_type.data_port and password):
-        return []
     primary = next((i for i in found if i.number == 0 and i.running), None)
-    host_port = primary.host_port(service_type.data_port.port) if primary else None
-    url = data_url(type_name, password, host_port) if host_port else None
-    return [(service_type.data_port.name, url)] if url else []
+    if not (service_type and primary and password):
+        return []
+    ports = []
+    for port in service_type.data_ports:
+        host_port = primary.host_port(port.port)
+        if host_port:
+            ports.append((port.name, data_url(port, password, host_port)))
+    return ports
 
 
 def custom_ports(service: Service, found: Sequence[inventory.Instance]) -> list[tuple[str, str]]:

@@ -188,6 +188,7 @@ def data_type(
     config_keys: dict[str, ConfigKey] | None = None,
     replicated: bool = False,
     default_instances: int = 1,
+    more_ports: tuple[DataPort, ...] = (),
 ) -> ServiceType:
     return ServiceType(
         name,
@@ -195,6 +196,7 @@ def data_type(
         description,
         stacks=(stack,),
         data_port=port,
+        more_ports=more_ports,
         config_keys=config_keys or {},
         platform_keys=(port.password_key,),
         start_period=start_period,
@@ -332,8 +334,30 @@ SERVICE_TYPES: dict[str, ServiceType] = {
             start_period=30,
             config_keys=_MONGODB_KEYS,
         ),
-        ServiceType("rabbitmq", "data", "AMQP message queue server"),
-        ServiceType("solr", "data", "the search server based on the Lucene Java search library"),
+        # The platform's rabbitmq (removed in 2013) is documented nowhere: its variables come
+        # from applications of the time (DOTCLOUD_<SVC>_AMQP_{HOST,PORT,LOGIN,PASSWORD} and
+        # DOTCLOUD_<SVC>_HTTP_HOST, the management API). The login is `root` as on the other data
+        # services, on RabbitMQ's default vhost `/` (what an AMQP URL with no path names), and
+        # the HTTP port is the management plugin's: both inferences (reference §2.3).
+        data_type(
+            "rabbitmq",
+            "AMQP message queue server",
+            stacks.RABBITMQ,
+            DataPort("amqp", "AMQP", "amqp", 5672, "root", "rabbitmq_password"),
+            start_period=90,
+            more_ports=(DataPort("http", "HTTP", "http", 15672, "root", "rabbitmq_password"),),
+        ),
+        ServiceType(
+            "solr",
+            "data",
+            "the search server based on the Lucene Java search library",
+            refusal=(
+                "Debian packages no Solr (bookworm and bullseye have no solr-tomcat or "
+                "solr-jetty) and neither PyPI nor npm serves its server; run Solr as a custom "
+                "service (openjdk-17-jre-headless in its systempackages, Solr unpacked by its "
+                "buildscript, a tcp port in its ports) and point the application at that port"
+            ),
+        ),
         # Served by the emulator's own relay: every message is kept, none is sent on.
         data_type(
             "smtp",

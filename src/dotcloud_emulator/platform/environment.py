@@ -195,8 +195,7 @@ def _instance_addresses(
 ) -> dict[str, str]:
     prefix = f"DOTCLOUD_{service.name.upper()}"
     env: dict[str, str] = {}
-    data_port = catalogue.data_port(service.type)
-    if data_port is not None:
+    for data_port in catalogue.data_ports(service.type):
         host = hosts.data(service.name, instance)
         env.update(_data_variables(prefix, data_port, state, service, host))
     if is_http_service(service):

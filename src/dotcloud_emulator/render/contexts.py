@@ -131,6 +131,7 @@ def _stack_context(
         "base_image": base_image(stack, settings),
         "stack_packages": stack.packages,
         "stack_preinstall": stack.preinstall,
+        "stack_postinstall": stack.postinstall,
         "owned_dirs": stack.owned_dirs,
         "config_files": [(f"platform/{file.name}", file.target) for file in stack.config_files],
         "tooling": stack.tooling,
@@ -466,6 +467,8 @@ def _data_context(application: Application, service: Service, settings: Settings
         "systempackages": (),
         "stopsignal": stack.stop_signal,
         "port": data_port.port,
+        # Every port by its name (rabbitmq: amqp and http), for the templates and EXPOSE.
+        "ports": {port.name: port.port for port in catalogue.data_ports(service.type)},
         "login": data_port.login,
         "password_variable": variable,
         "host_variable": variable.removesuffix("_PASSWORD") + "_HOST",
