@@ -134,6 +134,8 @@ cache:
   type: redis
 maria:
   type: mysql
+queue:
+  type: rabbitmq
 """
 
 

@@ -15,7 +15,8 @@ from dotcloud_emulator.buildfile.loader import load_application
 FIXTURES = Path(__file__).parent / "fixtures" / "buildfiles"
 RUNS = (
     "python, python-worker, static, custom, redis, postgresql, mysql, ruby, ruby-worker, perl,"
-    " perl-worker, php, php-worker, nodejs, java, postgis, mongodb, smtp"
+    " perl-worker, php, php-worker, nodejs, java, mysql-masterslave, postgis, mongodb, rabbitmq,"
+    " smtp"
 )
 
 
@@ -90,7 +91,8 @@ CASES = {
         'dotcloud.yml:6:14: error: "instances" must be a whole number from 1 to 10, found 0',
         'dotcloud.yml:9:14: error: "instances" must be a whole number from 1 to 10, found 11',
         "dotcloud.yml:12:14: warning: a postgresql service runs 1 instance here (of the data "
-        "services only redis scales, to a master and replicas), so it starts one instead of 2",
+        "services only redis and mysql scale, to a master and replicas), so it starts one "
+        "instead of 2",
     ],
     "ports": [
         'dotcloud.yml:4:10: error: unrecognized port type "htp" for "web" in "ports": expected '

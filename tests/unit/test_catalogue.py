@@ -41,8 +41,10 @@ RUNS_HERE = (
     "php-worker",
     "nodejs",
     "java",
+    "mysql-masterslave",
     "postgis",
     "mongodb",
+    "rabbitmq",
     "smtp",
 )
 
@@ -112,6 +114,7 @@ def test_kinds() -> None:
         "redis": "data",
         "postgresql": "data",
         "mysql": "data",
+        "mysql-masterslave": "data",
         "ruby": "code",
         "ruby-worker": "code",
         "perl": "code",
@@ -122,6 +125,7 @@ def test_kinds() -> None:
         "nodejs": "code",
         "java": "code",
         "postgis": "data",
+        "rabbitmq": "data",
         "smtp": "data",
     }
     assert catalogue.is_data(Service("db", "postgresql"))
@@ -148,7 +152,12 @@ def test_http_types_and_data_ports() -> None:
 
 def test_start_periods() -> None:
     periods = {name: catalogue.start_period(Service("s", name)) for name in RUNS_HERE}
-    assert periods == {name: 120 for name in RUNS_HERE} | {"redis": 30, "mongodb": 30, "smtp": 30}
+    assert periods == {name: 120 for name in RUNS_HERE} | {
+        "redis": 30,
+        "mongodb": 30,
+        "rabbitmq": 90,
+        "smtp": 30,
+    }
 
 
 def test_only_python_types_have_a_virtualenv() -> None:

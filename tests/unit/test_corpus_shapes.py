@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -12,6 +14,8 @@ from types import ModuleType
 import pytest
 
 from dotcloud_emulator.cli.main import main
+
+from .test_render_compose_config import compose_cli
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "check_corpus.py"
 
@@ -26,13 +30,21 @@ tiles:
     PLAIN: yes
 """
 
+# The platform's recipe for more slaves: one scaled mysql (the master/slave pair), standalone
+# mysql services told apart by `mysql_serverid`, and a custom service with a MySQL client.
 SCALED_DATABASE = """\
-db:
+dbwrite:
   type: mysql
   instances: 2
-tool:
+dbread1:
+  type: mysql
+  config:
+    mysql_serverid: 1001
+dbmanager:
   type: custom
-  buildscript: tool/builder
+  buildscript: dbmanager/builder
+  systempackages:
+    - default-mysql-client
 """
 
 
@@ -66,21 +78,30 @@ def test_a_list_in_environment_is_set_to_its_json_text(
     assert env["PLAIN"] == "true"
 
 
-def test_a_scaled_data_service_starts_one_instance_with_a_warning(
+def test_a_scaled_mysql_is_a_master_and_a_replica_and_compose_accepts_it(
     tmp_path: Path, private_state_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     app = write_app(tmp_path / "pair", SCALED_DATABASE)
-    (app / "tool").mkdir()
-    (app / "tool" / "builder").write_text("#!/bin/sh\n")
+    (app / "dbmanager").mkdir()
+    (app / "dbmanager" / "builder").write_text("#!/bin/sh\n")
+    out = tmp_path / "out"
 
-    assert main(["generate", str(app), "-o", str(tmp_path / "out")]) == 0
+    assert main(["generate", str(app), "-o", str(out)]) == 0
 
-    assert capsys.readouterr().err == (
-        f"{app / 'dotcloud.yml'}:3:14: warning: a mysql service runs 1 instance here (of the data "
-        "services only redis scales, to a master and replicas), so it starts one instead of 2\n"
-    )
+    assert capsys.readouterr().err == ""
     instances = sorted(p.name for p in (private_state_home / "apps/pair/instances").iterdir())
-    assert instances == ["db-0", "tool-0"]
+    assert instances == ["dbmanager-0", "dbread1-0", "dbwrite-0", "dbwrite-1"]
+    init = (out / ".dotcloud/build/dbread1/platform/dotcloud-init").read_text()
+    assert "server_id=$((1001 + instance))" in init
+    checked = subprocess.run(
+        [*compose_cli(), "-f", str(out / "docker-compose.yml"), "config", "-q"],
+        env={**os.environ, "DOTCLOUD_EMULATOR_HOME": str(private_state_home)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stderr
 
 
 def test_a_config_key_beside_type_is_kept_and_placed(

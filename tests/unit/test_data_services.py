@@ -115,9 +115,9 @@ def test_smtp_relay_keys_are_accepted() -> None:
     } <= set(keys)
 
 
-def test_only_redis_replicates() -> None:
+def test_redis_and_mysql_replicate() -> None:
     replicated = sorted(name for name, t in catalogue.SERVICE_TYPES.items() if t.replicated)
-    assert replicated == ["redis"]
+    assert replicated == ["mysql", "mysql-masterslave", "redis"]
 
 
 def test_a_scaled_redis_replicates_instance_zero(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from types import MappingProxyType
 
 import pytest
 
+from dotcloud_emulator import catalogue
 from dotcloud_emulator.api.instances import exec_argv, split_lines
 from dotcloud_emulator.api.services import (
     ServiceFacts,
@@ -101,9 +102,11 @@ def test_summary_table() -> None:
 
 
 def test_data_url_uses_the_types_scheme_and_login() -> None:
-    assert data_url("redis", "pw", 49153) == "redis://root:pw@127.0.0.1:49153"
-    assert data_url("postgresql", "pw", 5) == "pgsql://root:pw@127.0.0.1:5"
-    assert data_url("python", "pw", 5) is None
+    [redis] = catalogue.data_ports("redis")
+    [postgresql] = catalogue.data_ports("postgresql")
+    assert data_url(redis, "pw", 49153) == "redis://root:pw@127.0.0.1:49153"
+    assert data_url(postgresql, "pw", 5) == "pgsql://root:pw@127.0.0.1:5"
+    assert catalogue.data_ports("python") == ()
 
 
 def test_url_lines_are_padded_and_skip_services_without_urls(

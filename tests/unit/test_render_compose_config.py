@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -74,3 +75,31 @@ def test_docker_compose_config_accepts_the_committed_sample(tmp_path: Path) -> N
     )
 
     assert result.returncode == 0, result.stderr
+
+
+def test_docker_compose_config_accepts_a_php_application_with_rabbitmq(
+    tmp_path: Path, private_state_home: Path
+) -> None:
+    """The shape of the corpus's rabbitmq file: a php front end and its queue (docs/corpus.md)."""
+    command = compose_cli()
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "index.php").write_text("<?php echo getenv('DOTCLOUD_QUEUE_AMQP_PORT');\n")
+    services = (Service("www", "php"), Service("queue", "rabbitmq"))
+    application = Application("demo", root, root / "dotcloud.yml", services)
+    settings = Settings(private_state_home)
+    state = StateStore(private_state_home).prepare(application)
+    compose_file = generate_project(application, state, settings, root, ca_bundle="")
+    env = {**os.environ, "DOTCLOUD_EMULATOR_HOME": str(private_state_home)}
+    result = subprocess.run(
+        [*command, "-f", str(compose_file), "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    queue = json.loads(result.stdout)["services"]["queue-0"]
+    published = [(port["target"], port["host_ip"]) for port in queue["ports"]]
+    assert published == [(5672, "127.0.0.1"), (15672, "127.0.0.1")]

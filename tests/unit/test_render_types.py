@@ -292,7 +292,7 @@ def test_mysql_health_reads_the_password_from_a_private_option_file(tmp_path: Pa
     files = mysql(tmp_path)
     init, health = files["platform/dotcloud-init"], files["platform/dotcloud-health"]
     assert "HEALTH_OPTIONS=/root/.dotcloud-health.cnf" in init
-    assert "umask 077" in init[init.index("write_health_options()") :]
+    assert "umask 077" in init[init.index("write_start_files()") :]
     assert "OPTIONS=--defaults-extra-file=/root/.dotcloud-health.cnf" in health
     assert 'mariadb-admin "$OPTIONS" --connect-timeout=5 ping' in health
     assert "-N -B -e 'SELECT 1'" in health

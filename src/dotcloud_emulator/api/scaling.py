@@ -57,7 +57,7 @@ def check_scalable(application: Application, request: ScaleRequest) -> None:
     if service_type is not None and service_type.is_data and not service_type.replicated:
         raise UsageError(
             f"{request.service} is a {service_type.name} service: it runs 1 instance here (of the "
-            "data services only redis scales, to a master and replicas)"
+            "data services only redis and mysql scale, to a master and replicas)"
         )
 
 

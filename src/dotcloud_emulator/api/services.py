@@ -16,6 +16,7 @@ from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.catalogue import SERVICE_TYPES
 from dotcloud_emulator.engine import inventory
 from dotcloud_emulator.engine.endpoints import LOOPBACK, data_url, service_web_urls
+from dotcloud_emulator.engine.replication import ReplicaStatus, replica_status
 from dotcloud_emulator.errors import NoSuchService, NotRunning
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.environment import custom_port_numbers, instance_count
@@ -38,6 +39,9 @@ class ServiceFacts:
     # A service installing Python requirements: the date they resolve as of (None: today's
     # releases) and where it came from (`up --pip-date`, or the era inferred by engine/era.py).
     packages_before: Mapping[str, str | None] | None = None
+    # A scaled mysql: what each replica (instance number) says of its replication; None when
+    # the service has no such block in `info`.
+    replicas: Mapping[int, ReplicaStatus | None] | None = None
 
     @property
     def running(self) -> bool:
@@ -177,7 +181,23 @@ def gather(
     config = service_config(service, type_name, password)
     created_at = state.service_created.get(name)
     before = packages_before(state) if service is not None and installs_pip(service) else None
-    return ServiceFacts(app, name, type_name, config, created_at, running, ports, before)
+    replicas = replica_statuses(client, type_name, found) if count > 1 else None
+    return ServiceFacts(app, name, type_name, config, created_at, running, ports, before, replicas)
+
+
+def replica_statuses(
+    client: Any, type_name: str, found: Sequence[inventory.Instance]
+) -> dict[int, ReplicaStatus | None] | None:
+    """Each running replica's replication, asked of MariaDB (a type whose replicas have their
+    own login: the platform's `info` showed this for MySQL only)."""
+    port = catalogue.data_port(type_name)
+    if port is None or not port.replication_login:
+        return None
+    return {
+        i.number: replica_status(client, i.container_id) if i.running else None
+        for i in found
+        if i.number > 0
+    }
 
 
 def installs_pip(service: Service) -> bool:
@@ -211,14 +231,17 @@ def service_config(service: Service | None, type_name: str, password: str) -> di
 def data_ports(
     type_name: str, password: str, found: Sequence[inventory.Instance]
 ) -> list[tuple[str, str]]:
-    """The data port of instance 0 as published on loopback, when it runs."""
+    """The data ports of instance 0 as published on loopback, when it runs."""
     service_type = SERVICE_TYPES.get(type_name)
-    if not (service_type and service_type.data_port and password):
-        return []
     primary = next((i for i in found if i.number == 0 and i.running), None)
-    host_port = primary.host_port(service_type.data_port.port) if primary else None
-    url = data_url(type_name, password, host_port) if host_port else None
-    return [(service_type.data_port.name, url)] if url else []
+    if not (service_type and primary and password):
+        return []
+    ports = []
+    for port in service_type.data_ports:
+        host_port = primary.host_port(port.port)
+        if host_port:
+            ports.append((port.name, data_url(port, password, host_port)))
+    return ports
 
 
 def custom_ports(service: Service, found: Sequence[inventory.Instance]) -> list[tuple[str, str]]:
@@ -253,7 +276,35 @@ def service_document(facts: ServiceFacts) -> dict[str, object]:
         document["created_at"] = facts.created_at
     if facts.packages_before is not None:
         document["packages_before"] = dict(facts.packages_before)
+    if facts.replicas is not None:
+        document["replication"] = replication_document(facts)
     return document
+
+
+def replication_document(facts: ServiceFacts) -> list[dict[str, object]]:
+    """The platform's `replication:` of a MySQL master/slave: its status, the master, each slave
+    (`UP` while it reads and applies the master's log) with its lag behind the master."""
+    master_up = facts.instances.get(0, False)
+    slaves: list[dict[str, object]] = []
+    for number in sorted(n for n in facts.instances if n > 0):
+        status = (facts.replicas or {}).get(number)
+        up = facts.instances[number] and status is not None and status.up
+        lag = status.lag if status is not None else None
+        slaves.append(
+            {
+                "name": f"{facts.app}.{facts.name}.{number}",
+                "replication_lag": "unknown" if lag is None else f"{lag}s",
+                "status": "UP" if up else "DOWN",
+            }
+        )
+    if not master_up:
+        overall = "offline"
+    elif all(slave["status"] == "UP" for slave in slaves):
+        overall = "online"
+    else:
+        overall = "degraded"
+    master = {"name": f"{facts.app}.{facts.name}.0", "status": "UP" if master_up else "DOWN"}
+    return [{"status": overall}, {"master": master}, {"slaves": slaves}]
 
 
 def instance_document(facts: ServiceFacts, number: int, up: bool) -> dict[str, str]:

@@ -330,7 +330,7 @@ def instances(node: YamlNode, ctx: Context, label: str) -> int:
         ctx.reporter.warning(
             node,
             f"a {stype.name} service runs 1 instance here (of the data services only redis "
-            f"scales, to a master and replicas), so it starts one instead of {count}",
+            f"and mysql scale, to a master and replicas), so it starts one instead of {count}",
         )
         return 1
     return count

@@ -211,9 +211,10 @@ def type_problem(name: str) -> str:
     if known is not None:
         if known.runs_here:
             return ""
-        return (
-            f"'{name}' is a dotCloud service type this emulator does not run (it runs: {runnable})"
-        )
+        refused = f"'{name}' is a dotCloud service type this emulator does not run"
+        if known.refusal:
+            return f"{refused}: {known.refusal}"
+        return f"{refused} (it runs: {runnable})"
     hint = did_you_mean(name, runnable_types()) or f"the emulator runs: {runnable}"
     return f'unrecognized service type "{shorten(name)}" ({hint})'
 
@@ -262,4 +263,5 @@ def build_service(
     if "exclude_bundler_groups" in fields:  # ruby: the Gemfile groups Bundler leaves out
         extra["exclude_bundler_groups"] = tuple(fields.pop("exclude_bundler_groups"))
     fields.setdefault("config", MappingProxyType(default_config(service_type)))
+    fields.setdefault("instances", service_type.default_instances)
     return Service(name=name, type=service_type.name, extra=MappingProxyType(extra), **fields)

@@ -16,6 +16,7 @@ from dotcloud_emulator.catalogue.entries import (
 from dotcloud_emulator.catalogue.lookup import (
     config_value,
     data_port,
+    data_ports,
     http_port_name,
     is_data,
     node_runtime,
@@ -74,6 +75,7 @@ __all__ = [
     "Uwsgi",
     "config_value",
     "data_port",
+    "data_ports",
     "http_port_name",
     "is_data",
     "node_runtime",

@@ -187,6 +187,8 @@ def data_type(
     start_period: int,
     config_keys: dict[str, ConfigKey] | None = None,
     replicated: bool = False,
+    default_instances: int = 1,
+    more_ports: tuple[DataPort, ...] = (),
 ) -> ServiceType:
     return ServiceType(
         name,
@@ -194,10 +196,12 @@ def data_type(
         description,
         stacks=(stack,),
         data_port=port,
+        more_ports=more_ports,
         config_keys=config_keys or {},
         platform_keys=(port.password_key,),
         start_period=start_period,
         replicated=replicated,
+        default_instances=default_instances,
     )
 
 
@@ -207,6 +211,19 @@ _SMTP_RELAY_KEYS: dict[str, ConfigKey] = {
     "smtp_relay_port": ConfigKey(int, minimum=1, maximum=65535),
     "smtp_relay_username": ConfigKey(str),
     "smtp_relay_password": ConfigKey(str),
+}
+
+
+# MariaDB: replicas log in to the master as `replicator`, with a password of their own.
+_MYSQL_PORT = DataPort(
+    "mysql", "MYSQL", "mysql", 3306, "root", "mysql_password", replication_login="replicator"
+)
+
+
+# The server id of instance 0 (each other instance adds its number): the platform's recipe for
+# extra slaves set one per standalone service so that they could replicate each other.
+_MYSQL_KEYS: dict[str, ConfigKey] = {
+    "mysql_serverid": ConfigKey(int, None, minimum=1, maximum=4_000_000_000),
 }
 
 
@@ -246,8 +263,10 @@ SERVICE_TYPES: dict[str, ServiceType] = {
             "mysql",  # served by MariaDB 10.11 (Debian has no Oracle MySQL)
             "the world's most popular open source database",
             stacks.MYSQL,
-            DataPort("mysql", "MYSQL", "mysql", 3306, "root", "mysql_password"),
+            _MYSQL_PORT,
             start_period=120,
+            config_keys=_MYSQL_KEYS,
+            replicated=True,
         ),
         ServiceType(
             "ruby",
@@ -288,7 +307,17 @@ SERVICE_TYPES: dict[str, ServiceType] = {
         nodejs_type(),
         java_type(),
         ServiceType("opa", "code", "the unified language for web 2.0 development"),
-        ServiceType("mysql-masterslave", "data", "MySQL Master/Slave replicated deployment"),
+        # The platform's older name for a scaled mysql: a master and a slave unless told more.
+        data_type(
+            "mysql-masterslave",
+            "MySQL Master/Slave replicated deployment",
+            stacks.MYSQL,
+            _MYSQL_PORT,
+            start_period=120,
+            config_keys=_MYSQL_KEYS,
+            replicated=True,
+            default_instances=2,
+        ),
         data_type(
             "postgis",
             "PostgreSQL with the PostGIS extensions",
@@ -305,8 +334,30 @@ SERVICE_TYPES: dict[str, ServiceType] = {
             start_period=30,
             config_keys=_MONGODB_KEYS,
         ),
-        ServiceType("rabbitmq", "data", "AMQP message queue server"),
-        ServiceType("solr", "data", "the search server based on the Lucene Java search library"),
+        # The platform's rabbitmq (removed in 2013) is documented nowhere: its variables come
+        # from applications of the time (DOTCLOUD_<SVC>_AMQP_{HOST,PORT,LOGIN,PASSWORD} and
+        # DOTCLOUD_<SVC>_HTTP_HOST, the management API). The login is `root` as on the other data
+        # services, on RabbitMQ's default vhost `/` (what an AMQP URL with no path names), and
+        # the HTTP port is the management plugin's: both inferences (reference §2.3).
+        data_type(
+            "rabbitmq",
+            "AMQP message queue server",
+            stacks.RABBITMQ,
+            DataPort("amqp", "AMQP", "amqp", 5672, "root", "rabbitmq_password"),
+            start_period=90,
+            more_ports=(DataPort("http", "HTTP", "http", 15672, "root", "rabbitmq_password"),),
+        ),
+        ServiceType(
+            "solr",
+            "data",
+            "the search server based on the Lucene Java search library",
+            refusal=(
+                "Debian packages no Solr (bookworm and bullseye have no solr-tomcat or "
+                "solr-jetty) and neither PyPI nor npm serves its server; run Solr as a custom "
+                "service (openjdk-17-jre-headless in its systempackages, Solr unpacked by its "
+                "buildscript, a tcp port in its ports) and point the application at that port"
+            ),
+        ),
         # Served by the emulator's own relay: every message is kept, none is sent on.
         data_type(
             "smtp",

@@ -34,6 +34,12 @@ def data_port(type_name: str) -> DataPort | None:
     return service_type.data_port if service_type is not None else None
 
 
+def data_ports(type_name: str) -> tuple[DataPort, ...]:
+    """Every port of a data type, its main one first; () for other types."""
+    service_type = SERVICE_TYPES.get(type_name)
+    return service_type.data_ports if service_type is not None else ()
+
+
 def start_period(service: Service) -> int:
     return SERVICE_TYPES[service.type].start_period
 

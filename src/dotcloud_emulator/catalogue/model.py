@@ -56,6 +56,9 @@ class DataPort:
     port: int  # the daemon's port inside the stack
     login: str
     password_key: str  # the platform-set config key holding the generated password
+    # A scaled service's replicas log in to the master as this user (mysql), with a password of
+    # its own the state generates; empty: they use the service's login (redis).
+    replication_login: str = ""
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,9 @@ class Stack:
     health: str  # the readiness check: the template of `dotcloud-health`
     owned_dirs: tuple[str, ...] = (DATA_DIR,)  # folders the unprivileged servers write to
     preinstall: str = ""  # shell run before apt-get, in the same layer
+    # Shell run after apt-get, in the same layer: what a package's install leaves that no image
+    # may carry (rabbitmq-server's Erlang cookie) is removed before the layer is written.
+    postinstall: str = ""
     config_files: tuple[ConfigFile, ...] = ()  # in the order the Dockerfile copies them
     stop_signal: str = ""
     # The Debian release of the platform's build tooling layer (compilers, headers, clients,
@@ -268,6 +274,9 @@ class ServiceType:
     # PORT_<NAME> is the HTTP bind port too, and a declared `<name>: http` port is that port.
     http_port_name: str = ""
     data_port: DataPort | None = None
+    # The data server's other ports, sharing its login and password (rabbitmq: the management
+    # API beside AMQP): each has its own DOTCLOUD_<SVC>_<INFIX>_* variables and `info` line.
+    more_ports: tuple[DataPort, ...] = ()
     config_keys: Mapping[str, ConfigKey] = field(default_factory=dict)
     # Config keys the platform sets itself (passwords); a user may not set them.
     platform_keys: tuple[str, ...] = ()
@@ -277,10 +286,19 @@ class ServiceType:
     # Scaled, the service is a master (instance 0, the address environment.json gives) and
     # replicas of it, as the platform's redis and mysql were; otherwise it runs one instance.
     replicated: bool = False
+    # Instances when the build file gives none: the platform's mysql-masterslave was a pair.
+    default_instances: int = 1
     # A config key choosing the language's version where every value runs on one nearby version
     # (perl_version): `version_note(value)` says which, for the value written or the default.
     version_key: str = ""
     version_note: Callable[[str], str] | None = None
+    # Why the emulator does not run a type of the platform, and what a user can do instead.
+    refusal: str = ""
+
+    @property
+    def data_ports(self) -> tuple[DataPort, ...]:
+        """The data server's ports, its main one (data_port) first."""
+        return (self.data_port, *self.more_ports) if self.data_port is not None else ()
 
     @property
     def runs_here(self) -> bool:

@@ -670,6 +670,7 @@ def data_stack(
     *,
     owned_dirs: tuple[str, ...] = (DATA_DIR,),
     preinstall: str = "",
+    postinstall: str = "",
     config_files: tuple[ConfigFile, ...] = (),
     stop_signal: str = "",
     server_package: str = "",
@@ -687,6 +688,7 @@ def data_stack(
         health=f"{templates}/dotcloud-health.j2",
         owned_dirs=owned_dirs,
         preinstall=preinstall,
+        postinstall=postinstall,
         config_files=config_files,
         stop_signal=stop_signal,
         server_package=server_package,
@@ -744,4 +746,20 @@ SMTP = data_stack(
     ("python3", "python3-aiosmtpd"),
     config_files=(ConfigFile("mail", "/usr/local/bin/mail", executable=True),),
     server_package="smtpserver",
+)
+# RabbitMQ from Debian, run as dotcloud with its node's database (mnesia) in the data volume.
+# Debian's install writes an Erlang cookie for its own rabbitmq user: removed in the same layer,
+# since each instance's cookie is made by dotcloud-init when it starts. Debian's /usr/sbin tools
+# let only root and rabbitmq run them: those in /usr/local/bin run the real ones for dotcloud.
+RABBITMQ = data_stack(
+    "rabbitmq",
+    ("rabbitmq-server",),
+    owned_dirs=(DATA_DIR, RUNTIME_DIR),
+    postinstall="rm -f /var/lib/rabbitmq/.erlang.cookie",
+    config_files=(
+        ConfigFile("rabbitmq-env.conf", "/etc/rabbitmq/rabbitmq-env.conf"),
+        ConfigFile("enabled_plugins", "/etc/rabbitmq/enabled_plugins"),
+        ConfigFile("rabbitmqctl", "/usr/local/bin/rabbitmqctl", executable=True),
+        ConfigFile("rabbitmq-diagnostics", "/usr/local/bin/rabbitmq-diagnostics", executable=True),
+    ),
 )

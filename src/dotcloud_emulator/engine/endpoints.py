@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dotcloud_emulator.buildfile.model import Application, Service
-from dotcloud_emulator.catalogue import data_port
+from dotcloud_emulator.catalogue import DataPort
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.environment import is_http_service
 
@@ -29,9 +29,6 @@ def service_web_urls(
     return [naming.http_url(host, port) for host in hosts]
 
 
-def data_url(service_type_name: str, password: str, host_port: int) -> str | None:
+def data_url(port: DataPort, password: str, host_port: int) -> str:
     """`redis://root:PASSWORD@127.0.0.1:49153` for a data service's port published on loopback."""
-    port = data_port(service_type_name)
-    if port is None:
-        return None
     return f"{port.scheme}://{port.login}:{password}@{LOOPBACK}:{host_port}"

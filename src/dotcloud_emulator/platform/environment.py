@@ -112,6 +112,7 @@ def instance_environment(
     env.update(_instance_variables(application, service, instance))
     for other in application.services:
         env.update(_service_variables(application, state, settings, other, hosts))
+    env.update(replication_variables(state, service))
     env.update(_derived_variables(service, env))
     env.update({key: str(value) for key, value in service.environment.items()})
     env.update(state.variables)
@@ -123,6 +124,22 @@ def _derived_variables(service: Service, env: Environment) -> dict[str, str]:
         key: Template(text).safe_substitute(env)
         for key, text in service.derived_environment.items()
     }
+
+
+def replication_variable(service: Service, data_port: DataPort) -> str:
+    """The variable holding the password a scaled service's replicas log in to the master with."""
+    return f"DOTCLOUD_{service.name.upper()}_{data_port.infix}_REPLICATION_PASSWORD"
+
+
+def replication_variables(state: AppState, service: Service) -> Environment:
+    """The replication password, in the service's own instances only: the other services never
+    see it (the master and its replicas are the only ones to use it). The state prepares one for
+    every service whose type has a replication login; without it the master makes no such user."""
+    data_port = catalogue.data_port(service.type)
+    password = state.replication_passwords.get(service.name)
+    if data_port is None or not data_port.replication_login or not password:
+        return {}
+    return {replication_variable(service, data_port): password}
 
 
 def _service(application: Application, name: str) -> Service:
@@ -178,8 +195,7 @@ def _instance_addresses(
 ) -> dict[str, str]:
     prefix = f"DOTCLOUD_{service.name.upper()}"
     env: dict[str, str] = {}
-    data_port = catalogue.data_port(service.type)
-    if data_port is not None:
+    for data_port in catalogue.data_ports(service.type):
         host = hosts.data(service.name, instance)
         env.update(_data_variables(prefix, data_port, state, service, host))
     if is_http_service(service):

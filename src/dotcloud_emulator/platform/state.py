@@ -37,6 +37,8 @@ class AppState:
     app: str
     created_at: float
     passwords: dict[str, str] = field(default_factory=dict)
+    # The password a scaled service's replicas log in to its master with (mysql's `replicator`).
+    replication_passwords: dict[str, str] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
     scale: dict[str, int] = field(default_factory=dict)
     domains: dict[str, list[str]] = field(default_factory=dict)
@@ -61,7 +63,14 @@ class AppState:
 
     def forget_service(self, service: str) -> None:
         """Drop what the state keeps about one service (its password, scale, domains)."""
-        for kept in (self.passwords, self.service_created, self.scale, self.domains):
+        kept_maps = (
+            self.passwords,
+            self.replication_passwords,
+            self.service_created,
+            self.scale,
+            self.domains,
+        )
+        for kept in kept_maps:
             kept.pop(service, None)
 
     def domain_owner(self, domain: str) -> str | None:
@@ -201,8 +210,12 @@ def _add_missing_entries(state: AppState, application: Application) -> bool:
     changed = False
     now = time.time()
     for service in application.services:
-        if data_port(service.type) and service.name not in state.passwords:
+        port = data_port(service.type)
+        if port and service.name not in state.passwords:
             state.passwords[service.name] = new_password()
+            changed = True
+        if port and port.replication_login and service.name not in state.replication_passwords:
+            state.replication_passwords[service.name] = new_password()
             changed = True
         if service.name not in state.service_created:
             state.service_created[service.name] = now
@@ -237,6 +250,9 @@ def _state_from_json(path: Path, app: str, data: object) -> AppState:
             app=app,
             created_at=float(data["created_at"]),
             passwords={str(k): str(v) for k, v in data.get("passwords", {}).items()},
+            replication_passwords={
+                str(k): str(v) for k, v in data.get("replication_passwords", {}).items()
+            },
             variables=_variables_from_json(path, data.get("variables", {})),
             scale={str(k): int(v) for k, v in data.get("scale", {}).items()},
             domains=_domains_from_json(path, data.get("domains", {})),

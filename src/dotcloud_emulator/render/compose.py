@@ -137,11 +137,11 @@ def _instance(
 
 
 def published_ports(service: Service) -> list[Mapping]:
-    """Ports published on loopback only, each on a host port Docker picks: a data service's port,
+    """Ports published on loopback only, each on a host port Docker picks: a data service's ports,
     and every `tcp`/`udp` port of `ports:` (`http` ones go through the gateway)."""
-    data_port = catalogue.data_port(service.type)
-    if data_port is not None:
-        return [_loopback(data_port.port, "tcp")]
+    data_ports = catalogue.data_ports(service.type)
+    if data_ports:
+        return [_loopback(port.port, "tcp") for port in data_ports]
     numbers = custom_port_numbers(service)
     return [
         _loopback(numbers[name], protocol)

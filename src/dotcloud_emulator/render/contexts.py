@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import PurePosixPath
+from typing import cast
 
 from dotcloud_emulator import catalogue
 from dotcloud_emulator.buildfile import gemfile
@@ -29,7 +30,11 @@ from dotcloud_emulator.catalogue.model import RubyRuntime
 from dotcloud_emulator.catalogue.stacks import MTA_PROGRAM
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform import naming
-from dotcloud_emulator.platform.environment import HTTP_BIND_PORT, custom_port_numbers
+from dotcloud_emulator.platform.environment import (
+    HTTP_BIND_PORT,
+    custom_port_numbers,
+    replication_variable,
+)
 from dotcloud_emulator.platform.settings import DEFAULT_BASE_IMAGE, Settings
 from dotcloud_emulator.render import layout
 from dotcloud_emulator.render.files import CodeSnapshot, File, Rendered
@@ -126,6 +131,7 @@ def _stack_context(
         "base_image": base_image(stack, settings),
         "stack_packages": stack.packages,
         "stack_preinstall": stack.preinstall,
+        "stack_postinstall": stack.postinstall,
         "owned_dirs": stack.owned_dirs,
         "config_files": [(f"platform/{file.name}", file.target) for file in stack.config_files],
         "tooling": stack.tooling,
@@ -461,9 +467,14 @@ def _data_context(application: Application, service: Service, settings: Settings
         "systempackages": (),
         "stopsignal": stack.stop_signal,
         "port": data_port.port,
+        # Every port by its name (rabbitmq: amqp and http), for the templates and EXPOSE.
+        "ports": {port.name: port.port for port in catalogue.data_ports(service.type)},
         "login": data_port.login,
         "password_variable": variable,
         "host_variable": variable.removesuffix("_PASSWORD") + "_HOST",
+        "replication_login": data_port.replication_login,
+        "replication_variable": replication_variable(service, data_port),
+        "server_id": int(cast(int, service.config.get("mysql_serverid") or 1)),
         "password_reference": f'"${{{variable}:-}}"',
         "data_dir": DATA_DIR,
         "config_dir": catalogue.CONFIG_FILES_DIR,

@@ -90,9 +90,9 @@ def metadata(application: Application, service: Service) -> Mapping:
 
 def container_ports(service: Service) -> list[Mapping]:
     """Every port an instance listens on, named so Services and the Ingress refer to them."""
-    data_port = catalogue.data_port(service.type)
-    if data_port is not None:
-        return [_port(data_port.name, data_port.port, "TCP")]
+    data_ports = catalogue.data_ports(service.type)
+    if data_ports:
+        return [_port(port.name, port.port, "TCP") for port in data_ports]
     ports = []
     if catalogue.serves_http(service.type):
         ports.append(_port("http", http_port(service), "TCP"))
