@@ -77,7 +77,8 @@ def test_a_scaled_data_service_starts_one_instance_with_a_warning(
 
     assert capsys.readouterr().err == (
         f"{app / 'dotcloud.yml'}:3:14: warning: a mysql service runs 1 instance here (of the data "
-        "services only redis scales, to a master and replicas), so it starts one instead of 2\n"
+        "services only mongodb (a replica set of 3 or 5) and redis (a master and replicas) scale), "
+        "so it starts one instead of 2\n"
     )
     instances = sorted(p.name for p in (private_state_home / "apps/pair/instances").iterdir())
     assert instances == ["db-0", "tool-0"]

@@ -72,9 +72,10 @@ def test_smtp_relay_keys_are_accepted() -> None:
     } <= set(keys)
 
 
-def test_only_redis_replicates() -> None:
+def test_redis_and_mongodb_replicate() -> None:
     replicated = sorted(name for name, t in catalogue.SERVICE_TYPES.items() if t.replicated)
-    assert replicated == ["redis"]
+    assert replicated == ["mongodb", "redis"]
+    assert catalogue.SERVICE_TYPES["mongodb"].instance_counts == (1, 3, 5)
 
 
 def test_a_scaled_redis_replicates_instance_zero(tmp_path: Path) -> None:

@@ -187,6 +187,9 @@ def data_type(
     start_period: int,
     config_keys: dict[str, ConfigKey] | None = None,
     replicated: bool = False,
+    instance_counts: tuple[int, ...] = (),
+    replica_set: bool = False,
+    platform_keys: tuple[str, ...] = (),
 ) -> ServiceType:
     return ServiceType(
         name,
@@ -195,9 +198,11 @@ def data_type(
         stacks=(stack,),
         data_port=port,
         config_keys=config_keys or {},
-        platform_keys=(port.password_key,),
+        platform_keys=(port.password_key, *platform_keys),
         start_period=start_period,
         replicated=replicated,
+        instance_counts=instance_counts,
+        replica_set=replica_set,
     )
 
 
@@ -304,6 +309,11 @@ SERVICE_TYPES: dict[str, ServiceType] = {
             DataPort("mongodb", "MONGODB", "mongodb", 27017, "root", "mongodb_password"),
             start_period=30,
             config_keys=_MONGODB_KEYS,
+            # The platform's replica sets: 3 or 5 members, odd so that a majority can elect.
+            replicated=True,
+            instance_counts=(1, 3, 5),
+            replica_set=True,
+            platform_keys=("mongodb_replset",),
         ),
         ServiceType("rabbitmq", "data", "AMQP message queue server"),
         ServiceType("solr", "data", "the search server based on the Lucene Java search library"),
