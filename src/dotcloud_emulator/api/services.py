@@ -175,6 +175,9 @@ def gather(
         )
         ports.extend(("http", url) for url in urls)
     config = service_config(service, type_name, password)
+    replica_set = catalogue.replica_set_name(app, service, count) if service else None
+    if replica_set is not None:
+        config[f"{type_name}_replset"] = replica_set
     created_at = state.service_created.get(name)
     before = packages_before(state) if service is not None and installs_pip(service) else None
     return ServiceFacts(app, name, type_name, config, created_at, running, ports, before)
@@ -257,10 +260,16 @@ def service_document(facts: ServiceFacts) -> dict[str, object]:
 
 
 def instance_document(facts: ServiceFacts, number: int, up: bool) -> dict[str, str]:
-    """An instance's state, and its role in a scaled replicated service (0 is the master)."""
+    """An instance's state, and its role in a scaled replicated service (0 is the master); a
+    member of a replica set has the platform's state instead (`PRIMARY`, `SECONDARY`)."""
     document = {"state": "running" if up else "stopped"}
     service_type = SERVICE_TYPES.get(facts.type)
-    if service_type is not None and service_type.replicated and len(facts.instances) > 1:
+    scaled = len(facts.instances) > 1
+    if service_type is not None and service_type.replica_set and scaled:
+        if up:
+            document["state"] = "PRIMARY" if number == 0 else "SECONDARY"
+        return document
+    if service_type is not None and service_type.replicated and scaled:
         document["role"] = "master" if number == 0 else "replica"
     return document
 

@@ -444,6 +444,7 @@ def _data_context(application: Application, service: Service, settings: Settings
         "login": data_port.login,
         "password_variable": variable,
         "host_variable": variable.removesuffix("_PASSWORD") + "_HOST",
+        "url_variable": variable.removesuffix("_PASSWORD") + "_URL",
         "password_reference": f'"${{{variable}:-}}"',
         "data_dir": DATA_DIR,
         "config_dir": catalogue.CONFIG_FILES_DIR,
