@@ -166,6 +166,10 @@ def gather(
     running.update({i.number: i.running for i in found})
     password = state.passwords.get(name, "")
     ports = data_ports(type_name, password, found)
+    if service is not None and catalogue.replica_set_name(app, service, count) is not None:
+        # From this machine the members' names (mongo-1) do not resolve: a driver must speak to
+        # the primary's published port alone, not discover the set.
+        ports = [(name, f"{url}/?directConnection=true") for name, url in ports]
     if service is not None:
         ports.extend(custom_ports(service, found))
     if service and application and any(running.values()):
