@@ -1,16 +1,20 @@
 """A mongodb service with `instances: 3` for real: a replica set whose instance 0 is the primary
 environment.json names, the others secondaries following its oplog.
 
-One application for the module. Today's pymongo speaks to each member through the port it
-publishes on loopback (a direct connection: the members' names resolve inside the stack only);
-the `mongo` shell of `run` speaks to a member from inside. A write on the primary is read back
-on both secondaries, a secondary refuses writes, the data survives `down`/`up`, and a killed
-primary comes back with its data and its secondaries following it again.
+One application for the module: the 2012 applications of tests/fixtures/apps/py2-mongodb
+(pymongo 2.8.1 on Python 2.7, the Node driver 1.2.14), with their `db` scaled to 3 and reached
+through the URL environment.json gives them, which lists the members. Today's pymongo speaks to
+each member through the port it publishes on loopback (a direct connection: the members' names
+resolve inside the stack only); the `mongo` shell of `run` speaks to a member from inside. A
+write on the primary is read back on both secondaries, a secondary refuses writes, the data
+survives `down`/`up`, and a killed primary comes back with its data and its secondaries
+following it again.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -20,17 +24,15 @@ from typing import Any
 import docker
 import pymongo
 import pytest
+import requests
 from pymongo.errors import NotPrimaryError, PyMongoError
 
 from dotcloud_emulator.platform.naming import LABEL_APP, LABEL_INSTANCE, LABEL_SERVICE
 
-from .conftest import Cli, RunningApp, poll, running_app
+from .conftest import ROOT, Cli, RunningApp, poll, running_app
 
-BUILD_FILE = """\
-db:
-  type: mongodb
-  instances: 3
-"""
+FIXTURE = ROOT / "tests" / "fixtures" / "apps" / "py2-mongodb"
+UNSCALED = "db:\n  type: mongodb\n"
 BACK_TIMEOUT = 90.0
 SYNC_TIMEOUT = 30.0
 MEMBERS = (0, 1, 2)
@@ -42,8 +44,11 @@ Mongo = pymongo.MongoClient[dict[str, Any]]
 def app(
     cli: Cli, tmp_path_factory: pytest.TempPathFactory, cleanup_apps: list[str]
 ) -> Iterator[RunningApp]:
-    appdir: Path = tmp_path_factory.mktemp("mongors")
-    (appdir / "dotcloud.yml").write_text(BUILD_FILE)
+    appdir: Path = tmp_path_factory.mktemp("mongors") / "py2-mongodb"
+    shutil.copytree(FIXTURE, appdir, ignore=shutil.ignore_patterns("__pycache__"))
+    build_file = (appdir / "dotcloud.yml").read_text()
+    assert build_file.endswith(UNSCALED)
+    (appdir / "dotcloud.yml").write_text(build_file + "  instances: 3\n")
     with running_app(cli, "mongors", appdir, cleanup_apps) as running:
         yield running
 
@@ -147,6 +152,30 @@ def test_a_write_on_the_primary_is_read_on_the_secondaries(cli: Cli, app: Runnin
             "text": "hello",
         }
         assert "name_1" in secondary.shop.things.index_information()
+
+
+def get(app: RunningApp, path: str, service: str = "web") -> str:
+    response = requests.get(f"{app.base}{path}", headers={"Host": app.host(service)}, timeout=30)
+    assert response.status_code == 200, f"{path}: {response.status_code} {response.text[:300]}"
+    return response.text
+
+
+def test_the_2012_drivers_find_the_primary_through_the_url(cli: Cli, app: RunningApp) -> None:
+    assert get(app, "/") == "pymongo 2.8.1, Python 2.7.18, wire 0\n"
+    assert get(app, "/note/python2012") == "python2012 1\n"
+    assert get(app, "/", "node") == "mongodb 1.2.14, node v0.8.28\n"
+    assert get(app, "/note/node2012", "node") == "node2012 2\n"
+    for instance in MEMBERS:
+        poll(
+            lambda instance=instance: notes_on(cli, app, instance) == ["node2012", "python2012"],
+            timeout=SYNC_TIMEOUT,
+            what=f"the applications' notes on db.{instance}",
+        )
+
+
+def notes_on(cli: Cli, app: RunningApp, instance: int) -> list[str]:
+    with member(cli, app, instance) as mongo:
+        return sorted(note["text"] for note in mongo.fixture.notes.find())
 
 
 def test_a_secondary_refuses_writes(cli: Cli, app: RunningApp) -> None:
