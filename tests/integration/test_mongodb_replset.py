@@ -226,3 +226,29 @@ def test_a_killed_primary_comes_back_and_its_secondaries_follow_it(
     with member(cli, app, 0) as primary:
         primary.shop.things.insert_one({"name": "after kill"})
     on_every_member(cli, app, {"name": "after kill"}, BACK_TIMEOUT)
+
+
+def test_scale_to_5_adds_secondaries_with_the_data(cli: Cli, app: RunningApp) -> None:
+    refused = cli.run("scale", app.name, "db=4", check=False)
+    assert refused.returncode != 0
+    assert "a mongodb service runs 1, 3 or 5 instances" in refused.stderr
+    cli.run("scale", app.name, "db=5")
+    for instance in (3, 4):
+        poll(
+            has(cli, app, instance, {"name": "after kill"}),
+            timeout=BACK_TIMEOUT,
+            what=f"db.{instance}",
+        )
+    hosts = [f"db-{n}:27017" if n else "db:27017" for n in range(5)]
+    for instance in (0, 4):  # the members there were restarted on the new environment
+        with member(cli, app, instance) as mongo:
+            assert mongo.admin.command("hello")["hosts"] == hosts
+    assert info(cli, app)["instances"][f"{app.name}.db.4"] == {"state": "SECONDARY"}
+    with member(cli, app, 0) as primary:
+        primary.shop.things.insert_one({"name": "after scale"})
+    for instance in range(5):
+        poll(
+            has(cli, app, instance, {"name": "after scale"}),
+            timeout=SYNC_TIMEOUT,
+            what=f"db.{instance}",
+        )
