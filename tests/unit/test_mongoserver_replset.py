@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pymongo
 import pytest
 from bson import Int64
 
@@ -340,7 +341,8 @@ def test_the_puller_logs_in_to_the_primary_and_follows_it(tmp_path: Path) -> Non
     writer.command("shop", {"insert": "things", "documents": [{"_id": 1}]})
     secondary_path = str(tmp_path / "secondary.sqlite3")
     status = replset.SyncStatus()
-    replset.Puller(ReplicaSet("s", members, 1), secondary_path, "root", PASSWORD, status).start()
+    puller = replset.Puller(ReplicaSet("s", members, 1), secondary_path, "root", PASSWORD, status)
+    puller.start()
     secondary = Store(secondary_path)
     poll_for(lambda: secondary.last_ts() == 2 or None)
     assert status.reached
@@ -348,6 +350,9 @@ def test_the_puller_logs_in_to_the_primary_and_follows_it(tmp_path: Path) -> Non
     poll_for(lambda: secondary.last_ts() == 3 or None)
     assert [doc for _, doc in secondary.scan("shop", "things")] == [{"_id": 1, "a": 1}]
     writer.close()
+    puller.stop()
+    puller.join(timeout=5)
+    assert not puller.is_alive()
 
 
 def connect(port: int) -> client.Client | None:
@@ -365,3 +370,41 @@ def poll_for(check: Callable[[], Any], timeout: float = 10.0) -> Any:
             return found
         time.sleep(0.05)
     raise AssertionError(f"not within {timeout}s")
+
+
+def test_todays_driver_discovers_the_set_from_its_url(tmp_path: Path) -> None:
+    """Three members over loopback, as the URL of environment.json names them: pymongo finds
+    the primary and the secondaries by itself, writes on the one and reads on the others."""
+    ports = [free_port() for _ in MEMBERS]
+    members = tuple(f"127.0.0.1:{port}" for port in ports)
+    user = auth.User("root", PASSWORD)
+    pullers: list[replset.Puller] = []
+    for number in range(len(ports)):
+        path = str(tmp_path / f"member-{number}.sqlite3")
+        replica_set = ReplicaSet("shop.mongo", members, number)
+        sync = replset.SyncStatus()
+        if number:
+            pullers.append(replset.Puller(replica_set, path, "root", PASSWORD, sync))
+            pullers[-1].start()
+
+        def run_member(
+            path: str = path, replica_set: ReplicaSet = replica_set, sync: replset.SyncStatus = sync
+        ) -> None:
+            state = State(Store(path), user, replica_set=replica_set, sync=sync)
+            asyncio.run(serve(state, "127.0.0.1", ports[replica_set.me]))
+
+        threading.Thread(target=run_member, daemon=True).start()
+    for port in ports:
+        poll_for(lambda port=port: connect(port)).close()
+    url = f"mongodb://root:{PASSWORD}@{','.join(members)}/?replicaSet=shop.mongo"
+    with pymongo.MongoClient(url, serverSelectionTimeoutMS=5000) as mongo:
+        mongo.shop.things.insert_one({"_id": 1, "text": "hello"})
+        assert mongo.primary == ("127.0.0.1", ports[0])
+        poll_for(lambda: len(mongo.secondaries) == 2)
+        on_secondaries = mongo.shop.get_collection(
+            "things", read_preference=pymongo.ReadPreference.SECONDARY
+        )
+        assert poll_for(lambda: on_secondaries.find_one({"_id": 1})) == {"_id": 1, "text": "hello"}
+    for puller in pullers:
+        puller.stop()
+        puller.join(timeout=5)

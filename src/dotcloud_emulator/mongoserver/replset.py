@@ -138,11 +138,15 @@ class Puller(threading.Thread):
         super().__init__(name="oplog-puller", daemon=True)
         self.replica_set, self.dbpath = replica_set, dbpath
         self.user, self.password, self.status = user, password, status
+        self.stopping = threading.Event()
+
+    def stop(self) -> None:
+        self.stopping.set()
 
     def run(self) -> None:
         store = Store(self.dbpath)
         host, _, port = self.replica_set.primary.rpartition(":")
-        while True:
+        while not self.stopping.is_set():
             try:
                 primary = client.Client(host, int(port))
                 try:
@@ -155,13 +159,14 @@ class Puller(threading.Thread):
                 if self.status.reached or not self.status.last_error:
                     log.warning("replication from %s: %s", self.replica_set.primary, error)
                 self.status.failed(str(error))
-            time.sleep(RETRY)
+            self.stopping.wait(RETRY)
+        store.close()
 
     def _follow(self, primary: client.Client, store: Store) -> None:
-        while True:
+        while not self.stopping.is_set():
             applied = pull_once(primary.command, store)
             if not self.status.reached:
                 log.info("replicating from %s", self.replica_set.primary)
             self.status.ok()
             if not applied:
-                time.sleep(IDLE_POLL)
+                self.stopping.wait(IDLE_POLL)
