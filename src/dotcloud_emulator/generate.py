@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 from dotcloud_emulator import catalogue
+from dotcloud_emulator.buildfile import heroku
 from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.errors import UsageError, UserError
 from dotcloud_emulator.platform import naming
@@ -54,7 +55,10 @@ def write_project(
     check_output(application, settings, outdir)
     items = render_project(application, state, settings, ca_bundle, approot_facts(application))
     kept_out = kept_out_of_snapshots(outdir, settings.state_home)
-    items = [exclude_from_snapshot(item, application.root, kept_out) for item in items]
+    items = [
+        exclude_from_snapshot(item, application.root, kept_out, kept_secret(application))
+        for item in items
+    ]
     try:
         write_files(outdir, items, prune=layout.GENERATED_ROOTS)
         changed = write_environments(application, state, settings, StateStore(settings.state_home))
@@ -205,8 +209,17 @@ def write_environments(
     return changed
 
 
-def exclude_from_snapshot(item: Rendered, root: Path, kept_out: list[Path]) -> Rendered:
-    """A code snapshot that leaves out each of `kept_out` that lies inside the application."""
+def kept_secret(application: Application) -> tuple[str, ...]:
+    """Files of the tree whose values reach the instances' environment, never an image layer:
+    a Procfile application's `.env` (kept out of Heroku's slugs by its .gitignore)."""
+    return (f"/{heroku.DOTENV}",) if application.is_procfile else ()
+
+
+def exclude_from_snapshot(
+    item: Rendered, root: Path, kept_out: list[Path], patterns_too: tuple[str, ...] = ()
+) -> Rendered:
+    """A code snapshot that leaves out each of `kept_out` that lies inside the application,
+    and what `patterns_too` matches."""
     if not isinstance(item, CodeSnapshot):
         return item
     resolved_root = root.resolve()
@@ -215,6 +228,7 @@ def exclude_from_snapshot(item: Rendered, root: Path, kept_out: list[Path]) -> R
         for path in kept_out
         if resolved_root in path.parents
     ]
+    patterns.extend(patterns_too)
     new = [pattern for pattern in dict.fromkeys(patterns) if pattern not in item.exclude]
     return replace(item, exclude=(*item.exclude, *new)) if new else item
 

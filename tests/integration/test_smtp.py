@@ -1,8 +1,10 @@
 """The smtp service for real: the relay a 2012 Python application sends through, the mail it keeps.
 
 One application for the module (tests/fixtures/apps/py2-smtp): a Python 2 WSGI service sending
-with smtplib (CRAM-MD5) through the `mail` smtp service. Every message is kept on the service's
-volume and shown by its log, by `run APP.mail mail` and by the dashboard; none leaves the machine.
+with smtplib (CRAM-MD5) and a Node 0.8 service sending with the Nodemailer of 2012, both through
+the `mail` smtp service, directly or through their instance's local MTA. Every message is kept on
+the service's volume and shown by its log, by `run APP.mail mail` and by the dashboard; none
+leaves the machine.
 """
 
 from __future__ import annotations
@@ -41,11 +43,11 @@ def app(
         yield running
 
 
-def send(app: RunningApp, subject: str) -> None:
+def send(app: RunningApp, subject: str, service: str = "web", path: str = "/send") -> None:
     response = requests.get(
-        f"{app.base}/send",
+        f"{app.base}{path}",
         params={"subject": subject},
-        headers={"Host": app.host("web")},
+        headers={"Host": app.host(service)},
         timeout=30,
     )
     assert (response.status_code, response.text) == (200, "sent\n"), response.text[:500]
@@ -95,6 +97,30 @@ def test_mail_sent_by_the_application_is_kept_logged_and_listed(cli: Cli, app: R
         timeout=30,
         what="the relay's line in `logs`",
     )
+
+
+def test_a_node_service_sends_through_the_relay_with_nodemailer(cli: Cli, app: RunningApp) -> None:
+    send(app, "From Node 0.8", service="node")
+    [message] = [m for m in kept(cli, app) if m["subject"] == "From Node 0.8"]
+    assert message["sender"] == "<node@example.com>"
+    assert message["recipients"] == "<someone@example.org>"
+
+
+def test_the_local_mta_of_each_code_service_relays_through_the_smtp_service(
+    cli: Cli, app: RunningApp
+) -> None:
+    # smtplib to localhost:25 with no login (the web instance's msmtpd), and Nodemailer's
+    # sendmail transport (the node instance's /usr/sbin/sendmail): both reach the relay.
+    send(app, "Through localhost:25", service="web", path="/send-local")
+    send(app, "Through sendmail", service="node", path="/send-local")
+    messages = {m["subject"]: m for m in kept(cli, app)}
+    assert messages["Through localhost:25"]["sender"] == "<web@example.com>"
+    assert messages["Through localhost:25"]["recipients"] == "<someone@example.org>"
+    assert messages["Through sendmail"]["recipients"] == "<someone@example.org>"
+    ps = cli.run("run", f"{app.name}.web", "--", "cat /proc/[0-9]*/status").stdout
+    assert "Name:\tmsmtpd" in ps
+    uids = {line.split()[1] for line in ps.splitlines() if line.startswith("Uid:")}
+    assert "0" not in uids, uids
 
 
 def test_the_dashboard_lists_the_kept_mail(

@@ -74,4 +74,4 @@ def test_every_error_is_printed(appdir: Path, capsys: pytest.CaptureFixture[str]
 def test_missing_buildfile(appdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (appdir / "nothing").mkdir()
     assert main(["validate", "nothing"]) == 2
-    assert capsys.readouterr().err == "error: no dotcloud.yml in nothing\n"
+    assert capsys.readouterr().err == "error: no dotcloud.yml (or Procfile) in nothing\n"

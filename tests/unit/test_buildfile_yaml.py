@@ -202,5 +202,5 @@ def test_path_is_shown_as_given(appdir: Path) -> None:
 
 def test_missing_buildfile(appdir: Path) -> None:
     (appdir / "empty").mkdir()
-    with pytest.raises(UsageError, match=r"^no dotcloud\.yml in empty$"):
+    with pytest.raises(UsageError, match=r"^no dotcloud\.yml \(or Procfile\) in empty$"):
         load_application(Path("empty"), "app")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
 from dotcloud_emulator import catalogue
 from dotcloud_emulator.api.services import ServiceFacts, service_document
 from dotcloud_emulator.buildfile.model import Application, Service
+from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.render.contexts import render_build_context
 from dotcloud_emulator.render.files import File
@@ -54,6 +56,47 @@ def test_smtp_is_the_platforms_contract_served_by_the_emulators_relay(tmp_path: 
     assert "become_dotcloud" in init
     assert files["platform/mail"].mode == 0o755
     assert files["platform/dotcloud-health"].content.rstrip().endswith("ping")
+
+
+def code_files(tmp_path: Path, service: Service, *others: Service) -> dict[str, File]:
+    application = Application("shop", tmp_path, tmp_path / "dotcloud.yml", (service, *others))
+    items = render_build_context(application, service, Settings(tmp_path / "state"))
+    prefix = f".dotcloud/build/{service.name}/"
+    return {str(item.path).removeprefix(prefix): item for item in items if isinstance(item, File)}
+
+
+@pytest.mark.parametrize("code_type", ["python", "nodejs", "php", "ruby", "perl-worker", "custom"])
+def test_a_code_service_beside_an_smtp_service_runs_a_local_mta_relaying_through_it(
+    tmp_path: Path, code_type: str
+) -> None:
+    files = code_files(tmp_path, Service("www", code_type), Service("mailer", "smtp"))
+    supervisor = files["platform/supervisord.conf"].content
+    mta = "[program:mta]\ncommand = /usr/bin/msmtpd --interface=127.0.0.1 --port=25\n"
+    assert mta in supervisor
+    init = files["platform/dotcloud-init"].content
+    assert "MTA_RELAY=DOTCLOUD_MAILER_SMTP\n" in init
+    assert init.index("install_environment\ninstall_mta\n") < init.index("become_dotcloud /usr")
+    # The account is written at each start, from the environment: no password in the image.
+    dockerfile = files["Dockerfile"].content
+    assert "msmtp-mta" in dockerfile
+    assert "setcap cap_net_bind_service=+ep /usr/bin/msmtpd" in dockerfile
+    assert ".msmtprc" not in dockerfile
+
+
+def test_without_an_smtp_service_no_mta_listens_and_mta_is_a_free_name(tmp_path: Path) -> None:
+    worker = Service("www", "python-worker", process="python mta.py")
+    files = code_files(tmp_path, worker, Service("db", "redis"))
+    supervisor = files["platform/supervisord.conf"].content
+    assert "msmtpd" not in supervisor
+    assert "MTA_RELAY=''\n" in files["platform/dotcloud-init"].content
+    named = Service("www", "python-worker", processes=MappingProxyType({"mta": "python mta.py"}))
+    assert "[program:mta]" in code_files(tmp_path / "b", named)["platform/supervisord.conf"].content
+
+
+def test_a_process_named_mta_beside_an_smtp_service_is_refused(tmp_path: Path) -> None:
+    named = Service("www", "python-worker", processes=MappingProxyType({"mta": "python mta.py"}))
+    with pytest.raises(UsageError, match='process name "mta" is taken'):
+        code_files(tmp_path, named, Service("mail", "smtp"))
 
 
 def test_the_mail_listing_needs_its_folder(capsys: pytest.CaptureFixture[str]) -> None:

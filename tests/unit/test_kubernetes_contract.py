@@ -277,3 +277,26 @@ def test_a_deployed_application_is_exported_by_its_name(
     assert main(["export", "kubernetes", "shop", "-o", str(tmp_path / "deploy")]) == 0
     kustomization = (tmp_path / "deploy" / "kustomization.yaml").read_text(encoding="utf-8")
     assert "namespace: dotcloud-shop" in kustomization
+
+
+def test_a_scaled_redis_is_a_statefulset_of_a_master_and_replicas_reached_at_its_master() -> None:
+    application = example("tutorial")
+    files = render(application, example_state(application, scale={"session": 2}))
+    (session,) = [s for s in of_kind(files, "StatefulSet") if s["metadata"]["name"] == "session"]
+    assert session["spec"]["replicas"] == 2
+    assert len(session["spec"]["volumeClaimTemplates"]) == 1  # a volume of its own per pod
+    master, replica = environment(files, "session-0"), environment(files, "session-1")
+    assert (master["DOTCLOUD_SERVICE_ID"], replica["DOTCLOUD_SERVICE_ID"]) == ("0", "1")
+    # The headless Service answers with any ready pod: the master is named by its own pod.
+    for env in (master, replica, environment(files, "www-0")):
+        assert env["DOTCLOUD_SESSION_REDIS_HOST"] == "session-0.session"
+        assert env["DOTCLOUD_SESSION_REDIS_HOST_1"] == "session-1.session"
+    assert "session-1/environment.json" in json.dumps(kustomization(files))
+
+
+def test_an_unscaled_redis_stays_one_pod_reached_at_its_service_name() -> None:
+    application = example("tutorial")
+    files = render(application, example_state(application, scale={"www": 3}))
+    (session,) = [s for s in of_kind(files, "StatefulSet") if s["metadata"]["name"] == "session"]
+    assert session["spec"]["replicas"] == 1
+    assert environment(files, "www-2")["DOTCLOUD_SESSION_REDIS_HOST"] == "session"

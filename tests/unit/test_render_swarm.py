@@ -14,6 +14,7 @@ import yaml
 
 from dotcloud_emulator.buildfile.loader import load_application
 from dotcloud_emulator.buildfile.model import Application
+from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState
 from dotcloud_emulator.render.swarm import (
@@ -224,3 +225,8 @@ def test_the_entrypoint_waits_for_its_dependencies_with_a_deadline(tmp_path: Pat
     missing = run_init_functions(tmp_path, script, DOTCLOUD_WAIT_FOR="no-such-host.invalid")
     assert missing.returncode == 1
     assert "no-such-host.invalid did not come up within 1 seconds" in missing.stderr
+
+
+def test_a_scaled_data_service_is_refused_not_started_twice_on_one_volume() -> None:
+    with pytest.raises(UsageError, match=r"data service session has 2 instances .* scale it to 1"):
+        rendered(state=tutorial_state(scale={"session": 2}))

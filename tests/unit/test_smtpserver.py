@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -120,3 +121,27 @@ def test_an_empty_folder_becomes_a_maildir(tmp_path: Path) -> None:
     store = MailStore(tmp_path / "mail")
     key = store.keep(message("first").as_bytes(), "a@b.c", ["d@e.f"])
     assert [s.key for s in store.summaries()] == [key]
+
+
+def test_a_multi_line_reply_is_written_at_once_as_postfix_writes_it(tmp_path: Path) -> None:
+    writes: list[bytes] = []
+
+    class Writer:
+        def write(self, data: bytes) -> None:
+            writes.append(data)
+
+        async def drain(self) -> None:
+            return None
+
+    async def replies() -> None:
+        server = smtp_factory(Relay(MailStore(tmp_path / "mail"), "dotcloud", PASSWORD))
+        server._writer = Writer()  # type: ignore[assignment]
+        server.session = SimpleNamespace(peer=("127.0.0.1", 2525))  # type: ignore[assignment]
+        for line in ("250-relay", "250-AUTH CRAM-MD5 LOGIN PLAIN", "250 HELP", "354 go ahead"):
+            await server.push(line)
+
+    asyncio.run(replies())
+    assert writes == [
+        b"250-relay\r\n250-AUTH CRAM-MD5 LOGIN PLAIN\r\n250 HELP\r\n",
+        b"354 go ahead\r\n",
+    ]

@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from dotcloud_emulator.buildfile.loader import BUILDFILE_NAME, load_application
+from dotcloud_emulator.buildfile.loader import has_buildfile, load_application
 from dotcloud_emulator.buildfile.model import Application
 from dotcloud_emulator.engine import client as engine_client
 from dotcloud_emulator.engine import inventory
@@ -52,7 +52,7 @@ def find_application(app: str, client: Any | None = None) -> Application | None:
     """The build file of `app`: where it was deployed from, where its containers were started
     from, or the current directory."""
     for directory in candidate_dirs(app, client):
-        if (directory / BUILDFILE_NAME).is_file():
+        if has_buildfile(directory):
             with contextlib.suppress(UserError):
                 return load_application(directory, app).application
     return None

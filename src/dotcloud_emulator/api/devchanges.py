@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from dotcloud_emulator import catalogue
+from dotcloud_emulator.buildfile import heroku
 from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.render.contexts import approot
 from dotcloud_emulator.render.devmode import reloads_uwsgi, runs_from_tree
@@ -57,7 +58,7 @@ def plan_changes(application: Application, paths: Iterable[Path]) -> Changes:
         except ValueError:
             continue  # outside the application
         changes.files.append(relative.as_posix())
-        if relative == PurePosixPath(BUILD_FILE):
+        if relative.as_posix() in application_inputs(application):
             changes.redeploy = True
             continue
         for service in application.services:
@@ -67,6 +68,11 @@ def plan_changes(application: Application, paths: Iterable[Path]) -> Changes:
             elif action:
                 changes.add(service.name, action)
     return changes
+
+
+def application_inputs(application: Application) -> tuple[str, ...]:
+    """The files every service is made from: dotcloud.yml, or a Procfile application's."""
+    return heroku.INPUTS if application.is_procfile else (BUILD_FILE,)
 
 
 def action_for(service: Service, relative: PurePosixPath) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import watchfiles
@@ -77,22 +78,34 @@ def watch(
     *,
     timeout: float,
     stop: threading.Event | None = None,
+    on_watching: Callable[[], None] | None = None,
 ) -> None:
-    """Apply every change to the tree until Ctrl-C (or `stop`)."""
+    """Apply every change to the tree until Ctrl-C (or `stop`). `on_watching` is called once the
+    notifier is live, so a save made after it is never missed."""
     root = application.root
     ignored = [root / ".dotcloud", root / layout.COMPOSE_FILE, settings().state_home]
     watch_filter = watchfiles.DefaultFilter(ignore_paths=[str(path) for path in ignored])
     # Its "KeyboardInterrupt caught" warning would follow every Ctrl-C; the CLI says it better.
     logging.getLogger("watchfiles").setLevel(logging.ERROR)
     reloads = Reloads(progress)
+    watching = False
     try:
+        # The notifier is made when the generator first runs; its first yield (a timeout's empty
+        # batch, or the changes made since) says it is live.
         for batch in watchfiles.watch(
             root,
             watch_filter=watch_filter,
             stop_event=stop,
             raise_interrupt=False,
             rust_timeout=STOP_CHECK_MS,
+            yield_on_timeout=True,
         ):
+            if not watching:
+                watching = True
+                if on_watching is not None:
+                    on_watching()
+            if not batch:
+                continue
             changes = plan_changes(application, changed_paths(batch))
             if changes.empty:
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dotcloud_emulator.api.connect import require_application, store
+from dotcloud_emulator.api.connect import connect_if_up, require_application, store
 from dotcloud_emulator.buildfile.model import Application
 from dotcloud_emulator.buildfile.schema import (
     MAX_INSTANCES,
@@ -13,7 +13,9 @@ from dotcloud_emulator.buildfile.schema import (
     scaling_note,
 )
 from dotcloud_emulator.catalogue import SERVICE_TYPES
+from dotcloud_emulator.engine import swarm_engine
 from dotcloud_emulator.errors import NoSuchService, UsageError
+from dotcloud_emulator.render.swarm import check_one_data_replica
 
 ACTIONS = ("instances", "memory")
 
@@ -76,6 +78,19 @@ def scalable_application(app: str, requests: Sequence[ScaleRequest]) -> Applicat
     application = require_application(app)
     for request in requests:
         check_scalable(application, request)
+    scaled_data = [
+        request
+        for request in requests
+        if request.instances > 1
+        and SERVICE_TYPES[application.service(request.service).type].is_data
+    ]
+    if scaled_data:
+        client = connect_if_up()
+        if client is not None and swarm_engine.is_deployed(client, app):
+            state = store().prepare(application)
+            for request in scaled_data:
+                state.scale[request.service] = request.instances
+                check_one_data_replica(application.service(request.service), state)
     return application
 
 

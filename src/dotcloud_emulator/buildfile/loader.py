@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dotcloud_emulator.buildfile import gemfile
+from dotcloud_emulator.buildfile import gemfile, heroku
 from dotcloud_emulator.buildfile.diagnostics import BuildFileError, Diagnostic, Reporter
 from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.buildfile.validate import validate_services
@@ -23,11 +23,19 @@ class LoadResult:
     notes: tuple[Diagnostic, ...] = ()
 
 
+def has_buildfile(directory: Path) -> bool:
+    """`directory` holds an application: a dotcloud.yml, or a Procfile (a Heroku-style one)."""
+    return (directory / BUILDFILE_NAME).is_file() or heroku.is_procfile_application(directory)
+
+
 def find_buildfile(appdir: Path) -> Path:
-    """`appdir/dotcloud.yml`, spelled as the user gave `appdir` so messages show their path."""
+    """`appdir/dotcloud.yml` (or the Procfile of a Heroku-style application), spelled as the
+    user gave `appdir` so messages show their path."""
+    if heroku.is_procfile_application(appdir):
+        return appdir / heroku.PROCFILE
     path = appdir / BUILDFILE_NAME
     if not path.is_file():
-        raise UsageError(f"no {BUILDFILE_NAME} in {appdir}")
+        raise UsageError(f"no {BUILDFILE_NAME} (or Procfile) in {appdir}")
     if not path.resolve().is_relative_to(appdir.resolve()):
         # A cloned tree can point it at /etc/passwd: its text would show up in the messages.
         raise UsageError(
@@ -41,6 +49,8 @@ def load_application(appdir: Path, name: str, *, strict: bool = False) -> LoadRe
     """The application in `appdir`; `BuildFileError` lists every problem (strict: warnings too)."""
     path = find_buildfile(appdir)
     root = appdir.resolve()
+    if path.name == heroku.PROCFILE:
+        return load_procfile_application(appdir, root, name, strict=strict)
     reporter = Reporter(str(path))
     text = read_text(path, reporter)
     document = parse_yaml(text, reporter) if text is not None else None
@@ -61,6 +71,20 @@ def load_application(appdir: Path, name: str, *, strict: bool = False) -> LoadRe
         raise BuildFileError(str(path), (*reporter.errors, *warnings))
     application = Application(name, root, root / BUILDFILE_NAME, services)
     return LoadResult(application, warnings, notes)
+
+
+def load_procfile_application(appdir: Path, root: Path, name: str, *, strict: bool) -> LoadResult:
+    """A Heroku-style application: its Procfile, app.json and .env as services."""
+    path = appdir / heroku.PROCFILE
+    reporter = Reporter(str(path))
+    services = heroku.procfile_services(appdir, root, reporter)
+    warnings = reporter.warnings
+    if strict:
+        warnings = tuple(found.as_error() for found in warnings)
+    if reporter.errors or (strict and warnings):
+        raise BuildFileError(str(path), (*reporter.errors, *warnings))
+    application = Application(name, root, root / heroku.PROCFILE, services)
+    return LoadResult(application, warnings, reporter.notes)
 
 
 def read_text(path: Path, reporter: Reporter) -> str | None:

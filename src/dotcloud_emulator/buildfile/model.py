@@ -36,6 +36,11 @@ class Service:
     buildscript: str | None = None
     # Keys the platform ignored but kept; `custom` builds see them as SERVICE_* variables.
     extra: MappingProxyType[str, object] = field(default_factory=_frozen)
+    # Variables made from the platform's own (a Procfile application's DATABASE_URL and PORT):
+    # `string.Template` texts over the instance's DOTCLOUD_* and PORT_* variables.
+    derived_environment: MappingProxyType[str, str] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,11 @@ class Application:
     root: Path
     buildfile: Path
     services: tuple[Service, ...]
+
+    @property
+    def is_procfile(self) -> bool:
+        """A Heroku-style application: its services come from a Procfile (buildfile/heroku.py)."""
+        return self.buildfile.name == "Procfile"
 
     def service(self, name: str) -> Service:
         for service in self.services:

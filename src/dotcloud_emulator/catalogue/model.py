@@ -115,6 +115,8 @@ class PythonRuntime:
     # In every virtualenv before the application's requirements, as the platform's image had them
     # (applications of the time used them without listing them); built once per stack as wheels.
     platform_packages: tuple[str, ...] = ()
+    # What pip is told in the stage installing the requirements (ENV lines).
+    pip_environment: tuple[tuple[str, str], ...] = ()
 
     def runs_as_asked(self, requested: str) -> bool:
         """v3 and v3.11 run as asked on 3.11; v3.1 does not (it is another Python)."""

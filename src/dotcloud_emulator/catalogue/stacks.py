@@ -60,6 +60,11 @@ PYTHON_2_7 = PythonRuntime(
     # The platform's python image came with the database drivers of its dcrequirements.txt:
     # Django tutorials of 2012 (django-on-dotcloud) list neither and import psycopg2.
     platform_packages=("psycopg2==2.4.5", "MySQL-python==1.2.3"),
+    # Django up to 1.6 points distutils' data files (the admin's templates and static files)
+    # into the package by changing the install scheme, which `setup.py install` follows and a
+    # wheel built from the sdist does not (they would land in ~/env/django/): pip installs it
+    # the way pip of the time did.
+    pip_environment=(("PIP_NO_BINARY", "Django"),),
 )
 # The first runtime accepting a service's python_version builds it.
 PYTHON_RUNTIMES: tuple[PythonRuntime, ...] = (PYTHON_2_7, PYTHON_3_11)
@@ -80,6 +85,9 @@ NGINX_SITE_TARGET = "/etc/nginx/sites-enabled/default"
 NGINX_CONFS = (NGINX_CONF, ConfigFile("nginx-site.conf", NGINX_SITE_TARGET))
 UWSGI_INI = ConfigFile("uwsgi.ini", f"{CONFIG_FILES_DIR}/uwsgi.ini")
 NGINX_PROGRAM = Program("nginx", f"/usr/sbin/nginx -c {CONFIG_FILES_DIR}/nginx.conf", naming.HOME)
+# The local MTA of a code service whose application has an smtp service (the tooling layer has it):
+# SMTP on 127.0.0.1:25, each message handed to msmtp, which relays it through that service.
+MTA_PROGRAM = Program("mta", "/usr/bin/msmtpd --interface=127.0.0.1 --port=25", naming.HOME)
 
 
 def uwsgi_program(uwsgi: Uwsgi) -> Program:

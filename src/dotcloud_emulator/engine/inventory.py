@@ -30,6 +30,9 @@ class Instance:
     exit_code: int
     published: Mapping[str, int] = field(default_factory=dict)  # "6379/tcp" -> host port
     labels: Mapping[str, str] = field(default_factory=dict)
+    # Docker's RFC 3339 times of the last start and stop ("" when unknown, or never stopped).
+    started_at: str = ""
+    finished_at: str = ""
 
     @property
     def label(self) -> str:
@@ -71,7 +74,15 @@ def instance_from_attrs(attrs: Mapping[str, Any]) -> Instance:
         exit_code=_int(state.get("ExitCode", 0)),
         published=published_ports(attrs.get("NetworkSettings", {}).get("Ports") or {}),
         labels=labels,
+        started_at=_docker_time(state.get("StartedAt")),
+        finished_at=_docker_time(state.get("FinishedAt")),
     )
+
+
+def _docker_time(value: object) -> str:
+    """Docker's time, or "" for none: a container never stopped has year 1 as its FinishedAt."""
+    text = str(value or "")
+    return "" if not text or text.startswith("0001-") else text
 
 
 def swarm_instance(labels: Mapping[str, str]) -> str:

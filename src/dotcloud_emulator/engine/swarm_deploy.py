@@ -32,7 +32,13 @@ from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState, StateStore
 from dotcloud_emulator.render.files import write_files
 from dotcloud_emulator.render.gateway import http_services
-from dotcloud_emulator.render.swarm import STACK_FILE, SWARM_DIR, StackImages, render_stack
+from dotcloud_emulator.render.swarm import (
+    STACK_FILE,
+    SWARM_DIR,
+    StackImages,
+    check_one_data_replica,
+    render_stack,
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,8 @@ def deploy_stack(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Deployment:
     app = application.name
+    for service in application.services:
+        check_one_data_replica(service, state)  # before anything is built or started
     swarm_engine.check_swarm_manager(client)
     swarm_engine.check_not_on_compose(client, app)
     if not (swarm_engine.is_deployed(client, app) and port == state.gateway_port):

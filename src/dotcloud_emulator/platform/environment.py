@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from string import Template
 
 from dotcloud_emulator import catalogue
 from dotcloud_emulator.buildfile.model import Application, Service
@@ -104,7 +105,8 @@ def instance_environment(
     instance: int,
     hosts: Hosts = LOCAL_HOSTS,
 ) -> Environment:
-    """Platform variables, then the service's yml `environment:`, then `env set` variables."""
+    """Platform variables, then those made from them (a Procfile application's DATABASE_URL),
+    then the service's yml `environment:`, then `env set` variables."""
     service = _service(application, service_name)
     count = instance_count(service, state)
     if not 0 <= instance < count:
@@ -113,9 +115,17 @@ def instance_environment(
     env.update(_instance_variables(application, service, instance))
     for other in application.services:
         env.update(_service_variables(application, state, settings, other, hosts))
+    env.update(_derived_variables(service, env))
     env.update({key: str(value) for key, value in service.environment.items()})
     env.update(state.variables)
     return env
+
+
+def _derived_variables(service: Service, env: Environment) -> dict[str, str]:
+    return {
+        key: Template(text).safe_substitute(env)
+        for key, text in service.derived_environment.items()
+    }
 
 
 def _service(application: Application, name: str) -> Service:

@@ -26,6 +26,7 @@ from dotcloud_emulator.catalogue import (
     Stack,
 )
 from dotcloud_emulator.catalogue.model import RubyRuntime
+from dotcloud_emulator.catalogue.stacks import MTA_PROGRAM
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.environment import HTTP_BIND_PORT, custom_port_numbers
@@ -116,6 +117,7 @@ def _stack_context(
     """The values every build context's templates share: the service and its stack."""
     return {
         "app": application.name,
+        "buildfile_name": application.buildfile.name,  # dotcloud.yml, or a Procfile
         "service": service.name,
         "type": service.type,
         "instance_mount": naming.INSTANCE_MOUNT,
@@ -129,6 +131,7 @@ def _stack_context(
         "tooling": stack.tooling,
         "uwsgi_pip_version": stack.uwsgi.pip_version if stack.uwsgi is not None else "",
         "platform_packages": stack.python.platform_packages if stack.python else (),
+        "pip_environment": stack.python.pip_environment if stack.python else (),
     }
 
 
@@ -167,6 +170,7 @@ def _code_context(
 ) -> list[Rendered]:
     stack = catalogue.stack_for(service)
     context = layout.build_context(service.name)
+    relay = mta_relay(application, stack)
     values = {
         **_stack_context(application, service, stack, settings),
         "systempackages": (
@@ -188,7 +192,8 @@ def _code_context(
         "prebuild": service.prebuild or "",
         "postbuild": service.postbuild or "",
         "postinstall": service.postinstall,
-        "programs": code_programs(service, stack),
+        "programs": code_programs(service, stack, relay=bool(relay)),
+        "mta_relay": relay,
         "buildscript_run": buildscript_run(service),
         "settle_seconds": SETTLE_SECONDS,
         # A Python literal for the health script: names are [a-z0-9_], numbers are ints.
@@ -308,16 +313,31 @@ def uwsgi_values(service: Service) -> dict[str, object]:
     }
 
 
-def code_programs(service: Service, stack: Stack) -> list[Program]:
-    """supervisord programs: the stack's own (nginx, uWSGI), then `process` or `processes`."""
-    programs = list(stack.programs)
+def mta_relay(application: Application, stack: Stack) -> str:
+    """The prefix of the variables (DOTCLOUD_<SVC>_SMTP) naming the smtp service a code service's
+    local MTA relays through: the application's first; "" when it has none, or the stack no MTA.
+    Without one, nothing listens on port 25 and sendmail has no account: no mail leaves."""
+    if not stack.tooling:
+        return ""
+    for other in application.services:
+        data_port = catalogue.data_port(other.type)
+        if other.type == "smtp" and data_port is not None:
+            return f"DOTCLOUD_{other.name.upper()}_{data_port.infix}"
+    return ""
+
+
+def code_programs(service: Service, stack: Stack, *, relay: bool = False) -> list[Program]:
+    """supervisord programs: the stack's own (nginx, uWSGI) and the local MTA when it relays,
+    then `process` or `processes`."""
+    programs = [*stack.programs, *((MTA_PROGRAM,) if relay else ())]
+    reserved = frozenset(program.name for program in programs)
     user_processes = dict(service.processes)
     if service.process:
         user_processes = {service.name: service.process}
     if service.type == "custom" and not user_processes:
         user_processes = {service.name: CUSTOM_DEFAULT_PROCESS}
     for name, command in user_processes.items():
-        _check_program_name(service, name, stack.reserved_program_names)
+        _check_program_name(service, name, reserved)
         programs.append(user_program(service, name, command))
     return programs
 

@@ -30,6 +30,7 @@ from typing import Any
 
 from dotcloud_emulator import catalogue
 from dotcloud_emulator.buildfile.model import Application, Service
+from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.envfiles import environment_files
 from dotcloud_emulator.platform.environment import instance_count, instance_environment
@@ -98,6 +99,7 @@ def render_stack(
     """The stack file and the gateway's routes; `node`: the host name data services run on."""
     for service in application.services:
         check_renderable(service)
+        check_one_data_replica(service, state)
     secrets: Mapping_ = {}
     services: Mapping_ = {}
     for service in application.services:
@@ -175,6 +177,20 @@ def _service(
             }
         ]
     return definition
+
+
+def check_one_data_replica(service: Service, state: AppState) -> None:
+    """A Swarm service's replicas share one definition, so a data service's would share its one
+    volume: a scaled data service (a master and its replicas under `up`) is refused, not
+    started as several servers writing the same files."""
+    count = instance_count(service, state)
+    if catalogue.is_data(service) and count > 1:
+        raise UsageError(
+            f"data service {service.name} has {count} instances (a master and its replicas "
+            "under `up`); under Swarm a data service is one replica on its volume: scale it to 1 "
+            f"(`scale APP {service.name}=1`, or `instances: 1` in dotcloud.yml) to deploy the "
+            "stack"
+        )
 
 
 def data_hosts(application: Application) -> list[str]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import re
 import secrets
 import socket
 import time
 import warnings
-from typing import Any
+from typing import Any, AnyStr
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
 
@@ -86,8 +87,36 @@ def smtp_factory(relay: Relay) -> SMTP:
         return smtp_session(relay)
 
 
+CONTINUED = re.compile(rb"^\d{3}-")  # a line of a multi-line reply that more lines follow
+
+
+class WholeReplies(SMTP):
+    """aiosmtpd with each multi-line reply written at once, as Postfix writes its EHLO reply.
+
+    aiosmtpd writes (and drains) line by line, so a reply may reach the client in several
+    segments; the SMTP client of 2012's Nodemailer (simplesmtp 0.1) took a segment ending with a
+    complete `250-` line for the whole reply and lost its place in the dialogue, the message never
+    sent."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._continued: list[bytes] = []
+
+    async def push(self, status: AnyStr) -> None:
+        line = (
+            status.encode("utf-8" if self.enable_SMTPUTF8 else "ascii")
+            if isinstance(status, str)
+            else status
+        )
+        if CONTINUED.match(line):
+            self._continued.append(line)
+            return
+        whole, self._continued = b"\r\n".join([*self._continued, line]), []
+        await super().push(whole)
+
+
 def smtp_session(relay: Relay) -> SMTP:
-    return SMTP(
+    return WholeReplies(
         relay,
         hostname=socket.gethostname(),
         ident="dotcloud-emulator smtp",

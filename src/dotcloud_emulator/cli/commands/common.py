@@ -27,7 +27,7 @@ def add_appdir_arguments(parser: argparse.ArgumentParser) -> None:
         nargs="?",
         type=Path,
         default=Path("."),
-        help="the directory holding dotcloud.yml (default: the current directory)",
+        help="the directory holding dotcloud.yml, or a Procfile (default: the current directory)",
     )
     parser.add_argument(
         "-A",

@@ -8,7 +8,7 @@ from pathlib import Path
 from dotcloud_emulator import names
 from dotcloud_emulator.api.connect import require_application
 from dotcloud_emulator.api.export import export_kubernetes
-from dotcloud_emulator.buildfile.loader import BUILDFILE_NAME
+from dotcloud_emulator.buildfile.loader import has_buildfile
 from dotcloud_emulator.buildfile.model import Application
 from dotcloud_emulator.cli.commands.common import (
     Subparsers,
@@ -67,7 +67,7 @@ def register(subparsers: Subparsers) -> None:
 def application_of(target: str, explicit_name: str | None) -> Application:
     """The build file in the directory `target`, or the one of the application named `target`."""
     directory = Path(target)
-    is_buildfile_dir = (directory / BUILDFILE_NAME).is_file() or explicit_name is not None
+    is_buildfile_dir = has_buildfile(directory) or explicit_name is not None
     if not is_buildfile_dir and names.APPLICATION.is_valid(target):
         return require_application(target)
     return load_buildfile(directory, explicit_name)  # a missing build file is named there

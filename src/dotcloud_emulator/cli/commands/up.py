@@ -99,11 +99,18 @@ def run_up(args: argparse.Namespace) -> int:
 def run_dev(args: argparse.Namespace, application: Application, console: Console) -> int:
     deployment = devmode.start(application, args.port, args.timeout, console, args.pip_date)
     print_live(deployment)
-    console.announce(f"Development mode: watching {application.root} (Ctrl-C to stop watching)")
     stop = threading.Event()
     # `kill` leaves as Ctrl-C does, once the change being applied is done.
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    devmode.watch(application, console, timeout=args.timeout, stop=stop)
+    devmode.watch(
+        application,
+        console,
+        timeout=args.timeout,
+        stop=stop,
+        on_watching=lambda: console.announce(
+            f"Development mode: watching {application.root} (Ctrl-C to stop watching)"
+        ),
+    )
     console.announce(
         "Stopped watching: the application keeps running from the working tree until the next "
         "`up`, which deploys it from images again"

@@ -147,9 +147,28 @@ def secret_path(service: Service, instance: int, filename: str) -> PurePosixPath
 
 
 def _replicas(service: Service, state: AppState) -> int:
-    """Data services run one instance (the build file refuses more); code ones as many as the
-    build file and `scale` say."""
-    return 1 if catalogue.is_data(service) else instance_count(service, state)
+    """A data service that does not replicate runs one instance; code services, and data
+    services that replicate (a master and its replicas), as many as the build file and `scale`
+    say."""
+    if catalogue.is_data(service) and not catalogue.SERVICE_TYPES[service.type].replicated:
+        return 1
+    return instance_count(service, state)
+
+
+def cluster_hosts(application: Application, state: AppState) -> Hosts:
+    """The hosts cluster DNS answers for the environment. A scaled replicated data service is
+    reached at its master's own pod (`session-0.session`): its headless Service answers with any
+    ready pod, a replica too."""
+    scaled = {
+        s.name for s in application.services if catalogue.is_data(s) and _replicas(s, state) > 1
+    }
+
+    def data(service: str, instance: int) -> str:
+        if service in scaled:
+            return k8s.instance_host(service, instance)
+        return k8s.data_host(service, instance)
+
+    return replace(KUBERNETES_HOSTS, data=data)
 
 
 def _secret_files(
@@ -159,11 +178,12 @@ def _secret_files(
     the addresses cluster DNS and the Ingress answer."""
     cluster_state = replace(state, gateway_port=INGRESS_PORT)
     cluster_settings = replace(settings, domain=options.domain)
+    hosts = cluster_hosts(application, state)
     files = []
     for service in application.services:
         for n in range(_replicas(service, state)):
             env = instance_environment(
-                application, cluster_state, cluster_settings, service.name, n, KUBERNETES_HOSTS
+                application, cluster_state, cluster_settings, service.name, n, hosts
             )
             files += [
                 File(secret_path(service, n, filename), content, SECRET_MODE)
