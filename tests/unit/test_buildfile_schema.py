@@ -91,8 +91,14 @@ CASES = {
         'dotcloud.yml:6:14: error: "instances" must be a whole number from 1 to 10, found 0',
         'dotcloud.yml:9:14: error: "instances" must be a whole number from 1 to 10, found 11',
         "dotcloud.yml:12:14: warning: a postgresql service runs 1 instance here (of the data "
-        "services only redis and mysql scale, to a master and replicas), so it starts one "
-        "instead of 2",
+        "services only mongodb (a replica set of 3 or 5), mysql (a master and replicas) and redis "
+        "(a master and replicas) scale), so it starts one instead of 2",
+        "dotcloud.yml:15:14: error: a mongodb service runs 1, 3 or 5 instances (a replica set has "
+        "an odd number of members), not 2",
+        "dotcloud.yml:18:14: error: a mongodb service runs 1, 3 or 5 instances (a replica set has "
+        "an odd number of members), not 7",
+        'dotcloud.yml:23:5: error: config "mongodb_replset" is set by the platform (it names the '
+        "replica set); remove it",
     ],
     "ports": [
         'dotcloud.yml:4:10: error: unrecognized port type "htp" for "web" in "ports": expected '

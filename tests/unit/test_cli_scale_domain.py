@@ -13,7 +13,10 @@ from dotcloud_emulator.cli import main as cli
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform.state import StateStore
 
-BUILDFILE = "www:\n  type: python\nsession:\n  type: redis\nworker:\n  type: python-worker\n"
+BUILDFILE = (
+    "www:\n  type: python\nsession:\n  type: redis\nworker:\n  type: python-worker\n"
+    "mongo:\n  type: mongodb\n"
+)
 
 
 @pytest.fixture
@@ -78,7 +81,16 @@ def test_scale_stores_the_count_and_waits_for_the_next_up(
 @pytest.mark.parametrize(
     ("argument", "message"),
     [
-        ("db=2", 'application tutorial has no service "db" (services: www, session, worker)'),
+        (
+            "db=2",
+            'application tutorial has no service "db" (services: www, session, worker, mongo)',
+        ),
+        (
+            "mongo=2",
+            "mongo:instances=2: a mongodb service runs 1, 3 or 5 instances (a replica set has an "
+            "odd number of members), not 2",
+        ),
+        ("mongo=4", "not 4"),
     ],
 )
 def test_scale_refuses_data_and_unknown_services_and_stores_nothing(
@@ -102,6 +114,15 @@ def test_a_redis_service_scales_to_a_master_and_replicas(
 
     assert code == 0
     assert stored(private_state_home).load("tutorial").scale == {"session": 3}
+
+
+def test_a_mongodb_service_scales_to_a_replica_set_of_3_or_5(
+    appdir: Path, private_state_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, _ = run(capsys, "scale", "tutorial", "mongo=5")
+
+    assert code == 0
+    assert stored(private_state_home).load("tutorial").scale == {"mongo": 5}
 
 
 def test_scale_json(appdir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -115,9 +115,10 @@ def test_smtp_relay_keys_are_accepted() -> None:
     } <= set(keys)
 
 
-def test_redis_and_mysql_replicate() -> None:
+def test_redis_mysql_and_mongodb_replicate() -> None:
     replicated = sorted(name for name, t in catalogue.SERVICE_TYPES.items() if t.replicated)
-    assert replicated == ["mysql", "mysql-masterslave", "redis"]
+    assert replicated == ["mongodb", "mysql", "mysql-masterslave", "redis"]
+    assert catalogue.SERVICE_TYPES["mongodb"].instance_counts == (1, 3, 5)
 
 
 def test_a_scaled_redis_replicates_instance_zero(tmp_path: Path) -> None:

@@ -170,6 +170,28 @@ def test_a_state_change_restarts_only_the_named_instances_and_retires_extras(
     )
 
 
+def test_a_replica_set_that_changes_members_restarts_the_members_that_stay(
+    tmp_path: Path,
+) -> None:
+    services = (Service("www", "python"), Service("db", "mongodb", instances=3))
+    app = Application("shop", tmp_path, tmp_path / "dotcloud.yml", services)
+    running = [("www", 0), ("db", 0), ("db", 1), ("db", 2)]
+    desired = [*running, ("db", 3), ("db", 4)]
+    changed = [("www", 0), ("db", 0), ("db", 1), ("db", 2)]
+
+    plan = plan_rollout(app, desired, running, restart=changed)
+
+    assert plan.start == [("db", 3), ("db", 4)]
+    assert plan.replace == [
+        (("db", 0), "restart"),
+        (("db", 1), "restart"),
+        (("db", 2), "restart"),
+        (("www", 0), "restart"),
+    ]
+    # The same members with a new environment (env set): a data instance keeps running.
+    assert plan_rollout(app, running, running, restart=changed).replace == [(("www", 0), "restart")]
+
+
 def test_desired_instances_follow_the_scale(tmp_path: Path) -> None:
     state = AppState(app="tutorial", created_at=0.0, scale={"www": 2})
 

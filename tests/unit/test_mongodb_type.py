@@ -114,6 +114,10 @@ def test_the_shell_turns_statements_into_commands() -> None:
     mongo.run("db.orders.update({_id: 1}, {$set: {paid: true}}, {multi: true})")
     mongo.run("use other")
     mongo.run("db.things.count()")
+    # Every command allows a secondary: on a member of a replica set the shell reads there.
+    assert {str(command.pop("$readPreference")) for _, command in fake.sent} == {
+        "{'mode': 'primaryPreferred'}"
+    }
     assert fake.sent == [
         ("shop", {"find": "orders", "filter": {"paid": True}, "sort": {"_id": -1}, "limit": 5}),
         (

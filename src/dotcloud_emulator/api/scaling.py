@@ -7,7 +7,11 @@ from dataclasses import dataclass
 
 from dotcloud_emulator.api.connect import connect_if_up, require_application, store
 from dotcloud_emulator.buildfile.model import Application
-from dotcloud_emulator.buildfile.schema import MAX_INSTANCES
+from dotcloud_emulator.buildfile.schema import (
+    MAX_INSTANCES,
+    instance_count_message,
+    scaling_note,
+)
 from dotcloud_emulator.catalogue import SERVICE_TYPES
 from dotcloud_emulator.engine import swarm_engine
 from dotcloud_emulator.errors import NoSuchService, UsageError
@@ -56,8 +60,16 @@ def check_scalable(application: Application, request: ScaleRequest) -> None:
     service_type = SERVICE_TYPES.get(application.service(request.service).type)
     if service_type is not None and service_type.is_data and not service_type.replicated:
         raise UsageError(
-            f"{request.service} is a {service_type.name} service: it runs 1 instance here (of the "
-            "data services only redis and mysql scale, to a master and replicas)"
+            f"{request.service} is a {service_type.name} service: it runs 1 instance here "
+            f"({scaling_note()})"
+        )
+    if (
+        service_type is not None
+        and service_type.instance_counts
+        and request.instances not in service_type.instance_counts
+    ):
+        raise UsageError(
+            f"{request.text}: {instance_count_message(service_type, request.instances)}"
         )
 
 

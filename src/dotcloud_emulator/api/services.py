@@ -170,6 +170,10 @@ def gather(
     running.update({i.number: i.running for i in found})
     password = state.passwords.get(name, "")
     ports = data_ports(type_name, password, found)
+    if service is not None and catalogue.replica_set_name(app, service, count) is not None:
+        # From this machine the members' names (mongo-1) do not resolve: a driver must speak to
+        # the primary's published port alone, not discover the set.
+        ports = [(name, f"{url}/?directConnection=true") for name, url in ports]
     if service is not None:
         ports.extend(custom_ports(service, found))
     if service and application and any(running.values()):
@@ -179,6 +183,9 @@ def gather(
         )
         ports.extend(("http", url) for url in urls)
     config = service_config(service, type_name, password)
+    replica_set = catalogue.replica_set_name(app, service, count) if service else None
+    if replica_set is not None:
+        config[f"{type_name}_replset"] = replica_set
     created_at = state.service_created.get(name)
     before = packages_before(state) if service is not None and installs_pip(service) else None
     replicas = replica_statuses(client, type_name, found) if count > 1 else None
@@ -308,10 +315,16 @@ def replication_document(facts: ServiceFacts) -> list[dict[str, object]]:
 
 
 def instance_document(facts: ServiceFacts, number: int, up: bool) -> dict[str, str]:
-    """An instance's state, and its role in a scaled replicated service (0 is the master)."""
+    """An instance's state, and its role in a scaled replicated service (0 is the master); a
+    member of a replica set has the platform's state instead (`PRIMARY`, `SECONDARY`)."""
     document = {"state": "running" if up else "stopped"}
     service_type = SERVICE_TYPES.get(facts.type)
-    if service_type is not None and service_type.replicated and len(facts.instances) > 1:
+    scaled = len(facts.instances) > 1
+    if service_type is not None and service_type.replica_set and scaled:
+        if up:
+            document["state"] = "PRIMARY" if number == 0 else "SECONDARY"
+        return document
+    if service_type is not None and service_type.replicated and scaled:
         document["role"] = "master" if number == 0 else "replica"
     return document
 

@@ -26,6 +26,7 @@ from dotcloud_emulator.buildfile.yamltree import (
 )
 from dotcloud_emulator.catalogue import (
     PLATFORM_PYTHON_VERSIONS,
+    SERVICE_TYPES,
     ConfigKey,
     ServiceType,
     node_runtime_for,
@@ -324,16 +325,49 @@ def buildscript(node: YamlNode, ctx: Context, label: str) -> str | None:
 def instances(node: YamlNode, ctx: Context, label: str) -> int:
     count = cast(int, integer(1, MAX_INSTANCES)(node, ctx, label))
     stype = ctx.service_type
+    if stype is not None and stype.instance_counts and count not in stype.instance_counts:
+        raise Problem(node, instance_count_message(stype, count))
     if stype is not None and stype.is_data and not stype.replicated and count > 1:
         # The platform made a replicated set of it whose address is the master's: one server
         # here gives the application the same variables, so the file stays usable.
         ctx.reporter.warning(
             node,
-            f"a {stype.name} service runs 1 instance here (of the data services only redis "
-            f"and mysql scale, to a master and replicas), so it starts one instead of {count}",
+            f"a {stype.name} service runs 1 instance here ({scaling_note()}), so it starts one "
+            f"instead of {count}",
         )
         return 1
     return count
+
+
+def scaling_note() -> str:
+    """Which data services scale here, and to what: `of the data services only mongodb (a
+    replica set of 3 or 5) and redis (a master and replicas) scale`."""
+    scaled = [
+        f"{stype.name} ({_scaled_shape(stype)})"
+        for stype in sorted(SERVICE_TYPES.values(), key=lambda stype: stype.name)
+        if stype.is_data and stype.replicated and stype.default_instances == 1
+    ]
+    *first, last = scaled
+    names = f"{', '.join(first)} and {last}" if first else last
+    return f"of the data services only {names} {'scale' if first else 'scales'}"
+
+
+def _scaled_shape(stype: ServiceType) -> str:
+    if stype.replica_set:
+        return f"a replica set of {_either(count for count in stype.instance_counts if count > 1)}"
+    return "a master and replicas"
+
+
+def _either(items: Iterable[object]) -> str:
+    *first, last = (str(item) for item in items)
+    return f"{', '.join(first)} or {last}" if first else last
+
+
+def instance_count_message(stype: ServiceType, count: int) -> str:
+    """Why a count is not one the type runs: `a mongodb service runs 1, 3 or 5 instances ...`."""
+    counts = _either(stype.instance_counts)
+    why = " (a replica set has an odd number of members)" if stype.replica_set else ""
+    return f"a {stype.name} service runs {counts} instances{why}, not {count}"
 
 
 def ports(node: YamlNode, ctx: Context, label: str) -> object:
@@ -383,10 +417,9 @@ def config_value(key_node: Scalar, value_node: YamlNode, ctx: Context) -> object
     if stype is None or stype.name == "custom":  # custom: free-form, exported as SERVICE_CONFIG_*
         return to_python(value_node)
     if name in stype.platform_keys:
-        raise Problem(
-            key_node,
-            f'config "{name}" is set by the platform (it generates the password); remove it',
-        )
+        password = stype.data_port is not None and name == stype.data_port.password_key
+        why = "it generates the password" if password else "it names the replica set"
+        raise Problem(key_node, f'config "{name}" is set by the platform ({why}); remove it')
     spec = stype.config_keys.get(name)
     if spec is None:
         ctx.reporter.warning(key_node, unknown_config_message(name, stype))

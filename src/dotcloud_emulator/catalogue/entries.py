@@ -189,6 +189,9 @@ def data_type(
     replicated: bool = False,
     default_instances: int = 1,
     more_ports: tuple[DataPort, ...] = (),
+    instance_counts: tuple[int, ...] = (),
+    replica_set: bool = False,
+    platform_keys: tuple[str, ...] = (),
 ) -> ServiceType:
     return ServiceType(
         name,
@@ -198,10 +201,12 @@ def data_type(
         data_port=port,
         more_ports=more_ports,
         config_keys=config_keys or {},
-        platform_keys=(port.password_key,),
+        platform_keys=(port.password_key, *platform_keys),
         start_period=start_period,
         replicated=replicated,
         default_instances=default_instances,
+        instance_counts=instance_counts,
+        replica_set=replica_set,
     )
 
 
@@ -333,6 +338,11 @@ SERVICE_TYPES: dict[str, ServiceType] = {
             DataPort("mongodb", "MONGODB", "mongodb", 27017, "root", "mongodb_password"),
             start_period=30,
             config_keys=_MONGODB_KEYS,
+            # The platform's replica sets: 3 or 5 members, odd so that a majority can elect.
+            replicated=True,
+            instance_counts=(1, 3, 5),
+            replica_set=True,
+            platform_keys=("mongodb_replset",),
         ),
         # The platform's rabbitmq (removed in 2013) is documented nowhere: its variables come
         # from applications of the time (DOTCLOUD_<SVC>_AMQP_{HOST,PORT,LOGIN,PASSWORD} and

@@ -40,6 +40,15 @@ def data_ports(type_name: str) -> tuple[DataPort, ...]:
     return service_type.data_ports if service_type is not None else ()
 
 
+def replica_set_name(app: str, service: Service, count: int) -> str | None:
+    """The name of the replica set a service of `count` instances is (`app.svc`, the platform's
+    `mongodb_replset`), or None when it is none: one instance, or a type without replica sets."""
+    service_type = SERVICE_TYPES.get(service.type)
+    if service_type is None or not service_type.replica_set or count < 2:
+        return None
+    return f"{app}.{service.name}"
+
+
 def start_period(service: Service) -> int:
     return SERVICE_TYPES[service.type].start_period
 

@@ -288,6 +288,11 @@ class ServiceType:
     replicated: bool = False
     # Instances when the build file gives none: the platform's mysql-masterslave was a pair.
     default_instances: int = 1
+    # The instance counts it runs (mongodb: 1, or a replica set of 3 or 5); empty: any count.
+    instance_counts: tuple[int, ...] = ()
+    # Scaled, a replica set (mongodb): the URL of environment.json lists every member and names
+    # the set, `<app>.<service>` as the platform's `mongodb_replset`.
+    replica_set: bool = False
     # A config key choosing the language's version where every value runs on one nearby version
     # (perl_version): `version_note(value)` says which, for the value written or the default.
     version_key: str = ""

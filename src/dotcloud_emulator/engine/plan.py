@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from dotcloud_emulator.buildfile.model import Application
-from dotcloud_emulator.catalogue import is_data
+from dotcloud_emulator.catalogue import SERVICE_TYPES, is_data
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.environment import instance_count
 from dotcloud_emulator.platform.state import AppState
@@ -41,13 +41,18 @@ def plan_rollout(
     existing: Iterable[InstanceKey] = (),
 ) -> Plan:
     """Start what is missing, replace code instances (recreate or restart), retire extras:
-    running ones, and stopped containers (`existing`) no longer wanted."""
+    running ones, and stopped containers (`existing`) no longer wanted. A data instance is
+    never replaced, but for the members of a replica set whose members change (a scaled
+    mongodb): they restart on their new environment, to know the new members."""
     wanted, live = list(desired), set(running)
     to_recreate, to_restart = set(recreate), set(restart)
     data = [key for key in wanted if is_data_service(application, key[0])]
     code = [key for key in wanted if key not in data]
     plan = Plan()
     plan.start = [k for k in data if k not in live] + [k for k in code if k not in live]
+    for key in data:
+        if key in live and key in to_restart and members_change(application, key[0], wanted, live):
+            plan.replace.append((key, "restart"))
     for key in code:
         if key not in live:
             continue
@@ -57,6 +62,20 @@ def plan_rollout(
             plan.replace.append((key, "restart"))
     plan.retire = sorted(key for key in live | set(existing) if key not in wanted)
     return plan
+
+
+def members_change(
+    application: Application,
+    service: str,
+    wanted: Iterable[InstanceKey],
+    live: Iterable[InstanceKey],
+) -> bool:
+    """The service is a replica set whose running members are not the wanted ones."""
+    stype = SERVICE_TYPES.get(application.service(service).type)
+    if stype is None or not stype.replica_set:
+        return False
+    numbers = {number for name, number in wanted if name == service}
+    return numbers != {number for name, number in live if name == service}
 
 
 def is_data_service(application: Application, service: str) -> bool:

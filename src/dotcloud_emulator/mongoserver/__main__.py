@@ -1,4 +1,6 @@
-"""`python3 -m mongoserver --dbpath DIR --port 27017 --password-variable NAME`."""
+"""`python3 -m mongoserver --dbpath DIR --port 27017 --password-variable NAME`; with
+`--replset-variable NAME` (a `mongodb://` URL naming a replica set) and `--instance-variable`,
+one member of a replica set: the primary (instance 0) or a secondary following it."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
-from dotcloud_emulator.mongoserver import auth
+from dotcloud_emulator.mongoserver import auth, replset
 from dotcloud_emulator.mongoserver.commands import State
 from dotcloud_emulator.mongoserver.server import serve
 from dotcloud_emulator.mongoserver.storage import Store
@@ -25,6 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--password-variable", default="", help="the variable holding root's password"
     )
+    parser.add_argument(
+        "--replset-variable", default="", help="the variable holding the replica set's URL"
+    )
+    parser.add_argument(
+        "--instance-variable",
+        default="DOTCLOUD_SERVICE_ID",
+        help="the variable holding this member's instance number",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s [mongoserver] %(message)s", stream=sys.stderr
@@ -36,11 +46,29 @@ def main(argv: list[str] | None = None) -> int:
             print(f"mongoserver: {args.password_variable} is not set", file=sys.stderr)
             return 1
         user = auth.User(args.user, password)
+    try:
+        replica_set = replset.from_url(
+            os.environ.get(args.replset_variable, "") if args.replset_variable else "",
+            os.environ.get(args.instance_variable, ""),
+        )
+    except ValueError as error:
+        print(f"mongoserver: {args.replset_variable}: {error}", file=sys.stderr)
+        return 1
     args.dbpath.mkdir(parents=True, exist_ok=True)
-    store = Store(str(args.dbpath / "mongo.sqlite3"))
+    path = str(args.dbpath / "mongo.sqlite3")
+    store = Store(path)
+    state = State(store, user, replica_set=replica_set)
+    if (replica_set is None or replica_set.is_primary) and store.seed_oplog():
+        logging.info("wrote the oplog entries of the data kept before it existed")
+    if replica_set is not None:
+        role = "primary" if replica_set.is_primary else f"secondary of {replica_set.primary}"
+        logging.info("member %s of replica set %s: %s", replica_set.address, replica_set.name, role)
+    if replica_set is not None and not replica_set.is_primary:
+        password = user.password if user else ""
+        replset.Puller(replica_set, path, args.user, password, state.sync).start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        asyncio.run(serve(State(store, user), args.bind, args.port))
+        asyncio.run(serve(state, args.bind, args.port))
     finally:
         store.close()
     return 0

@@ -18,6 +18,7 @@ from dotcloud_emulator.mongoserver.operations import (
     check_collection_name,
     split_namespace,
 )
+from dotcloud_emulator.mongoserver.replset import ReplicaSet, SyncStatus
 from dotcloud_emulator.mongoserver.storage import DuplicateKey, Store
 from dotcloud_emulator.mongoserver.values import Document
 
@@ -26,6 +27,11 @@ CURSOR_NOT_FOUND = 43
 COMMAND_NOT_FOUND = 59
 NAMESPACE_NOT_FOUND = 26
 NAMESPACE_EXISTS = 48
+NO_REPLICATION_ENABLED = 76
+# A secondary's refusals, in MongoDB 4.4's words (drivers of every era know the codes).
+NOT_WRITABLE_PRIMARY = 10107  # "not master"
+NOT_PRIMARY_NO_SECONDARY_OK = 13435  # "not master and slaveOk=false"
+SLAVE_OK = 4  # OP_QUERY's flag: this read may be answered by a secondary
 DEFAULT_BATCH = 101
 MAX_BSON_SIZE = 16 * 1024 * 1024
 # What a 2012 driver sees (MongoDB 2.2, the platform's, before write commands), and what a
@@ -48,6 +54,34 @@ OPEN_COMMANDS = frozenset(
         "getlasterror",
         "endsessions",
         "getlog",
+    }
+)
+# What a secondary refuses: every write; the reads unless the driver allows a secondary
+# (slaveOk, or a read preference other than primary), as MongoDB does.
+WRITE_COMMANDS = frozenset(
+    {
+        "insert",
+        "update",
+        "delete",
+        "findandmodify",
+        "create",
+        "drop",
+        "dropdatabase",
+        "createindexes",
+        "dropindexes",
+        "deleteindexes",
+    }
+)
+READ_COMMANDS = frozenset(
+    {
+        "find",
+        "count",
+        "distinct",
+        "aggregate",
+        "listcollections",
+        "listindexes",
+        "collstats",
+        "dbstats",
     }
 )
 
@@ -76,6 +110,8 @@ class State:
     store: Store
     user: auth.User | None  # None: no authentication asked
     cursors: dict[int, Cursor] = field(default_factory=dict)
+    replica_set: ReplicaSet | None = None  # None: a standalone server
+    sync: SyncStatus = field(default_factory=SyncStatus)  # a secondary's view of its primary
     salt: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     connection_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -89,6 +125,10 @@ class State:
         cursor_id = secrets.randbelow(2**62) + 1
         self.cursors[cursor_id] = cursor
         return cursor_id, batch
+
+    @property
+    def secondary(self) -> bool:
+        return self.replica_set is not None and not self.replica_set.is_primary
 
     def more(self, cursor_id: int, size: int) -> tuple[int, Cursor, list[Document]]:
         cursor = self.cursors.get(cursor_id)
@@ -129,8 +169,9 @@ class Session:
 
     # --- the entry points ----------------------------------------------------------------------
 
-    def command(self, db: str, command: Document) -> Document:
-        """Run one command; a failure is an `ok: 0` answer, as MongoDB gives it."""
+    def command(self, db: str, command: Document, *, secondary_ok: bool = False) -> Document:
+        """Run one command; a failure is an `ok: 0` answer, as MongoDB gives it. On a secondary
+        a read needs `secondary_ok` (OP_QUERY's slaveOk) or a read preference that allows it."""
         if not command:
             return error_answer("no command given", COMMAND_NOT_FOUND)
         name = next(iter(command))
@@ -139,6 +180,10 @@ class Session:
             return error_answer(f"no such command: '{name}'", COMMAND_NOT_FOUND)
         if not self.allowed and name.lower() not in OPEN_COMMANDS:
             return error_answer(f"command {name} requires authentication", UNAUTHORIZED)
+        if self.state.secondary:
+            refusal = secondary_refusal(name.lower(), command, secondary_ok=secondary_ok)
+            if refusal is not None:
+                return refusal
         try:
             answer = handler(self, db, command)
         except CommandError as error:
@@ -152,12 +197,20 @@ class Session:
     def query(self, message: wire.Query) -> tuple[int, list[Document], int]:
         """An OP_QUERY: (cursor id, documents, reply flags)."""
         db, coll = split_namespace(message.collection)
+        secondary_ok = bool(message.flags & SLAVE_OK)
         if coll == "$cmd":
-            return 0, [self.command(db, unwrap_command(message.query))], 0
+            answer = self.command(db, unwrap_command(message.query), secondary_ok=secondary_ok)
+            return 0, [answer], 0
         if not self.allowed:
             return (
                 0,
                 [{"$err": f"unauthorized db:{db} ns:{message.collection}", "code": 10057}],
+                wire.QUERY_FAILURE,
+            )
+        if self.state.secondary and not secondary_ok:
+            return (
+                0,
+                [{"$err": "not master and slaveOk=false", "code": NOT_PRIMARY_NO_SECONDARY_OK}],
                 wire.QUERY_FAILURE,
             )
         filter_, options = split_legacy_query(message.query)
@@ -196,6 +249,9 @@ class Session:
         if not self.allowed:
             self.last_error = {"err": "unauthorized", "code": UNAUTHORIZED, "n": 0}
             return
+        if self.state.secondary:
+            self.last_error = {"err": "not master", "code": NOT_WRITABLE_PRIMARY, "n": 0}
+            return
         try:
             db, coll = split_namespace(message.collection)
             collection = self.collection(db, coll)
@@ -227,6 +283,23 @@ def _legacy(collection: Collection, message: wire.Insert | wire.Update | wire.De
 
 def error_answer(message: str, code: int) -> Document:
     return {"ok": 0.0, "errmsg": message, "code": code}
+
+
+def secondary_refusal(name: str, command: Document, *, secondary_ok: bool) -> Document | None:
+    """A secondary's answer to a write, or to a read that did not allow a secondary; None when
+    it runs the command."""
+    if name in WRITE_COMMANDS:
+        return error_answer("not master", NOT_WRITABLE_PRIMARY)
+    if name in READ_COMMANDS and not (secondary_ok or allows_secondary(command)):
+        return error_answer("not master and slaveOk=false", NOT_PRIMARY_NO_SECONDARY_OK)
+    return None
+
+
+def allows_secondary(command: Document) -> bool:
+    """An OP_MSG's `$readPreference` other than primary (pymongo sends primaryPreferred on a
+    direct connection)."""
+    preference = command.get("$readPreference")
+    return isinstance(preference, Mapping) and preference.get("mode", "primary") != "primary"
 
 
 def unwrap_command(document: Document) -> Document:
@@ -289,6 +362,21 @@ def _hello(session: Session, _db: str, cmd: Document) -> Document:
         "readOnly": False,
         "connectionId": session.connection_id,
     }
+    replica_set = session.state.replica_set
+    if replica_set is not None:
+        primary = replica_set.is_primary
+        answer.update(
+            {
+                "ismaster": primary,
+                "isWritablePrimary": primary,
+                "secondary": not primary,
+                "setName": replica_set.name,
+                "setVersion": 1,
+                "hosts": list(replica_set.members),
+                "primary": replica_set.primary,
+                "me": replica_set.address,
+            }
+        )
     if cmd.get("helloOk"):
         answer["helloOk"] = True
     mechanisms = cmd.get("saslSupportedMechs")
@@ -298,6 +386,38 @@ def _hello(session: Session, _db: str, cmd: Document) -> Document:
             answer["saslSupportedMechs"] = sorted(auth.HASHES)
     del version
     return answer
+
+
+@command("replSetGetStatus")
+def _repl_set_get_status(session: Session, _db: str, _cmd: Document) -> Document:
+    """Each member's fixed role; a secondary knows whether it reaches its primary."""
+    replica_set = session.state.replica_set
+    if replica_set is None:
+        raise CommandError("not running with --replSet", NO_REPLICATION_ENABLED)
+    last = session.state.store.last_ts()
+    sync = session.state.sync
+    members: list[Document] = []
+    for number, name in enumerate(replica_set.members):
+        member: Document = {
+            "_id": number,
+            "name": name,
+            "stateStr": "PRIMARY" if number == 0 else "SECONDARY",
+            "state": 1 if number == 0 else 2,
+        }
+        if number == replica_set.me:
+            member.update({"health": 1.0, "self": True, "optime": {"ts": Int64(last)}})
+            if number:
+                member["syncSourceHost"] = replica_set.primary if sync.reached else ""
+                member["lastHeartbeatMessage"] = sync.last_error
+        elif number == 0 and session.state.secondary:
+            member["health"] = 1.0 if sync.reached else 0.0
+        members.append(member)
+    return {
+        "set": replica_set.name,
+        "date": datetime.datetime.now(datetime.UTC),
+        "myState": 1 if replica_set.is_primary else 2,
+        "members": members,
+    }
 
 
 @command("ping")

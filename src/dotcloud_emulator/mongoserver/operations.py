@@ -14,6 +14,7 @@ from dotcloud_emulator.mongoserver.storage import ID_INDEX, Store, index_name
 from dotcloud_emulator.mongoserver.values import Document
 
 INVALID_NAMESPACE = 73
+OPLOG = ("local", "oplog.rs")
 
 
 class CommandError(Exception):
@@ -34,6 +35,20 @@ def check_collection_name(db: str, coll: str) -> None:
         raise CommandError(f"Invalid collection name: {coll}", INVALID_NAMESPACE)
 
 
+def oplog_start(selector: Mapping[str, Any]) -> int:
+    """The position a `{ts: {$gt: N}}` (`$gte`, `N`) query on the oplog starts after; the query
+    itself still filters what is read from there."""
+    condition = selector.get("ts")
+    if isinstance(condition, int) and not isinstance(condition, bool):
+        return max(int(condition) - 1, 0)
+    if isinstance(condition, Mapping):
+        for operator, offset in (("$gt", 0), ("$gte", 1)):
+            bound = condition.get(operator)
+            if isinstance(bound, int) and not isinstance(bound, bool):
+                return max(int(bound) - offset, 0)
+    return 0
+
+
 @dataclass
 class UpdateResult:
     matched: int = 0
@@ -52,7 +67,9 @@ class Collection:
     def namespace(self) -> str:
         return f"{self.db}.{self.name}"
 
-    def _all(self) -> Iterable[tuple[int, Document]]:
+    def _all(self, selector: Mapping[str, Any]) -> Iterable[tuple[int, Document]]:
+        if (self.db, self.name) == OPLOG:  # read by a replica set's secondaries
+            return ((0, entry) for entry in self.store.oplog(after=oplog_start(selector)))
         if self.name == "system.indexes":  # the 2012 drivers' listIndexes
             return [
                 (0, {**spec, "ns": f"{self.db}.{coll}"})
@@ -65,7 +82,7 @@ class Collection:
 
     def _lazily_matching(self, selector: Mapping[str, Any]) -> Iterator[tuple[int, Document]]:
         try:
-            for seq, doc in self._all():
+            for seq, doc in self._all(selector):
                 if query.matches(doc, selector):
                     yield seq, doc
         except query.QueryError as error:

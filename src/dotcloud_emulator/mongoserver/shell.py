@@ -26,6 +26,8 @@ from dotcloud_emulator.mongoserver import wire
 from dotcloud_emulator.mongoserver.storage import index_name
 from dotcloud_emulator.mongoserver.values import Document
 
+SECONDARY_OK = {"mode": "primaryPreferred"}
+
 
 class ShellError(Exception):
     pass
@@ -234,8 +236,10 @@ class Shell:
             raise ShellError(f"not understood: {statement} (see `mongo --help`)")
 
     def command(self, db: str, command: Document) -> Document:
+        # On a secondary of a replica set it reads (as MongoDB's shell after rs.slaveOk()); a
+        # write there is refused with the server's `not master`.
         try:
-            return self.client.command(db, command)
+            return self.client.command(db, {**command, "$readPreference": SECONDARY_OK})
         except mongo_client.ClientError as error:
             raise ShellError(str(error)) from error
 

@@ -1,15 +1,22 @@
 """Collections kept in one SQLite file: each document as BSON in a row, each unique index as a
 table of keys whose primary key refuses a duplicate. WAL and a commit per write: a write that was
-acknowledged survives the process being killed."""
+acknowledged survives the process being killed.
+
+Every change is also appended to the oplog, in the same transaction: an entry per document
+inserted, replaced or deleted (by its row number, so that a replay lands on the same rows) and per
+collection, index or database created or dropped. A secondary of a replica set reads the primary's
+entries after its last one and applies them (`apply`): its tables, and its oplog, become the
+primary's."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import bson
+from bson import Int64
 
 from dotcloud_emulator.mongoserver import values
 from dotcloud_emulator.mongoserver.values import Document
@@ -31,7 +38,13 @@ CREATE TABLE IF NOT EXISTS unique_keys (
     db TEXT NOT NULL, coll TEXT NOT NULL, idx TEXT NOT NULL, key BLOB NOT NULL,
     seq INTEGER NOT NULL, PRIMARY KEY (db, coll, idx, key));
 CREATE INDEX IF NOT EXISTS unique_keys_by_document ON unique_keys (seq);
+CREATE TABLE IF NOT EXISTS oplog (ts INTEGER PRIMARY KEY AUTOINCREMENT, entry BLOB NOT NULL);
 """
+TABLES = ("collections", "documents", "indexes", "unique_keys")
+
+
+class OplogError(Exception):
+    """An entry that does not apply: the secondary's data is not the primary's."""
 
 
 class DuplicateKey(Exception):
@@ -61,6 +74,7 @@ class Store:
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute("PRAGMA synchronous=FULL")
         self.connection.executescript(SCHEMA)
+        self.replaying = False  # applying a primary's entries: they are copied, not written anew
 
     def close(self) -> None:
         self.connection.close()
@@ -109,6 +123,7 @@ class Store:
             return False
         self.connection.execute("INSERT INTO collections VALUES (?, ?)", (db, coll))
         self._save_index(db, coll, {"v": 1, "key": {"_id": 1}, "name": ID_INDEX})
+        self._log({"op": "c", "ns": f"{db}.$cmd", "o": {"create": coll}})
         return True
 
     def drop_collection(self, db: str, coll: str) -> bool:
@@ -123,11 +138,14 @@ class Store:
                 f"DELETE FROM {table} WHERE db = ? AND {column} = ?",  # noqa: S608 (our names)
                 (db, coll),
             )
+        if existed:
+            self._log({"op": "c", "ns": f"{db}.$cmd", "o": {"drop": coll}})
         return existed
 
     def drop_database(self, db: str) -> None:
-        for table in ("collections", "documents", "indexes", "unique_keys"):
+        for table in TABLES:
             self.connection.execute(f"DELETE FROM {table} WHERE db = ?", (db,))  # noqa: S608
+        self._log({"op": "c", "ns": f"{db}.$cmd", "o": {"dropDatabase": 1}})
 
     def size(self, db: str) -> int:
         rows = self._rows("SELECT COALESCE(SUM(LENGTH(body)), 0) FROM documents WHERE db = ?", db)
@@ -152,16 +170,18 @@ class Store:
             self._rows("SELECT COUNT(*) FROM documents WHERE db = ? AND coll = ?", db, coll)[0][0]
         )
 
-    def insert(self, db: str, coll: str, document: Document) -> int:
-        """Store a new document (it has an _id); DuplicateKey when a unique index has its key."""
+    def insert(self, db: str, coll: str, document: Document, seq: int | None = None) -> int:
+        """Store a new document (it has an _id), as row `seq` when given (a replay); DuplicateKey
+        when a unique index has its key."""
         self.create_collection(db, coll)
         with self._atomic():
             cursor = self.connection.execute(
-                "INSERT INTO documents (db, coll, body) VALUES (?, ?, ?)",
-                (db, coll, bson.encode(document)),
+                "INSERT INTO documents (seq, db, coll, body) VALUES (?, ?, ?, ?)",
+                (seq, db, coll, bson.encode(document)),
             )
             seq = int(cursor.lastrowid or 0)
             self._add_keys(db, coll, seq, document)
+            self._log({"op": "i", "ns": f"{db}.{coll}", "seq": seq, "o": document})
         return seq
 
     def replace(self, db: str, coll: str, seq: int, document: Document) -> None:
@@ -171,10 +191,12 @@ class Store:
             self.connection.execute(
                 "UPDATE documents SET body = ? WHERE seq = ?", (bson.encode(document), seq)
             )
+            self._log({"op": "u", "ns": f"{db}.{coll}", "seq": seq, "o": document})
 
     def delete(self, seq: int) -> None:
         self.connection.execute("DELETE FROM unique_keys WHERE seq = ?", (seq,))
         self.connection.execute("DELETE FROM documents WHERE seq = ?", (seq,))
+        self._log({"op": "d", "seq": seq})
 
     # --- indexes -------------------------------------------------------------------------------
 
@@ -193,6 +215,7 @@ class Store:
         if spec.get("unique"):
             for seq, document in self.documents(db, coll):
                 self._add_key(db, coll, seq, spec, document)
+        self._log({"op": "c", "ns": f"{db}.$cmd", "o": {"createIndexes": coll, "spec": spec}})
         return True
 
     def drop_index(self, db: str, coll: str, name: str) -> bool:
@@ -202,6 +225,8 @@ class Store:
         self.connection.execute(
             "DELETE FROM unique_keys WHERE db = ? AND coll = ? AND idx = ?", (db, coll, name)
         )
+        if cursor.rowcount > 0:
+            self._log({"op": "c", "ns": f"{db}.$cmd", "o": {"dropIndexes": coll, "index": name}})
         return cursor.rowcount > 0
 
     def _save_index(self, db: str, coll: str, spec: Document) -> None:
@@ -225,3 +250,106 @@ class Store:
             )
         except sqlite3.IntegrityError as error:
             raise DuplicateKey(f"{db}.{coll}", spec["name"], key) from error
+
+    # --- the oplog -----------------------------------------------------------------------------
+
+    def _log(self, entry: Document) -> None:
+        if not self.replaying:
+            self.connection.execute("INSERT INTO oplog (entry) VALUES (?)", (bson.encode(entry),))
+
+    def last_ts(self) -> int:
+        """The position of the last entry written or applied (0: none)."""
+        return int(self._rows("SELECT COALESCE(MAX(ts), 0) FROM oplog")[0][0])
+
+    def oplog(self, after: int = 0, limit: int = 0) -> Iterator[Document]:
+        """The entries after position `after`, oldest first, each with its `ts`."""
+        rows = self.connection.execute(
+            "SELECT ts, entry FROM oplog WHERE ts > ? ORDER BY ts LIMIT ?",
+            (after, limit if limit > 0 else -1),
+        )
+        for ts, entry in rows:
+            yield {"ts": Int64(ts), **bson.decode(entry)}
+
+    def seed_oplog(self) -> bool:
+        """Give data written before the oplog existed its entries (on a primary, at start), so
+        that a new secondary gets all of it; True when there was such data."""
+        if self.last_ts() or not self.databases():
+            return False
+        with self.write():
+            for db in self.databases():
+                for coll in self.collections(db):
+                    self._log({"op": "c", "ns": f"{db}.$cmd", "o": {"create": coll}})
+                    for spec in self.indexes(db, coll):
+                        if spec["name"] != ID_INDEX:
+                            self._log(
+                                {
+                                    "op": "c",
+                                    "ns": f"{db}.$cmd",
+                                    "o": {"createIndexes": coll, "spec": spec},
+                                }
+                            )
+                    for seq, document in self.scan(db, coll):
+                        self._log({"op": "i", "ns": f"{db}.{coll}", "seq": seq, "o": document})
+        return True
+
+    def reset(self) -> None:
+        """Forget every collection and entry (a secondary whose data is not its primary's)."""
+        with self.write():
+            for table in (*TABLES, "oplog"):
+                self.connection.execute(f"DELETE FROM {table}")  # noqa: S608 (our names)
+            self.connection.execute("DELETE FROM sqlite_sequence")
+
+    def apply(self, entries: Iterable[Mapping[str, Any]]) -> int:
+        """Apply a primary's entries in one transaction, each once (those at or before the last
+        applied are skipped), keeping their positions; how many were applied."""
+        applied = 0
+        with self.write():
+            last = self.last_ts()
+            self.replaying = True
+            try:
+                for entry in entries:
+                    ts = int(entry["ts"])
+                    if ts <= last:
+                        continue
+                    self._apply_one(entry)
+                    body = {key: value for key, value in entry.items() if key != "ts"}
+                    self.connection.execute(
+                        "INSERT INTO oplog (ts, entry) VALUES (?, ?)", (ts, bson.encode(body))
+                    )
+                    last, applied = ts, applied + 1
+            except (DuplicateKey, KeyError, ValueError, TypeError, sqlite3.Error) as error:
+                raise OplogError(f"oplog entry after {last} does not apply: {error}") from error
+            finally:
+                self.replaying = False
+        return applied
+
+    def _apply_one(self, entry: Mapping[str, Any]) -> None:
+        op = entry["op"]
+        if op == "d":
+            self.delete(int(entry["seq"]))
+            return
+        db, _, coll = str(entry["ns"]).partition(".")
+        if op == "i":
+            self.insert(db, coll, dict(entry["o"]), seq=int(entry["seq"]))
+        elif op == "u":
+            self.replace(db, coll, int(entry["seq"]), dict(entry["o"]))
+        elif op == "c":
+            self._apply_command(db, dict(entry["o"]))
+        else:
+            raise ValueError(f"unknown op {op!r}")
+
+    def _apply_command(self, db: str, command: Document) -> None:
+        name = next(iter(command))
+        target = command[name]
+        if name == "create":
+            self.create_collection(db, str(target))
+        elif name == "drop":
+            self.drop_collection(db, str(target))
+        elif name == "dropDatabase":
+            self.drop_database(db)
+        elif name == "createIndexes":
+            self.create_index(db, str(target), dict(command["spec"]))
+        elif name == "dropIndexes":
+            self.drop_index(db, str(target), str(command["index"]))
+        else:
+            raise ValueError(f"unknown command {name!r}")

@@ -11,7 +11,10 @@ Hosts are those that work where the variable is read:
 - HTTP: the gateway's address a browser on this machine opens (`www.tutorial.localhost`).
 
 Scaled services (more than one instance) also get copies suffixed `_<n>` of every variable, one
-per instance, and the unsuffixed variables equal the `_0` ones, as on the platform. Data and
+per instance, and the unsuffixed variables equal the `_0` ones, as on the platform, but for the
+URL of a replica set (a scaled mongodb): it lists every member and names the set
+(`mongodb://root:PW@mongo:27017,mongo-1:27017,mongo-2:27017/?replicaSet=app.mongo`), so that a
+driver finds the primary; `_URL_<n>` names member n alone. Data and
 tcp/udp copies name each instance's host (`session-1`, `www-1`). The gateway balances HTTP over the
 instances and gives none an address of its own, so every `HTTP_HOST_<n>`/`HTTP_URL_<n>` names the
 gateway address.
@@ -182,6 +185,15 @@ def _service_variables(
             env.update(per_instance)
         if count > 1:
             env.update({f"{key}_{instance}": value for key, value in per_instance.items()})
+    replica_set = catalogue.replica_set_name(application.name, service, count)
+    data_port = catalogue.data_port(service.type)
+    if replica_set is not None and data_port is not None:
+        members = ",".join(f"{hosts.data(service.name, n)}:{data_port.port}" for n in range(count))
+        key = f"DOTCLOUD_{service.name.upper()}_{data_port.infix}"
+        password = state.passwords[service.name]
+        env[f"{key}_URL"] = (
+            f"{data_port.scheme}://{data_port.login}:{password}@{members}/?replicaSet={replica_set}"
+        )
     return env
 
 

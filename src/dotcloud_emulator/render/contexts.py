@@ -475,6 +475,7 @@ def _data_context(application: Application, service: Service, settings: Settings
         "replication_login": data_port.replication_login,
         "replication_variable": replication_variable(service, data_port),
         "server_id": int(cast(int, service.config.get("mysql_serverid") or 1)),
+        "url_variable": variable.removesuffix("_PASSWORD") + "_URL",
         "password_reference": f'"${{{variable}:-}}"',
         "data_dir": DATA_DIR,
         "config_dir": catalogue.CONFIG_FILES_DIR,
