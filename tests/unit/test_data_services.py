@@ -11,6 +11,7 @@ import pytest
 from dotcloud_emulator import catalogue
 from dotcloud_emulator.api.services import ServiceFacts, service_document
 from dotcloud_emulator.buildfile.model import Application, Service
+from dotcloud_emulator.cli.main import main
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.render.contexts import render_build_context
@@ -144,3 +145,27 @@ def test_info_names_the_master_and_the_replicas_of_a_scaled_redis() -> None:
     }
     one = service_document(facts("redis", 1))
     assert one["instances"] == {"shop.data.0": {"state": "running"}}
+
+
+def test_a_key_left_empty_is_ignored_with_a_warning_and_a_wrong_type_still_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Public build files leave the keys they do not use empty (`smtp_relay_username:`).
+    monkeypatch.setenv("DOTCLOUD_EMULATOR_HOME", str(tmp_path / "home"))
+    app = tmp_path / "app"
+    app.mkdir()
+    buildfile = app / "dotcloud.yml"
+    buildfile.write_text(
+        "mail:\n  type: smtp\n  config:\n    smtp_password:\n    smtp_relay_username:\n"
+        "    smtp_relay_port: 587\n"
+    )
+    assert main(["validate", str(app)]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        f'{buildfile}:4:5: warning: config "smtp_password" has no value; it is ignored',
+        f'{buildfile}:5:5: warning: config "smtp_relay_username" has no value; it is ignored',
+    ]
+    buildfile.write_text("mail:\n  type: smtp\n  config:\n    smtp_relay_username: [a, b]\n")
+    assert main(["validate", str(app)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f'{buildfile}:4:26: error: config "smtp_relay_username" must be a string, found a list'
+    ]

@@ -402,10 +402,16 @@ def config(node: YamlNode, ctx: Context, label: str) -> dict[str, object]:
     values = default_config(stype) if stype is not None else {}
     for key_node, value_node in entries:
         try:
-            values[key_node.text] = config_value(key_node, value_node, ctx)
+            value = config_value(key_node, value_node, ctx)
         except Problem as problem:
             report(ctx, problem)
+            continue
+        if value is not UNSET:
+            values[key_node.text] = value
     return values
+
+
+UNSET = object()  # a key written with no value, which the platform's YAML loader left unset
 
 
 def default_config(stype: ServiceType) -> dict[str, object]:
@@ -416,6 +422,11 @@ def config_value(key_node: Scalar, value_node: YamlNode, ctx: Context) -> object
     name, stype = key_node.text, ctx.service_type
     if stype is None or stype.name == "custom":  # custom: free-form, exported as SERVICE_CONFIG_*
         return to_python(value_node)
+    unset = to_python(value_node) is None
+    if unset and (name in stype.platform_keys or _optional(stype, name)):
+        # Public build files leave a key they do not use empty (`smtp_relay_username:`).
+        ctx.reporter.warning(key_node, f'config "{name}" has no value; it is ignored')
+        return UNSET
     if name in stype.platform_keys:
         password = stype.data_port is not None and name == stype.data_port.password_key
         why = "it generates the password" if password else "it names the replica set"
@@ -430,6 +441,11 @@ def config_value(key_node: Scalar, value_node: YamlNode, ctx: Context) -> object
     if name == stype.version_key and stype.version_note is not None:
         ctx.reporter.note(value_node, stype.version_note(str(value)))
     return value
+
+
+def _optional(stype: ServiceType, name: str) -> bool:
+    spec = stype.config_keys.get(name)
+    return spec is not None and spec.default is None
 
 
 def unknown_config_message(name: str, stype: ServiceType) -> str:
