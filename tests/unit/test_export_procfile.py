@@ -247,7 +247,7 @@ def test_the_cli_writes_the_tree_and_reports_json(
     assert main(["export", "procfile", str(application.root), "-o", str(outdir), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["folders"] == ["www", "jobs"]
-    assert any("mail (smtp)" in note for note in report["not_carried_over"])
+    assert any("mail (smtp)" in note for note in report["notes"])
     assert main(["export", "procfile", str(application.root), "-o", str(outdir)]) == 2
     assert "not empty" in capsys.readouterr().err
 
@@ -312,7 +312,9 @@ def test_the_shim_writes_the_original_names_and_runs_the_command(tmp_path: Path)
     }
     assert environment["KEPT"] == "yes"  # the platform's own file is merged into
     assert environment["GREETING"] == "hello"
-    assert '"DOTCLOUD_SERVICE_NAME": "www"' in (home / "environment.yml").read_text()
+    for name in ("environment.yml", "environment.yaml"):
+        assert '"DOTCLOUD_SERVICE_NAME": "www"' in (home / name).read_text()
+        assert stat.S_IMODE((home / name).stat().st_mode) == 0o600
 
 
 def test_the_shim_runs_on_python_2_syntax_too() -> None:
@@ -337,3 +339,31 @@ def test_the_shim_without_a_dyno_uses_the_platforms_instance_number(tmp_path: Pa
     assert out.strip() == "3"
     environment = json.loads((home / "environment.json").read_text())
     assert "DOTCLOUD_CACHE_REDIS_HOST" not in environment  # no REDIS_URL, no variables
+
+
+def test_mysql_is_left_out_with_a_note_and_mixed_pythons_are_refused(tmp_path: Path) -> None:
+    application = make(tmp_path / "a", "www:\n  type: python\ndata:\n  type: mysql\n")
+    export = render_procfile_export(application)
+    assert (
+        "data (mysql): no add-on stands in for it here, not carried over "
+        "(ClearDB was MySQL's add-on on Heroku)"
+    ) in export.notes
+    mixed = make(
+        tmp_path / "b",
+        "www:\n  type: python\njobs:\n  type: python-worker\n  process: python j.py\n"
+        "  config:\n    python_version: v3\n",
+    )
+    with pytest.raises(UsageError, match="Python 2 and Python 3"):
+        render_procfile_export(mixed)
+
+
+def test_a_procfile_application_is_not_exported_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    appdir = tmp_path / "heroku"
+    appdir.mkdir()
+    (appdir / "Procfile").write_text("web: python app.py\n")
+    (appdir / "requirements.txt").write_text("Flask\n")
+    assert main(["export", "procfile", str(appdir), "-o", str(tmp_path / "out")]) == 2
+    assert "already a Procfile application" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

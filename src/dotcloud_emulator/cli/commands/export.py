@@ -127,7 +127,7 @@ def run_export_procfile(args: argparse.Namespace) -> int:
                 "directory": str(written.directory),
                 "files": [path.as_posix() for path in written.files],
                 "folders": [path.as_posix() for path in written.folders],
-                "not_carried_over": list(written.notes),
+                "notes": list(written.notes),
             }
         )
         return EXIT_OK
@@ -136,7 +136,7 @@ def run_export_procfile(args: argparse.Namespace) -> int:
         f"wrote {written.directory}: Procfile, app.json, requirements.txt and the code ({folders})"
     )
     for note in written.notes:
-        print(f"not carried over: {note}", file=sys.stderr)
+        print(f"note: {note}", file=sys.stderr)
     print(f"run it with: dotcloud-emulator up {written.directory}")
     return EXIT_OK
 
