@@ -11,7 +11,6 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
 import requests
 
 from .conftest import ROOT, Cli, RunningApp, copy_sample, running_app
@@ -51,16 +50,22 @@ def test_the_exported_tutorial_serves_its_page_and_redis_sessions(
         )
         assert style.status_code == 200
         assert style.text == (ROOT / "services/www/static/style.css").read_text()
+        # the postinstall hook ran (from the shim) before uWSGI loaded the application
+        postinstall = requests.get(
+            f"{app.base}/postinstall", headers={"Host": app.host("web")}, timeout=30
+        )
+        assert postinstall.status_code == 200, postinstall.text[-2000:]
+        assert postinstall.text.startswith("ran-before-start: yes\n")
         session = requests.Session()
         assert [hits(app, session) for _ in range(3)] == [1, 2, 3]
         assert hits(app, requests.Session()) == 1
         assert hits(app, session) == 4
 
 
-@pytest.mark.parametrize("fixture", ["py2-cherrypy"])
 def test_an_exported_python_2_cherrypy_app_keeps_its_redis_sessions(
-    cli: Cli, tmp_path: Path, cleanup_apps: list[str], fixture: str
+    cli: Cli, tmp_path: Path, cleanup_apps: list[str]
 ) -> None:
+    fixture = "py2-cherrypy"
     appdir = tmp_path / fixture
     shutil.copytree(FIXTURES / fixture, appdir, ignore=shutil.ignore_patterns("__pycache__"))
     outdir = tmp_path / "exported" / fixture

@@ -367,3 +367,14 @@ def test_a_procfile_application_is_not_exported_again(
     assert main(["export", "procfile", str(appdir), "-o", str(tmp_path / "out")]) == 2
     assert "already a Procfile application" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_the_programs_of_a_python_service_run_beside_its_web(tmp_path: Path) -> None:
+    application = make(
+        tmp_path / "a",
+        "www:\n  type: python\n  processes:\n    ticker: python tick.py\n",
+        **{"wsgi.py": ""},
+    )
+    lines = files_of(application)["Procfile"].splitlines()
+    assert [line.split(":")[0] for line in lines] == ["web", "www_ticker"]
+    assert lines[1] == "www_ticker: python dotcloud_environment.py www 'python tick.py'"

@@ -3,8 +3,8 @@
 Each `python` / `python-worker` service's approot is copied into a folder of its name. The
 `Procfile` has one process type per program: the `python` service is `web`, uWSGI serving its
 `wsgi.py` on `$PORT` as the platform's uWSGI did behind nginx (`/static` served by uWSGI itself),
-and each program of a `python-worker` (`process`, `processes`, its approot's `supervisord.conf`)
-is a process type. Every line starts with the shim `dotcloud_environment.py`, which writes the
+and each program of a service (`process`, `processes`, its approot's `supervisord.conf`) is a
+process type. Every line starts with the shim `dotcloud_environment.py`, which writes the
 platform's `~/environment.json` from the add-ons' URLs under the original service names, then
 runs the command from the service's folder. `app.json` declares an add-on per data service that
 has one, and the formation. What cannot be carried over is said in `DOTCLOUD-EXPORT.md`.
@@ -171,27 +171,22 @@ def uwsgi_command(service: Service, root: Path) -> str:
 
 
 def service_commands(service: Service, root: Path) -> dict[str, str]:
-    """Process type → command: `web` for the python service, each program of a worker."""
-    if service.type == "python":
-        commands = {"web": uwsgi_command(service, root)}
-        if service.process or service.processes:
-            raise UsageError(
-                f"service {service.name}: python services run uWSGI; move process/processes "
-                "into a python-worker service to export them"
-            )
-        return commands
+    """Process type → command: `web` for the python service (uWSGI), then each program of the
+    service (`process`, `processes`, the approot's supervisord.conf), which ran beside uWSGI on
+    a python service and alone on a python-worker."""
+    web = {"web": uwsgi_command(service, root)} if service.type == "python" else {}
     programs = dict(service.processes)
     if service.process:
         programs = {service.name: service.process}
     programs.update(supervisord_programs(service, root))
-    if not programs:
+    if not programs and not web:
         raise UsageError(
             f"service {service.name}: a python-worker with no process, processes or "
             "supervisord.conf has nothing to run"
         )
-    if len(programs) == 1:
+    if len(programs) == 1 and not web:
         return {service.name: next(iter(programs.values()))}
-    return {f"{service.name}_{name}": command for name, command in programs.items()}
+    return {**web, **{f"{service.name}_{name}": command for name, command in programs.items()}}
 
 
 def supervisord_programs(service: Service, root: Path) -> dict[str, str]:
