@@ -130,6 +130,10 @@ def test_what_is_not_carried_over_is_listed(tmp_path: Path) -> None:
     notes = "\n".join(export.notes)
     assert "www/nginx.conf: nginx in front of uWSGI is not carried over" in notes
     assert "mail (smtp): no add-on stands in for it here, not carried over" in notes
+    assert (
+        "cache (redis): the heroku-redis add-on; run here, its service is named redis "
+        "(the code still sees DOTCLOUD_CACHE_*)"
+    ) in notes
     markdown = {i.path.as_posix(): i for i in export.files if isinstance(i, File)}
     assert "mail (smtp)" in markdown["DOTCLOUD-EXPORT.md"].content
     snapshots = [item for item in export.files if isinstance(item, CodeSnapshot)]

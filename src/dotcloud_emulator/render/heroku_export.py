@@ -274,6 +274,11 @@ def data_services(
             )
         addons.append(addon_name)
         addon = ADDONS[addon_name]
+        if addon.service != service.name:
+            notes.append(
+                f"{service.name} ({service.type}): the {addon_name} add-on; run here, its service "
+                f"is named {addon.service} (the code still sees DOTCLOUD_{service.name.upper()}_*)"
+            )
         data.append(
             {
                 "name": service.name,
