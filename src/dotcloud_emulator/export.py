@@ -1,9 +1,11 @@
-"""The writer of an export for another engine (a Kubernetes kustomize base): what
-`render/kubernetes` returns goes to disk here, as `generate` writes the Compose project.
+"""The writers of an export for another engine: what `render/kubernetes` (a kustomize base)
+and `render/heroku_export` (a Heroku-style tree) return goes to disk here, as `generate` writes
+the Compose project.
 
-The export holds each instance's environment under `secrets/`: the folder is created private
-(0700, files 0600), and an export inside the application directory is refused unless
-`.dotcloudignore` leaves its `secrets/` out of the code snapshot that goes into the images.
+The Kubernetes export holds each instance's environment under `secrets/`: the folder is created
+private (0700, files 0600), and an export inside the application directory is refused unless
+`.dotcloudignore` leaves its `secrets/` out of the code snapshot that goes into the images. The
+Procfile export goes into a new or empty folder outside the application.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dotcloud_emulator.render.files import (
     read_ignore_file,
     write_files,
 )
+from dotcloud_emulator.render.heroku_export import render_procfile_export
 from dotcloud_emulator.render.kubernetes import KubernetesOptions, render_kubernetes
 from dotcloud_emulator.render.kubernetes.export import INGRESS_FILE, SECRETS_DIR, SERVICES_DIR
 
@@ -106,3 +109,45 @@ def make_private_folder(outdir: Path, folder: PurePosixPath) -> None:
     path = outdir / folder
     path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
     path.chmod(PRIVATE_DIR_MODE)
+
+
+# --- export procfile -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WrittenProcfileExport:
+    directory: Path
+    files: tuple[PurePosixPath, ...]  # the top-level files written (the code folders besides)
+    folders: tuple[PurePosixPath, ...]  # each code service's copy
+    notes: tuple[str, ...]
+
+
+def write_procfile_export(application: Application, outdir: Path) -> WrittenProcfileExport:
+    """Write the Heroku-style tree of `application` into `outdir`, a new or empty folder outside
+    the application directory (see `render/heroku_export`)."""
+    check_procfile_output(application, outdir)
+    export = render_procfile_export(application)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        write_files(outdir, export.files)
+    except OSError as exc:
+        raise UsageError(f"{exc.filename or outdir}: cannot write there ({exc.strerror})") from exc
+    files = tuple(item.path for item in export.files if isinstance(item, File))
+    folders = tuple(item.dest for item in export.files if not isinstance(item, File))
+    return WrittenProcfileExport(outdir, files, folders, export.notes)
+
+
+def check_procfile_output(application: Application, outdir: Path) -> None:
+    """A new folder, or an empty one, neither inside the application nor holding it."""
+    if outdir.is_symlink():
+        raise UsageError(f"{outdir}: a symbolic link; the export goes into a folder of its own")
+    if outdir.exists() and not outdir.is_dir():
+        raise UsageError(f"{outdir}: not a directory; the export goes into a folder")
+    root = application.root.resolve()
+    target = outdir.resolve()
+    if is_within(target, root):
+        raise UsageError(
+            f"{outdir}: inside the application directory {root}; export to a folder beside it"
+        )
+    if outdir.is_dir() and any(outdir.iterdir()):
+        raise UsageError(f"{outdir}: not empty; export into a new or empty folder")
