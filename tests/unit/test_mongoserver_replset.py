@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -408,3 +409,21 @@ def test_todays_driver_discovers_the_set_from_its_url(tmp_path: Path) -> None:
     for puller in pullers:
         puller.stop()
         puller.join(timeout=5)
+
+
+def test_a_store_opens_a_file_another_connection_is_writing(tmp_path: Path) -> None:
+    """A secondary's server and its oplog puller open the same new file as they start: SQLite
+    refuses the switch to WAL at once while the other holds its write lock, so the open waits."""
+    path = str(tmp_path / "shared.sqlite3")
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("CREATE TABLE creating (x)")
+    release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+    release.start()
+    try:
+        store = Store(path)
+    finally:
+        release.join(timeout=10)
+        other.close()
+    assert store.connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    store.close()

@@ -11,6 +11,7 @@ primary's."""
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -68,10 +69,28 @@ def index_key(document: Mapping[str, Any], keys: Mapping[str, Any]) -> dict[str,
     return {field: values.get_path(document, field)[1] for field in keys}
 
 
+OPEN_TIMEOUT = 10.0  # seconds another connection may hold the file while this one opens it
+
+
+def _use_wal(connection: sqlite3.Connection) -> None:
+    """Switch to write-ahead logging. A secondary's server and its oplog puller open the same file
+    at once; SQLite answers "database is locked" to a journal-mode switch without waiting for the
+    other connection's lock, so the switch is tried again until OPEN_TIMEOUT."""
+    deadline = time.monotonic() + OPEN_TIMEOUT
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class Store:
     def __init__(self, path: str) -> None:
-        self.connection = sqlite3.connect(path, isolation_level=None)
-        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection = sqlite3.connect(path, isolation_level=None, timeout=OPEN_TIMEOUT)
+        _use_wal(self.connection)
         self.connection.execute("PRAGMA synchronous=FULL")
         self.connection.executescript(SCHEMA)
         self.replaying = False  # applying a primary's entries: they are copied, not written anew
