@@ -21,15 +21,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import docker
 import pymongo
 import pytest
 import requests
 from pymongo.errors import NotPrimaryError, PyMongoError
 
-from dotcloud_emulator.platform.naming import LABEL_APP, LABEL_INSTANCE, LABEL_SERVICE
-
 from .conftest import ROOT, Cli, RunningApp, poll, running_app
+from .test_self_healing import container
 
 FIXTURE = ROOT / "tests" / "fixtures" / "apps" / "py2-mongodb"
 UNSCALED = "db:\n  type: mongodb\n"
@@ -64,15 +62,9 @@ def info(cli: Cli, app: RunningApp) -> dict[str, Any]:
     return document
 
 
-def container(app: RunningApp, instance: int) -> Any:
-    selector = [f"{LABEL_APP}={app.name}", f"{LABEL_SERVICE}=db", f"{LABEL_INSTANCE}={instance}"]
-    [found] = docker.from_env().containers.list(all=True, filters={"label": selector})
-    return found
-
-
 def member(cli: Cli, app: RunningApp, instance: int) -> Mongo:
     """A direct connection, as root, to one member's port published on loopback."""
-    found = container(app, instance)
+    found = container(app.name, "db", instance)
     found.reload()
     [binding] = found.attrs["NetworkSettings"]["Ports"]["27017/tcp"]
     assert binding["HostIp"] == "127.0.0.1"
@@ -219,7 +211,9 @@ def test_data_survives_down_and_up(cli: Cli, app: RunningApp) -> None:
 def test_a_killed_primary_comes_back_and_its_secondaries_follow_it(
     cli: Cli, app: RunningApp
 ) -> None:
-    subprocess.run(["docker", "kill", container(app, 0).name], check=True, capture_output=True)
+    subprocess.run(
+        ["docker", "kill", container(app.name, "db", 0).name], check=True, capture_output=True
+    )
     killed = time.monotonic()
     poll(has(cli, app, 0, {"name": "after up"}), timeout=BACK_TIMEOUT, what="db.0 back")
     print(f"db.0 answered again {time.monotonic() - killed:.1f}s after docker kill")

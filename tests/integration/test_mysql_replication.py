@@ -16,12 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import docker
 import pytest
 
-from dotcloud_emulator.platform.naming import LABEL_APP, LABEL_INSTANCE, LABEL_SERVICE
-
 from .conftest import Cli, RunningApp, poll, running_app
+from .test_self_healing import container
 
 BUILD_FILE = """\
 db:
@@ -73,12 +71,6 @@ def has(cli: Cli, app: RunningApp, instance: int, key: str, expected: str) -> bo
 def info(cli: Cli, app: RunningApp) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(cli.run("info", f"{app.name}.db", "--json").stdout)
     return document
-
-
-def container(app: RunningApp, instance: int) -> Any:
-    selector = [f"{LABEL_APP}={app.name}", f"{LABEL_SERVICE}=db", f"{LABEL_INSTANCE}={instance}"]
-    [found] = docker.from_env().containers.list(all=True, filters={"label": selector})
-    return found
 
 
 def replication_online(cli: Cli, app: RunningApp, replicas: int) -> bool:
@@ -136,7 +128,9 @@ def test_a_killed_master_comes_back_with_its_data_and_its_replicas(
 ) -> None:
     sql(cli, app, 0, "INSERT INTO shop.notes VALUES ('before-kill', 'kept')")
     poll(lambda: has(cli, app, 1, "before-kill", "kept"), timeout=SYNC_TIMEOUT, what="replication")
-    subprocess.run(["docker", "kill", container(app, 0).name], check=True, capture_output=True)
+    subprocess.run(
+        ["docker", "kill", container(app.name, "db", 0).name], check=True, capture_output=True
+    )
     killed = time.monotonic()
     poll(lambda: has(cli, app, 0, "before-kill", "kept"), timeout=BACK_TIMEOUT, what="db.0 back")
     print(f"db.0 answered again {time.monotonic() - killed:.1f}s after docker kill")
@@ -158,12 +152,12 @@ def test_no_password_is_in_a_log_or_an_image_layer(cli: Cli, app: RunningApp) ->
     ]
     assert all(len(password) >= 20 for password in passwords)
     for instance in (0, 1, 2):
-        found = container(app, instance)
+        found = container(app.name, "db", instance)
         logs = found.logs().decode("utf-8", "replace")
         assert "ready for connections" in logs
         assert not [password for password in passwords if password in logs]
     history = subprocess.run(
-        ["docker", "history", "--no-trunc", container(app, 0).image.id],
+        ["docker", "history", "--no-trunc", container(app.name, "db", 0).image.id],
         check=True,
         capture_output=True,
         text=True,

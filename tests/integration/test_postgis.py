@@ -11,15 +11,12 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from typing import Any
 
-import docker
 import pytest
 import requests
 
-from dotcloud_emulator.platform.naming import LABEL_APP, LABEL_INSTANCE, LABEL_SERVICE
-
 from .conftest import ROOT, Cli, RunningApp, poll, running_app
+from .test_self_healing import container
 
 FIXTURE = ROOT / "tests" / "fixtures" / "apps" / "py2-postgis"
 BACK_TIMEOUT = 120.0
@@ -61,12 +58,6 @@ def test_both_services_write_the_same_table(app: RunningApp) -> None:
     assert places(app, "nice", "web") == first + 2
 
 
-def gis_container(app: RunningApp) -> Any:
-    selector = [f"{LABEL_APP}={app.name}", f"{LABEL_SERVICE}=gis", f"{LABEL_INSTANCE}=0"]
-    [found] = docker.from_env().containers.list(all=True, filters={"label": selector})
-    return found
-
-
 def test_the_root_password_is_stored_as_md5_as_on_postgresql_9(cli: Cli, app: RunningApp) -> None:
     query = "SELECT left(rolpassword, 3) FROM pg_authid WHERE rolname = 'root'"
     stored = cli.run(
@@ -81,7 +72,9 @@ def test_places_survive_down_and_up_and_a_docker_kill(cli: Cli, app: RunningApp)
     cli.run("up", str(app.appdir), "-A", app.name, "--port", str(app.port))
     assert places(app, "after-up", "node") == before + 1
 
-    subprocess.run(["docker", "kill", gis_container(app).name], check=True, capture_output=True)
+    subprocess.run(
+        ["docker", "kill", container(app.name, "gis").name], check=True, capture_output=True
+    )
     killed = time.monotonic()
     poll(
         lambda: _places_or_none(app, "after-kill") == before + 2,

@@ -21,9 +21,8 @@ import docker
 import pytest
 import requests
 
-from dotcloud_emulator.platform.naming import LABEL_APP, LABEL_INSTANCE, LABEL_SERVICE
-
 from .conftest import ROOT, Cli, RunningApp, poll, running_app
+from .test_self_healing import container
 
 FIXTURE = ROOT / "tests" / "fixtures" / "apps" / "py2-rabbitmq"
 BACK_TIMEOUT = 120.0
@@ -63,12 +62,6 @@ def management(cli: Cli, app: RunningApp, path: str) -> Any:
     response = requests.get(f"{base}{path}", auth=(url.username, url.password), timeout=10)
     response.raise_for_status()
     return response.json()
-
-
-def mq_container(app: RunningApp) -> Any:
-    selector = {"label": [f"{LABEL_APP}={app.name}", f"{LABEL_SERVICE}=mq", f"{LABEL_INSTANCE}=0"]}
-    [found] = docker.from_env().containers.list(all=True, filters=selector)
-    return found
 
 
 def test_the_environment_has_the_amqp_and_http_variables(cli: Cli, app: RunningApp) -> None:
@@ -118,33 +111,33 @@ def test_only_the_service_login_exists(cli: Cli, app: RunningApp) -> None:
 
 
 def test_ports_are_published_on_loopback_only(app: RunningApp) -> None:
-    bindings = mq_container(app).attrs["NetworkSettings"]["Ports"]
+    bindings = container(app.name, "mq").attrs["NetworkSettings"]["Ports"]
     assert sorted(bindings) == ["15672/tcp", "5672/tcp"]
     hosts = {binding["HostIp"] for found in bindings.values() for binding in found}
     assert hosts == {"127.0.0.1"}
 
 
 def test_the_server_runs_as_dotcloud_with_its_own_cookie(app: RunningApp) -> None:
-    container = mq_container(app)
-    listed = container.exec_run(["ps", "-eo", "user=,comm="]).output.decode().split("\n")
+    mq = container(app.name, "mq")
+    listed = mq.exec_run(["ps", "-eo", "user=,comm="]).output.decode().split("\n")
     users = {line.split()[0] for line in listed if line.strip().endswith("beam.smp")}
     assert users == {"dotcloud"}
-    found = container.exec_run(["stat", "-c", "%U %a %s", "/home/dotcloud/.erlang.cookie"])
+    found = mq.exec_run(["stat", "-c", "%U %a %s", "/home/dotcloud/.erlang.cookie"])
     assert found.output.decode().split() == ["dotcloud", "400", "48"]
     # The image carries no cookie: Debian's is removed when the package is installed.
-    checked = container.exec_run(["ls", "-A", "/var/lib/rabbitmq"])
+    checked = mq.exec_run(["ls", "-A", "/var/lib/rabbitmq"])
     assert ".erlang.cookie" not in checked.output.decode()
 
 
 def test_no_secret_in_the_image_or_the_logs(cli: Cli, app: RunningApp) -> None:
     password = environment(cli, app)["DOTCLOUD_MQ_AMQP_PASSWORD"]
-    container = mq_container(app)
-    history = docker.from_env().api.history(container.image.id)
+    mq = container(app.name, "mq")
+    history = docker.from_env().api.history(mq.image.id)
     assert password not in json.dumps(history)
     logs = cli.run("logs", f"{app.name}.mq").stdout
     assert "Server startup complete" in logs
     assert password not in logs
-    assert password not in json.dumps(container.attrs["Config"])
+    assert password not in json.dumps(mq.attrs["Config"])
 
 
 def test_run_opens_rabbitmqctl(cli: Cli, app: RunningApp) -> None:
@@ -180,8 +173,8 @@ def _count_or_none(app: RunningApp) -> str | None:
 
 def test_the_service_comes_back_after_docker_kill(cli: Cli, app: RunningApp) -> None:
     assert get(app, "/publish/killed/confirmed-before") == "confirmed confirmed-before\n"
-    container = mq_container(app)
-    subprocess.run(["docker", "kill", container.name], check=True, capture_output=True)
+    mq = container(app.name, "mq")
+    subprocess.run(["docker", "kill", mq.name], check=True, capture_output=True)
     killed = time.monotonic()
     poll(lambda: answers(cli, app), timeout=BACK_TIMEOUT, what="mq.0 back after docker kill")
     print(f"mq.0 answered again {time.monotonic() - killed:.1f}s after docker kill")

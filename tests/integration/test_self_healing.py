@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import docker
 import pytest
@@ -41,7 +42,7 @@ def healing(
         yield app
 
 
-def container(app: str, service: str, number: int = 0) -> object:
+def container(app: str, service: str, number: int = 0) -> Any:
     selector = {
         "label": [f"{LABEL_APP}={app}", f"{LABEL_SERVICE}={service}", f"{LABEL_INSTANCE}={number}"]
     }
