@@ -166,11 +166,8 @@ def _service(
         "environment": environment,
         "healthcheck": _healthcheck(catalogue.start_period(service)),
         "stop_grace_period": seconds(naming.STOP_TIMEOUT),
-        # A data service runs one replica on its one volume (its Compose replicas each have their
-        # own volume, which a Swarm service's replicas cannot have): the master, with no replicas.
-        "deploy": _deploy(
-            application, service, 1 if data else instance_count(service, state), node
-        ),
+        # A data service is one replica on its one volume: check_one_data_replica refuses more.
+        "deploy": _deploy(application, service, instance_count(service, state), node),
     }
     if data:
         definition["volumes"] = [
