@@ -1,8 +1,9 @@
 """A scaled redis for real: instance 0 is the master environment.json names; the others replicate.
 
 One application for the module: a redis service with `instances: 2`, scaled to 3 by `scale`.
-A write on the master is read back on every replica, a replica refuses writes, and a killed
-master comes back (the healer) with its data and its replicas following it again.
+A write on the master is read back on every replica, a replica refuses writes; a killed master
+fails over (the healer promotes a replica and moves the service's name to it), the old master
+comes back as a replica of the new one, and the new master stays the master across `down`/`up`.
 """
 
 from __future__ import annotations
@@ -84,25 +85,58 @@ def test_scale_adds_a_replica_with_the_masters_data(cli: Cli, app: RunningApp) -
     assert info(cli, app)["instances"][f"{app.name}.data.2"]["role"] == "replica"
 
 
-def test_a_killed_master_comes_back_with_its_data_and_its_replicas(
+def test_a_killed_master_fails_over_to_a_replica_the_services_name_then_reaches(
     cli: Cli, app: RunningApp
 ) -> None:
     redis(cli, app, 0, "set before-kill kept")
-    poll(lambda: redis(cli, app, 1, "get before-kill") == "kept", timeout=30, what="replication")
+    for replica in (1, 2):
+        poll(has(cli, app, replica, "before-kill", "kept"), timeout=30, what=f"data.{replica}")
     subprocess.run(["docker", "kill", container(app, 0).name], check=True, capture_output=True)
     killed = time.monotonic()
-    poll(
-        lambda: redis(cli, app, 0, "get before-kill") == "kept", timeout=BACK_TIMEOUT, what="data.0"
-    )
-    print(f"data.0 answered again {time.monotonic() - killed:.1f}s after docker kill")
-    assert redis(cli, app, 0, "set after-kill new") == "OK"
-    for replica in (1, 2):
-        poll(
-            following(cli, app, replica),
-            timeout=BACK_TIMEOUT,
-            what=f"data.{replica} following the master again",
-        )
+    poll(lambda: master(cli, app) in (1, 2), timeout=BACK_TIMEOUT, what="a replica promoted")
+    print(f"a replica was the master {time.monotonic() - killed:.1f}s after docker kill")
+    promoted = master(cli, app)
+    other = 3 - promoted
+    assert "role:master" in redis(cli, app, promoted, "info replication")
+    assert redis(cli, app, promoted, "get before-kill") == "kept"
+    # The address environment.json gives (the service's name) reaches the new master.
+    assert through_the_name(cli, app, other, "set after-failover new") == "OK"
+    poll(has(cli, app, other, "after-failover", "new"), timeout=BACK_TIMEOUT, what="the other")
+    # The old master comes back as a replica of the new one.
+    poll(has(cli, app, 0, "after-failover", "new"), timeout=BACK_TIMEOUT, what="data.0 follows")
+    assert "role:slave" in redis(cli, app, 0, "info replication")
+    assert redis(cli, app, 0, "set on-old-master no").startswith("READONLY")
+    roles = {name: facts.get("role") for name, facts in info(cli, app)["instances"].items()}
+    assert roles == {
+        f"{app.name}.data.{n}": "master" if n == promoted else "replica" for n in range(3)
+    }
 
 
-def following(cli: Cli, app: RunningApp, replica: int) -> Callable[[], bool]:
-    return lambda: redis(cli, app, replica, "get after-kill") == "new"
+def test_the_master_stays_the_promoted_one_across_down_and_up(cli: Cli, app: RunningApp) -> None:
+    promoted = master(cli, app)
+    assert promoted != 0
+    cli.run("down", app.name)
+    cli.run("up", str(app.appdir), "-A", app.name, "--port", str(app.port))
+    assert master(cli, app) == promoted
+    assert through_the_name(cli, app, 0, "set after-up yes") == "OK"
+    assert redis(cli, app, promoted, "get after-up") == "yes"
+    refused = cli.run("scale", app.name, f"data={promoted}", check=False)
+    assert refused.returncode != 0
+    assert f"data.{promoted} is the master of data since a failover" in refused.stderr
+
+
+def master(cli: Cli, app: RunningApp) -> int | None:
+    instances = info(cli, app)["instances"]
+    [name] = [name for name, facts in instances.items() if facts.get("role") == "master"]
+    if instances[name]["state"] != "running":
+        return None
+    return int(name.rsplit(".", 1)[1])
+
+
+def through_the_name(cli: Cli, app: RunningApp, instance: int, command: str) -> str:
+    """A command sent from instance `instance` to the address environment.json gives."""
+    return redis(cli, app, instance, f"-h $DOTCLOUD_DATA_REDIS_HOST {command}")
+
+
+def has(cli: Cli, app: RunningApp, instance: int, key: str, value: str) -> Callable[[], bool]:
+    return lambda: redis(cli, app, instance, f"get {key}") == value

@@ -50,10 +50,15 @@ def test_the_master_logs_with_gtids_and_the_replicas_copy_it_then_follow(tmp_pat
     assert "MASTER_USE_GTID=slave_pos" in script
     assert "MASTER_USER='%s'" in script
     assert '"replicator"' in script
-    # Instance 0 logs; the others are read-only, for the application's login too.
-    assert '--server-id="$server_id" \\\n        --log-bin=mysql-bin' in script
-    assert '--server-id="$server_id" \\\n    --read-only=1' in script
-    assert "REVOKE READ_ONLY ADMIN ON *.* FROM 'root'@'%%'" in script
+    # Every instance logs what it writes or applies (any replica can be promoted); the master is
+    # the instance the service's name resolves to, the others are read-only, for the
+    # application's login too (given back on a replica promoted since).
+    assert "--log-bin=mysql-bin --log-slave-updates" in script
+    assert '--read-only="$read_only"' in script
+    assert 'getent ahostsv4 "$master"' in script
+    assert "verb=REVOKE preposition=FROM" in script
+    assert "verb=GRANT preposition=TO" in script
+    assert "\"'root'@'%%'\"" in script
     assert "GRANT REPLICATION SLAVE ON *.* TO 'replicator'@'%%'" in script
     assert "SET sql_log_bin = 0" in script
     syntax = subprocess.run(["sh", "-n"], input=script, text=True, capture_output=True, check=False)

@@ -307,6 +307,7 @@ def test_redis_reads_its_password_from_the_mounted_environment(tmp_path: Path) -
         "platform/profile",
         "platform/dotcloud-init",
         "platform/dotcloud-health",
+        "platform/dotcloud-promote",
     }
     init = files["platform/dotcloud-init"]
     assert 'password="$(profile_value DOTCLOUD_SESSION_REDIS_PASSWORD)"' in init

@@ -19,6 +19,7 @@ from dotcloud_emulator.buildfile.model import Application
 from dotcloud_emulator.engine import inventory, lifecycle, swarm_engine
 from dotcloud_emulator.engine.client import check_compose_available
 from dotcloud_emulator.engine.deploy import Deployment, deploy, is_live, reconfigure
+from dotcloud_emulator.engine.failover import note_masters_of
 from dotcloud_emulator.engine.readiness import DEFAULT_TIMEOUT
 from dotcloud_emulator.engine.timetravel import parse_cutoff
 from dotcloud_emulator.errors import NoSuchApplication, UserError
@@ -79,6 +80,11 @@ def down(app: str) -> int:
     """Stop the application, keeping its data; how many containers were removed."""
     client = connect()
     check_not_on_swarm(client, app, f"`stack rm {app}` stops it")
+    state_store = store()
+    if state_store.exists(app):  # the next `up` gives each service's name to the same master
+        state = state_store.load(app)
+        if note_masters_of(client, state):
+            state_store.save(state)
     return lifecycle.down(client, app).containers
 
 

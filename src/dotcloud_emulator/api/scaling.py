@@ -14,6 +14,7 @@ from dotcloud_emulator.buildfile.schema import (
 )
 from dotcloud_emulator.catalogue import SERVICE_TYPES
 from dotcloud_emulator.engine import swarm_engine
+from dotcloud_emulator.engine.failover import note_masters_of
 from dotcloud_emulator.errors import NoSuchService, UsageError
 from dotcloud_emulator.render.swarm import check_one_data_replica
 
@@ -78,6 +79,7 @@ def scalable_application(app: str, requests: Sequence[ScaleRequest]) -> Applicat
     application = require_application(app)
     for request in requests:
         check_scalable(application, request)
+    check_keeps_masters(application, requests)
     scaled_data = [
         request
         for request in requests
@@ -92,6 +94,23 @@ def scalable_application(app: str, requests: Sequence[ScaleRequest]) -> Applicat
                 state.scale[request.service] = request.instances
                 check_one_data_replica(application.service(request.service), state)
     return application
+
+
+def check_keeps_masters(application: Application, requests: Sequence[ScaleRequest]) -> None:
+    """Scaling down never removes the master a failover made of a replica (data.2): its data
+    may be newer than the others'."""
+    state = store().load(application.name)
+    client = connect_if_up()
+    if client is not None:
+        note_masters_of(client, state)
+    for request in requests:
+        master = state.masters.get(request.service, 0)
+        if request.instances <= master:
+            raise UsageError(
+                f"{request.text}: {request.service}.{master} is the master of {request.service} "
+                f"since a failover, and scaling to {request.instances} would remove it; scale to "
+                f"{master + 1} or more"
+            )
 
 
 def store_scale(application: Application, requests: Sequence[ScaleRequest]) -> None:

@@ -14,7 +14,7 @@ from dotcloud_emulator import catalogue
 from dotcloud_emulator.api.connect import connect, find_application, settings, store
 from dotcloud_emulator.buildfile.model import Application, Service
 from dotcloud_emulator.catalogue import SERVICE_TYPES
-from dotcloud_emulator.engine import inventory
+from dotcloud_emulator.engine import failover, inventory
 from dotcloud_emulator.engine.endpoints import LOOPBACK, data_url, service_web_urls
 from dotcloud_emulator.engine.replication import ReplicaStatus, replica_status
 from dotcloud_emulator.errors import NoSuchService, NotRunning
@@ -42,6 +42,8 @@ class ServiceFacts:
     # A scaled mysql: what each replica (instance number) says of its replication; None when
     # the service has no such block in `info`.
     replicas: Mapping[int, ReplicaStatus | None] | None = None
+    # A scaled redis or mysql: the instance that is its master (0 until a failover).
+    master: int = 0
 
     @property
     def running(self) -> bool:
@@ -169,7 +171,8 @@ def gather(
     running = {number: False for number in range(count)}
     running.update({i.number: i.running for i in found})
     password = state.passwords.get(name, "")
-    ports = data_ports(type_name, password, found)
+    master = failover.master_of(found, name)
+    ports = data_ports(type_name, password, found, master)
     if service is not None and catalogue.replica_set_name(app, service, count) is not None:
         # From this machine the members' names (mongo-1) do not resolve: a driver must speak to
         # the primary's published port alone, not discover the set.
@@ -188,12 +191,14 @@ def gather(
         config[f"{type_name}_replset"] = replica_set
     created_at = state.service_created.get(name)
     before = packages_before(state) if service is not None and installs_pip(service) else None
-    replicas = replica_statuses(client, type_name, found) if count > 1 else None
-    return ServiceFacts(app, name, type_name, config, created_at, running, ports, before, replicas)
+    replicas = replica_statuses(client, type_name, found, master) if count > 1 else None
+    return ServiceFacts(
+        app, name, type_name, config, created_at, running, ports, before, replicas, master
+    )
 
 
 def replica_statuses(
-    client: Any, type_name: str, found: Sequence[inventory.Instance]
+    client: Any, type_name: str, found: Sequence[inventory.Instance], master: int = 0
 ) -> dict[int, ReplicaStatus | None] | None:
     """Each running replica's replication, asked of MariaDB (a type whose replicas have their
     own login: the platform's `info` showed this for MySQL only)."""
@@ -203,7 +208,7 @@ def replica_statuses(
     return {
         i.number: replica_status(client, i.container_id) if i.running else None
         for i in found
-        if i.number > 0
+        if i.number != master
     }
 
 
@@ -236,11 +241,12 @@ def service_config(service: Service | None, type_name: str, password: str) -> di
 
 
 def data_ports(
-    type_name: str, password: str, found: Sequence[inventory.Instance]
+    type_name: str, password: str, found: Sequence[inventory.Instance], master: int = 0
 ) -> list[tuple[str, str]]:
-    """The data ports of instance 0 as published on loopback, when it runs."""
+    """The data ports of the master (instance 0 but after a failover) as published on
+    loopback, when it runs."""
     service_type = SERVICE_TYPES.get(type_name)
-    primary = next((i for i in found if i.number == 0 and i.running), None)
+    primary = next((i for i in found if i.number == master and i.running), None)
     if not (service_type and primary and password):
         return []
     ports = []
@@ -291,9 +297,9 @@ def service_document(facts: ServiceFacts) -> dict[str, object]:
 def replication_document(facts: ServiceFacts) -> list[dict[str, object]]:
     """The platform's `replication:` of a MySQL master/slave: its status, the master, each slave
     (`UP` while it reads and applies the master's log) with its lag behind the master."""
-    master_up = facts.instances.get(0, False)
+    master_up = facts.instances.get(facts.master, False)
     slaves: list[dict[str, object]] = []
-    for number in sorted(n for n in facts.instances if n > 0):
+    for number in sorted(n for n in facts.instances if n != facts.master):
         status = (facts.replicas or {}).get(number)
         up = facts.instances[number] and status is not None and status.up
         lag = status.lag if status is not None else None
@@ -310,12 +316,16 @@ def replication_document(facts: ServiceFacts) -> list[dict[str, object]]:
         overall = "online"
     else:
         overall = "degraded"
-    master = {"name": f"{facts.app}.{facts.name}.0", "status": "UP" if master_up else "DOWN"}
+    master = {
+        "name": f"{facts.app}.{facts.name}.{facts.master}",
+        "status": "UP" if master_up else "DOWN",
+    }
     return [{"status": overall}, {"master": master}, {"slaves": slaves}]
 
 
 def instance_document(facts: ServiceFacts, number: int, up: bool) -> dict[str, str]:
-    """An instance's state, and its role in a scaled replicated service (0 is the master); a
+    """An instance's state, and its role in a scaled replicated service (the master: 0, or the
+    instance promoted by a failover); a
     member of a replica set has the platform's state instead (`PRIMARY`, `SECONDARY`)."""
     document = {"state": "running" if up else "stopped"}
     service_type = SERVICE_TYPES.get(facts.type)
@@ -325,7 +335,7 @@ def instance_document(facts: ServiceFacts, number: int, up: bool) -> dict[str, s
             document["state"] = "PRIMARY" if number == 0 else "SECONDARY"
         return document
     if service_type is not None and service_type.replicated and scaled:
-        document["role"] = "master" if number == 0 else "replica"
+        document["role"] = "master" if number == facts.master else "replica"
     return document
 
 

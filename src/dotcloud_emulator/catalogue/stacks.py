@@ -703,7 +703,15 @@ NO_DEBIAN_CLUSTER = (
     " > /etc/postgresql-common/createcluster.d/dotcloud.conf"
 )
 
-REDIS = data_stack("redis", ("redis-server", "redis-tools"))
+# `dotcloud-promote`: what the healer runs in a replica to make it the master (a failover).
+PROMOTE = "dotcloud-promote"
+PROMOTE_TARGET = f"/usr/local/bin/{PROMOTE}"
+
+REDIS = data_stack(
+    "redis",
+    ("redis-server", "redis-tools"),
+    config_files=(ConfigFile(PROMOTE, PROMOTE_TARGET, executable=True),),
+)
 
 
 def postgresql_stack(name: str, packages: tuple[str, ...]) -> Stack:
@@ -729,7 +737,10 @@ MYSQL = data_stack(
     "mysql",
     ("mariadb-server",),
     owned_dirs=(DATA_DIR, RUNTIME_DIR),
-    config_files=(ConfigFile("dotcloud.cnf", "/etc/mysql/mariadb.conf.d/99-dotcloud.cnf"),),
+    config_files=(
+        ConfigFile("dotcloud.cnf", "/etc/mysql/mariadb.conf.d/99-dotcloud.cnf"),
+        ConfigFile(PROMOTE, PROMOTE_TARGET, executable=True),
+    ),
 )
 # Debian packages no MongoDB server: the emulator's own (dotcloud_emulator.mongoserver, the
 # MongoDB wire protocol on SQLite) runs on Debian's Python with its bson module.

@@ -17,6 +17,7 @@ from dotcloud_emulator.engine.compose_engine import ComposeEngine
 from dotcloud_emulator.engine.context import DeployContext, Reporter, SilentReporter
 from dotcloud_emulator.engine.endpoints import service_web_urls, web_services
 from dotcloud_emulator.engine.executor import Executor
+from dotcloud_emulator.engine.failover import note_masters_of
 from dotcloud_emulator.engine.lifecycle import stop_containers
 from dotcloud_emulator.engine.plan import (
     InstanceKey,
@@ -121,7 +122,10 @@ def reconfigure(
 
 def regenerate(ctx: DeployContext, environ: Mapping[str, str] | None) -> frozenset[InstanceKey]:
     """Write the Compose project and every instance's environment again; returns the instances
-    whose environment changed, which must restart to see it."""
+    whose environment changed, which must restart to see it. The master of each scaled service
+    is read from Docker first: a failover may have moved it."""
+    if note_masters_of(ctx.client, ctx.state):
+        StateStore(ctx.settings.state_home).save(ctx.state)
     generated = write_project(
         ctx.application, ctx.state, ctx.settings, ctx.application.root, read_ca_bundle(environ)
     )

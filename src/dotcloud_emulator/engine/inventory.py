@@ -33,6 +33,9 @@ class Instance:
     # Docker's RFC 3339 times of the last start and stop ("" when unknown, or never stopped).
     started_at: str = ""
     finished_at: str = ""
+    # Its names on its networks: an instance named as its service (`db`) is the one the
+    # service's address reaches (the master of a scaled redis or mysql).
+    aliases: frozenset[str] = frozenset()
 
     @property
     def label(self) -> str:
@@ -48,6 +51,10 @@ class Instance:
     def state(self) -> str:
         """dotCloud's word for it: `up` or `down`."""
         return "up" if self.running and self.health != "unhealthy" else "down"
+
+    @property
+    def holds_service_name(self) -> bool:
+        return self.service in self.aliases
 
     def host_port(self, container_port: int, protocol: str = "tcp") -> int | None:
         return self.published.get(f"{container_port}/{protocol}")
@@ -76,6 +83,15 @@ def instance_from_attrs(attrs: Mapping[str, Any]) -> Instance:
         labels=labels,
         started_at=_docker_time(state.get("StartedAt")),
         finished_at=_docker_time(state.get("FinishedAt")),
+        aliases=network_aliases(attrs.get("NetworkSettings", {}).get("Networks") or {}),
+    )
+
+
+def network_aliases(networks: Mapping[str, Any]) -> frozenset[str]:
+    return frozenset(
+        str(alias)
+        for endpoint in networks.values()
+        for alias in ((endpoint or {}).get("Aliases") or ())
     )
 
 

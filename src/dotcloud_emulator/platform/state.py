@@ -41,6 +41,9 @@ class AppState:
     replication_passwords: dict[str, str] = field(default_factory=dict)
     variables: dict[str, str] = field(default_factory=dict)
     scale: dict[str, int] = field(default_factory=dict)
+    # The master of a scaled redis or mysql since a failover (the healer promoted a replica):
+    # the instance its service's name goes to when its containers are made again; absent: 0.
+    masters: dict[str, int] = field(default_factory=dict)
     domains: dict[str, list[str]] = field(default_factory=dict)
     gateway_port: int = DEFAULT_GATEWAY_PORT
     service_created: dict[str, float] = field(default_factory=dict)
@@ -68,6 +71,7 @@ class AppState:
             self.replication_passwords,
             self.service_created,
             self.scale,
+            self.masters,
             self.domains,
         )
         for kept in kept_maps:
@@ -255,6 +259,7 @@ def _state_from_json(path: Path, app: str, data: object) -> AppState:
             },
             variables=_variables_from_json(path, data.get("variables", {})),
             scale={str(k): int(v) for k, v in data.get("scale", {}).items()},
+            masters={str(k): int(v) for k, v in data.get("masters", {}).items()},
             domains=_domains_from_json(path, data.get("domains", {})),
             gateway_port=int(data.get("gateway_port", DEFAULT_GATEWAY_PORT)),
             service_created={str(k): float(v) for k, v in data.get("service_created", {}).items()},

@@ -123,7 +123,8 @@ def _instance(
         },
         *mounts,
     ]
-    if instance == 0:
+    if instance == master_instance(service, state):
+        # The service's name: instance 0, or the master of a scaled service since a failover.
         definition["networks"] = {"default": {"aliases": [service.name]}}
     ports = published_ports(service)
     if ports:
@@ -134,6 +135,13 @@ def _instance(
     definition["stop_grace_period"] = seconds(naming.STOP_TIMEOUT)
     definition["restart"] = RESTART_POLICY
     return definition
+
+
+def master_instance(service: Service, state: AppState) -> int:
+    """The instance the service's name goes to: 0, or the master of a scaled redis or mysql
+    since a failover (one that still exists)."""
+    master = state.masters.get(service.name, 0)
+    return master if master < instance_count(service, state) else 0
 
 
 def published_ports(service: Service) -> list[Mapping]:

@@ -1,0 +1,58 @@
+"""Which instance is the master of each scaled redis or mysql, as Docker holds it.
+
+The master is the instance named as its service on the application's network (`db`, the address
+environment.json gives): instance 0 at first; after a failover, the replica the healer promoted
+and moved the name to. The engine reads it before it writes the Compose project again, so that
+containers made again (`down` then `up`, a push that replaces them) give the name to the same
+instance, and keeps it in the state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from dotcloud_emulator.catalogue import SERVICE_TYPES
+from dotcloud_emulator.engine import inventory
+from dotcloud_emulator.engine.inventory import Instance
+from dotcloud_emulator.platform import naming
+from dotcloud_emulator.platform.state import AppState
+
+
+def replicated(instance: Instance) -> bool:
+    service_type = SERVICE_TYPES.get(instance.type)
+    return service_type is not None and service_type.replicated
+
+
+def masters(found: Iterable[Instance]) -> dict[str, int]:
+    """The instance holding its service's name, for each replicated service that has one."""
+    held: dict[str, int] = {}
+    for instance in found:
+        named = instance.role == naming.ROLE_SERVICE and instance.holds_service_name
+        if named and replicated(instance):
+            held[instance.service] = instance.number
+    return held
+
+
+def master_of(found: Iterable[Instance], service: str) -> int:
+    """The master's instance number among a service's containers (0 when none holds the name)."""
+    return masters(instance for instance in found if instance.service == service).get(service, 0)
+
+
+def note_masters(found: Iterable[Instance], state: AppState) -> bool:
+    """Record in the state each replicated service's master as Docker holds it; True when the
+    state changed. A service none of whose containers holds the name keeps what was recorded."""
+    changed = False
+    for service, number in masters(found).items():
+        recorded = state.masters.get(service, 0)
+        if number != recorded:
+            changed = True
+            if number:
+                state.masters[service] = number
+            else:
+                state.masters.pop(service, None)
+    return changed
+
+
+def note_masters_of(client: Any, state: AppState) -> bool:
+    return note_masters(inventory.instances(client, state.app), state)
