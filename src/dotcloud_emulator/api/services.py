@@ -325,8 +325,8 @@ def replication_document(facts: ServiceFacts) -> list[dict[str, object]]:
 
 def instance_document(facts: ServiceFacts, number: int, up: bool) -> dict[str, str]:
     """An instance's state, and its role in a scaled replicated service (the master: 0, or the
-    instance promoted by a failover); a
-    member of a replica set has the platform's state instead (`PRIMARY`, `SECONDARY`)."""
+    instance promoted by a failover); a member of a replica set has the platform's state
+    instead (`PRIMARY`, `SECONDARY`)."""
     document = {"state": "running" if up else "stopped"}
     service_type = SERVICE_TYPES.get(facts.type)
     scaled = len(facts.instances) > 1
