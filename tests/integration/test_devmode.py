@@ -142,7 +142,7 @@ def test_an_edit_to_wsgi_py_is_served_without_a_build(dev: DevSession) -> None:
     poll(lambda: dev.serves("Edited in development mode"), SERVE_TIMEOUT, "the edited page")
     assert image_id(dev.app) == image  # no build
     assert www_container(dev.app).id == container.id  # type: ignore[attr-defined]
-    poll(lambda: "---> www: wsgi.py applied in" in dev.output(), SERVE_TIMEOUT, "the applied line")
+    poll_terminal(dev, "---> www: wsgi.py applied in")
 
 
 @pytest.fixture
@@ -202,42 +202,48 @@ def test_ten_saves_under_load_are_each_served(dev: DevSession, cpu_load: None) -
     terminal_before = len(dev.output())
     original = dev.wsgi.read_text(encoding="utf-8")
     watch, saved = SaveWatch(dev), {}
-    for number in range(SAVES):
-        saved[number] = time.monotonic()
-        save_title(dev.wsgi, f"Save {number:02d}")
-        # The next save comes 1-3 s later, or once this one is served if it takes longer: it
-        # may land while this one's reload is still running.
-        watch.until(saved[number] + SERVE_TIMEOUT, saved, number)
-        watch.until(saved[number] + spacing.uniform(*SPACING), saved)
-    figures = ", ".join(f"{watch.seen[n]:.2f}" if n in watch.seen else "lost" for n in saved)
-    print(f"save -> served (s), {WORKERS} workers, {BURNERS} busy loops: {figures}")
-    assert sorted(watch.seen) == list(saved), (
-        f"saves not served in {SERVE_TIMEOUT:.0f} s: {figures}"
-    )
-    assert watch.older == [], "older code answered after a newer save was served"
-    last = f"Save {SAVES - 1:02d}"
-    poll(lambda: every_worker_serves(dev, last), SERVE_TIMEOUT, "every worker on the last save")
-    poll(
-        lambda: "wsgi.py applied in" in dev.output()[terminal_before:],
-        SERVE_TIMEOUT,
-        "the terminal saying a save was applied",
-    )
-    dev.wsgi.write_text(original, encoding="utf-8")  # the page the next tests expect
+    try:
+        for number in range(SAVES):
+            saved[number] = time.monotonic()
+            save_title(dev.wsgi, f"Save {number:02d}")
+            # The next save comes 1-3 s later, or once this one is served if it takes longer:
+            # it may land while this one's reload is still running.
+            watch.until(saved[number] + SERVE_TIMEOUT, saved, number)
+            watch.until(saved[number] + spacing.uniform(*SPACING), saved)
+        figures = ", ".join(f"{watch.seen[n]:.2f}" if n in watch.seen else "lost" for n in saved)
+        print(f"save -> served (s), {WORKERS} workers, {BURNERS} busy loops: {figures}")
+        assert sorted(watch.seen) == list(saved), (
+            f"saves not served in {SERVE_TIMEOUT:.0f} s: {figures}"
+        )
+        assert watch.older == [], "older code answered after a newer save was served"
+        last = f"Save {SAVES - 1:02d}"
+        poll(lambda: every_worker_serves(dev, last), SERVE_TIMEOUT, "every worker on the last save")
+        poll_terminal(dev, "wsgi.py applied in", terminal_before)
+    finally:
+        dev.wsgi.write_text(original, encoding="utf-8")  # the page the next tests expect
     poll(lambda: dev.serves("Edited in development mode"), SERVE_TIMEOUT, "the page restored")
+
+
+def poll_terminal(dev: DevSession, text: str, since: int = 0) -> None:
+    """Until the terminal says `text` after its first `since` characters; a failure shows
+    what it said instead."""
+    try:
+        poll(lambda: text in dev.output()[since:], SERVE_TIMEOUT, f"the terminal saying {text!r}")
+    except AssertionError as exc:
+        tail = "\n".join(dev.output()[since:].splitlines()[-40:])
+        raise AssertionError(f"{exc}; it said:\n{tail}") from None
 
 
 def test_a_syntax_error_is_shown_and_fixing_it_recovers(dev: DevSession) -> None:
     good = dev.wsgi.read_text(encoding="utf-8")
     dev.wsgi.write_text(good + "\ndef broken(:\n", encoding="utf-8")
-    poll(lambda: dev.serves("SyntaxError", status=500), SERVE_TIMEOUT, "the error page")
-    poll(
-        lambda: "wsgi.py failed to load: SyntaxError" in dev.output(),
-        SERVE_TIMEOUT,
-        "the error in the terminal",
-    )
-    assert "wsgi.py, line" in dev.page().text
-    assert dev.process.poll() is None
-    dev.wsgi.write_text(good, encoding="utf-8")
+    try:
+        poll(lambda: dev.serves("SyntaxError", status=500), SERVE_TIMEOUT, "the error page")
+        poll_terminal(dev, "wsgi.py failed to load: SyntaxError")
+        assert "wsgi.py, line" in dev.page().text
+        assert dev.process.poll() is None
+    finally:
+        dev.wsgi.write_text(good, encoding="utf-8")
     poll(lambda: dev.serves("Edited in development mode"), SERVE_TIMEOUT, "the page once fixed")
 
 

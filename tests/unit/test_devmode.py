@@ -514,10 +514,19 @@ def test_a_reload_stops_at_once_a_worker_importing_an_older_save(
         os.close(reader)
 
 
-def test_a_reload_without_the_master_fifo_fails(reload_script: Path) -> None:
-    result = run_script(reload_script, "reload")
-    assert result.returncode == 1
-    assert result.stdout == "uWSGI's master FIFO did not take the reload\n"
+def test_a_reload_the_master_fifo_does_not_take_signals_each_worker_itself(
+    reload_script: Path,
+) -> None:
+    # The generation is written (an earlier wait ends on it), so the reload must still happen.
+    stale = subprocess.Popen(["sleep", "30"])
+    try:
+        write_worker(reload_script, 1, f"0 loaded {stale.pid}")
+        result = run_script(reload_script, "reload", bound=10)
+        assert (result.returncode, result.stdout) == (0, "1\n")
+        assert stale.wait(timeout=5) == -signal.SIGHUP
+    finally:
+        stale.kill()
+        stale.wait()
 
 
 def test_the_names_of_the_applied_files_are_relative_to_the_approot(
@@ -602,6 +611,33 @@ def test_saves_overtaken_by_a_later_one_are_reported_with_it(
 ) -> None:
     lines = reload_saves(monkeypatch, ["wsgi.py", "models.py", "wsgi.py"], LOADED)
     assert lines == ["---> www: wsgi.py, models.py (3 saves) applied in N s"]
+
+
+def test_a_reload_not_sent_reports_the_saves_it_overtook(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dotcloud_emulator.api import devreload
+
+    engine = FakeReloads(2, LOADED)
+    refused = Outcome("www.0", False, "the engine said no")
+    answers = iter([None, refused])
+
+    def reload_workers(client: Any, instance: FakeInstance) -> Outcome:
+        answer = next(answers)
+        return engine.reload_workers(client, instance) if answer is None else answer
+
+    monkeypatch.setattr(devreload.devmode, "running_instances", engine.running_instances)
+    monkeypatch.setattr(devreload.devmode, "reload_workers", reload_workers)
+    # The first wait ends as overtaken: the script saw the second reload's generation.
+    overtaken = Loaded("www.0", False, (), superseded=True)
+    monkeypatch.setattr(devreload.devmode, "wait_for_workers", lambda *args: overtaken)
+    progress = Lines()
+    reloads = devreload.Reloads(progress)  # type: ignore[arg-type]
+    reloads.reload(None, "devapp", "www", "wsgi.py")
+    reloads.join()
+    reloads.reload(None, "devapp", "www", "models.py")
+    reloads.join()
+    assert progress.lines == [
+        "==> www: wsgi.py, models.py (2 saves) could not be applied: www.0: the engine said no"
+    ]
 
 
 def test_a_save_no_worker_loaded_in_time_is_said_so(monkeypatch: pytest.MonkeyPatch) -> None:

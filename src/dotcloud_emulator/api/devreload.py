@@ -69,18 +69,22 @@ class Reloads:
             self._sent += 1
             number = self._sent
             self._pending.setdefault(service, []).append(Save(number, what, time.monotonic()))
-        sent = []
+        sent, failures = [], []
         for instance in devmode.running_instances(client, app, service):
             outcome = devmode.reload_workers(client, instance)
             answer = outcome.output.splitlines()[-1] if outcome.output else ""
             if outcome.ok and answer.isdigit():
                 sent.append((instance, int(answer)))
             else:
-                why = f"{outcome.instance}: {outcome.output or 'no answer'}"
-                not_applied(service, what, why, self.progress)
+                failures.append(f"{outcome.instance}: {outcome.output or 'no answer'}")
         if not sent:
-            self._forget(service, number)
+            # Earlier saves whose waits this reload ended are reported with it: nothing else will.
+            reported = self._reported(service, number)
+            why = "; ".join(failures) or "no instance of it is running"
+            not_applied(service, reported.what or what, why, self.progress)
             return
+        for why in failures:
+            not_applied(service, what, why, self.progress)
         wait = threading.Thread(
             target=self._wait,
             args=(client, service, number, sent),
@@ -115,12 +119,6 @@ class Reloads:
             report(service, reported.what, loads, reported.sent_at, self.progress)
         else:
             not_applied(service, reported.what, failure, self.progress)
-
-    def _forget(self, service: str, number: int) -> None:
-        with self._lock:
-            saves = [save for save in self._pending.pop(service, []) if save.number != number]
-            if saves:
-                self._pending[service] = saves
 
     def _reported(self, service: str, number: int) -> Reported:
         """The saves up to `number`, forgotten from the pending ones."""
