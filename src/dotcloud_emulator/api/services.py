@@ -42,8 +42,9 @@ class ServiceFacts:
     # A scaled mysql: what each replica (instance number) says of its replication; None when
     # the service has no such block in `info`.
     replicas: Mapping[int, ReplicaStatus | None] | None = None
-    # A scaled redis or mysql: the instance that is its master (0 until a failover).
-    master: int = 0
+    # A scaled redis or mysql: the instance that is its master (0 until a failover); a mongodb
+    # replica set: the member elected primary (None while there is none).
+    master: int | None = 0
 
     @property
     def running(self) -> bool:
@@ -171,9 +172,13 @@ def gather(
     running = {number: False for number in range(count)}
     running.update({i.number: i.running for i in found})
     password = state.passwords.get(name, "")
-    master = failover.master_of(found, name)
-    ports = data_ports(type_name, password, found, master)
-    if service is not None and catalogue.replica_set_name(app, service, count) is not None:
+    master: int | None = failover.master_of(found, name)
+    replica_set = catalogue.replica_set_name(app, service, count) if service else None
+    if replica_set is not None:
+        [port] = SERVICE_TYPES[type_name].data_ports
+        master = failover.replica_set_primary(found, port.port)
+    ports = data_ports(type_name, password, found, 0 if master is None else master)
+    if replica_set is not None:
         # From this machine the members' names (mongo-1) do not resolve: a driver must speak to
         # the primary's published port alone, not discover the set.
         ports = [(name, f"{url}/?directConnection=true") for name, url in ports]
@@ -186,12 +191,11 @@ def gather(
         )
         ports.extend(("http", url) for url in urls)
     config = service_config(service, type_name, password)
-    replica_set = catalogue.replica_set_name(app, service, count) if service else None
     if replica_set is not None:
         config[f"{type_name}_replset"] = replica_set
     created_at = state.service_created.get(name)
     before = packages_before(state) if service is not None and installs_pip(service) else None
-    replicas = replica_statuses(client, type_name, found, master) if count > 1 else None
+    replicas = replica_statuses(client, type_name, found, master or 0) if count > 1 else None
     return ServiceFacts(
         app, name, type_name, config, created_at, running, ports, before, replicas, master
     )
@@ -297,9 +301,10 @@ def service_document(facts: ServiceFacts) -> dict[str, object]:
 def replication_document(facts: ServiceFacts) -> list[dict[str, object]]:
     """The platform's `replication:` of a MySQL master/slave: its status, the master, each slave
     (`UP` while it reads and applies the master's log) with its lag behind the master."""
-    master_up = facts.instances.get(facts.master, False)
+    master_number = facts.master or 0
+    master_up = facts.instances.get(master_number, False)
     slaves: list[dict[str, object]] = []
-    for number in sorted(n for n in facts.instances if n != facts.master):
+    for number in sorted(n for n in facts.instances if n != master_number):
         status = (facts.replicas or {}).get(number)
         up = facts.instances[number] and status is not None and status.up
         lag = status.lag if status is not None else None
@@ -317,7 +322,7 @@ def replication_document(facts: ServiceFacts) -> list[dict[str, object]]:
     else:
         overall = "degraded"
     master = {
-        "name": f"{facts.app}.{facts.name}.{facts.master}",
+        "name": f"{facts.app}.{facts.name}.{master_number}",
         "status": "UP" if master_up else "DOWN",
     }
     return [{"status": overall}, {"master": master}, {"slaves": slaves}]
@@ -326,13 +331,13 @@ def replication_document(facts: ServiceFacts) -> list[dict[str, object]]:
 def instance_document(facts: ServiceFacts, number: int, up: bool) -> dict[str, str]:
     """An instance's state, and its role in a scaled replicated service (the master: 0, or the
     instance promoted by a failover); a member of a replica set has the platform's state
-    instead (`PRIMARY`, `SECONDARY`)."""
+    instead (`PRIMARY` for the one elected, `SECONDARY`)."""
     document = {"state": "running" if up else "stopped"}
     service_type = SERVICE_TYPES.get(facts.type)
     scaled = len(facts.instances) > 1
     if service_type is not None and service_type.replica_set and scaled:
         if up:
-            document["state"] = "PRIMARY" if number == 0 else "SECONDARY"
+            document["state"] = "PRIMARY" if number == facts.master else "SECONDARY"
         return document
     if service_type is not None and service_type.replicated and scaled:
         document["role"] = "master" if number == facts.master else "replica"

@@ -1,4 +1,5 @@
-"""Which instance is the master of each scaled redis or mysql, as Docker holds it.
+"""Which instance is the master of each scaled redis or mysql, as Docker holds it; which member
+of a mongodb replica set is its primary, as the members say.
 
 The master is the instance named as its service on the application's network (`db`, the address
 environment.json gives): instance 0 at first; after a failover, the replica the healer promoted
@@ -15,6 +16,7 @@ from typing import Any
 from dotcloud_emulator.catalogue import SERVICE_TYPES
 from dotcloud_emulator.engine import inventory
 from dotcloud_emulator.engine.inventory import Instance
+from dotcloud_emulator.mongoserver import replset
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.state import AppState
 
@@ -56,3 +58,15 @@ def note_masters(found: Iterable[Instance], state: AppState) -> bool:
 
 def note_masters_of(client: Any, state: AppState) -> bool:
     return note_masters(inventory.instances(client, state.app), state)
+
+
+def replica_set_primary(found: Iterable[Instance], port: int) -> int | None:
+    """The member of a replica set that says it is the primary, asked through the port each
+    publishes on loopback (the set elects its primary itself); None when none says so."""
+    for instance in sorted(found, key=lambda i: i.number):
+        host_port = instance.host_port(port) if instance.running else None
+        if host_port:
+            answer = replset.hello(f"127.0.0.1:{host_port}")
+            if answer is not None and answer.primary:
+                return instance.number
+    return None

@@ -1,6 +1,7 @@
 """`python3 -m mongoserver --dbpath DIR --port 27017 --password-variable NAME`; with
 `--replset-variable NAME` (a `mongodb://` URL naming a replica set) and `--instance-variable`,
-one member of a replica set: the primary (instance 0) or a secondary following it."""
+one member of a replica set (instance 0 its first primary), following the primary of the latest
+term or standing for election when there is none."""
 
 from __future__ import annotations
 
@@ -57,21 +58,45 @@ def main(argv: list[str] | None = None) -> int:
     args.dbpath.mkdir(parents=True, exist_ok=True)
     path = str(args.dbpath / "mongo.sqlite3")
     store = Store(path)
-    state = State(store, user, replica_set=replica_set)
-    if (replica_set is None or replica_set.is_primary) and store.seed_oplog():
-        logging.info("wrote the oplog entries of the data kept before it existed")
+    membership = None
     if replica_set is not None:
-        role = "primary" if replica_set.is_primary else f"secondary of {replica_set.primary}"
-        logging.info("member %s of replica set %s: %s", replica_set.address, replica_set.name, role)
-    if replica_set is not None and not replica_set.is_primary:
+        membership = replset.Membership.load(replica_set, args.dbpath)
+        membership.on_term = lambda term: setattr(store, "term", term)
+        if membership.is_primary:
+            store.term = membership.term
+        join(membership)
+    state = State(store, user, replica_set=replica_set, membership=membership)
+    if (membership is None or membership.is_primary) and store.seed_oplog():
+        logging.info("wrote the oplog entries of the data kept before it existed")
+    if replica_set is not None and membership is not None:
         password = user.password if user else ""
-        replset.Puller(replica_set, path, args.user, password, state.sync).start()
+        replset.Puller(replica_set, path, args.user, password, state.sync, membership).start()
+        optime = replset.OptimeReader(path)
+        replset.Heartbeat(membership, optime, args.user, password).start()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         asyncio.run(serve(state, args.bind, args.port))
     finally:
         store.close()
     return 0
+
+
+def join(membership: replset.Membership) -> None:
+    """Before serving: a member that was the primary and finds a primary of a later term (it
+    was killed, another was elected meanwhile) comes back as its secondary."""
+    replica_set = membership.replica_set
+    for number, answer in replset.Hellos(replica_set)().items():
+        if answer is not None and answer.primary and answer.term >= membership.term:
+            membership.follow(number, answer.term)
+            break
+    role = "primary" if membership.is_primary else f"secondary of {membership.primary_address}"
+    logging.info(
+        "member %s of replica set %s: %s (term %d)",
+        replica_set.address,
+        replica_set.name,
+        role,
+        membership.term,
+    )
 
 
 if __name__ == "__main__":

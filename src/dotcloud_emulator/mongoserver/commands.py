@@ -18,10 +18,11 @@ from dotcloud_emulator.mongoserver.operations import (
     check_collection_name,
     split_namespace,
 )
-from dotcloud_emulator.mongoserver.replset import ReplicaSet, SyncStatus
+from dotcloud_emulator.mongoserver.replset import Membership, ReplicaSet, SyncStatus, election_id
 from dotcloud_emulator.mongoserver.storage import DuplicateKey, Store
 from dotcloud_emulator.mongoserver.values import Document
 
+BAD_VALUE = 2
 UNAUTHORIZED = 13
 CURSOR_NOT_FOUND = 43
 COMMAND_NOT_FOUND = 59
@@ -114,6 +115,12 @@ class State:
     sync: SyncStatus = field(default_factory=SyncStatus)  # a secondary's view of its primary
     salt: bytes = field(default_factory=lambda: secrets.token_bytes(16))
     connection_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Who is the primary now, the term; made from `replica_set` when not given.
+    membership: Membership | None = None
+
+    def __post_init__(self) -> None:
+        if self.membership is None and self.replica_set is not None:
+            self.membership = Membership(self.replica_set)
 
     def open_cursor(
         self, namespace: str, documents: list[Document], first: int, *, single: bool = False
@@ -128,7 +135,7 @@ class State:
 
     @property
     def secondary(self) -> bool:
-        return self.replica_set is not None and not self.replica_set.is_primary
+        return self.membership is not None and not self.membership.is_primary
 
     def more(self, cursor_id: int, size: int) -> tuple[int, Cursor, list[Document]]:
         cursor = self.cursors.get(cursor_id)
@@ -362,9 +369,9 @@ def _hello(session: Session, _db: str, cmd: Document) -> Document:
         "readOnly": False,
         "connectionId": session.connection_id,
     }
-    replica_set = session.state.replica_set
-    if replica_set is not None:
-        primary = replica_set.is_primary
+    membership = session.state.membership
+    if membership is not None:
+        replica_set, primary = membership.replica_set, membership.is_primary
         answer.update(
             {
                 "ismaster": primary,
@@ -373,10 +380,14 @@ def _hello(session: Session, _db: str, cmd: Document) -> Document:
                 "setName": replica_set.name,
                 "setVersion": 1,
                 "hosts": list(replica_set.members),
-                "primary": replica_set.primary,
                 "me": replica_set.address,
+                "term": Int64(membership.term),
             }
         )
+        if membership.primary_address is not None:
+            answer["primary"] = membership.primary_address
+        if primary:
+            answer["electionId"] = election_id(membership.term)
     if cmd.get("helloOk"):
         answer["helloOk"] = True
     mechanisms = cmd.get("saslSupportedMechs")
@@ -390,34 +401,55 @@ def _hello(session: Session, _db: str, cmd: Document) -> Document:
 
 @command("replSetGetStatus")
 def _repl_set_get_status(session: Session, _db: str, _cmd: Document) -> Document:
-    """Each member's fixed role; a secondary knows whether it reaches its primary."""
-    replica_set = session.state.replica_set
-    if replica_set is None:
+    """Each member's role as this one knows it; a secondary knows whether it reaches its
+    primary."""
+    membership = session.state.membership
+    if membership is None:
         raise CommandError("not running with --replSet", NO_REPLICATION_ENABLED)
+    replica_set = membership.replica_set
     last = session.state.store.last_ts()
     sync = session.state.sync
     members: list[Document] = []
     for number, name in enumerate(replica_set.members):
+        primary = number == membership.primary
         member: Document = {
             "_id": number,
             "name": name,
-            "stateStr": "PRIMARY" if number == 0 else "SECONDARY",
-            "state": 1 if number == 0 else 2,
+            "stateStr": "PRIMARY" if primary else "SECONDARY",
+            "state": 1 if primary else 2,
         }
         if number == replica_set.me:
             member.update({"health": 1.0, "self": True, "optime": {"ts": Int64(last)}})
-            if number:
-                member["syncSourceHost"] = replica_set.primary if sync.reached else ""
+            if not primary:
+                member["syncSourceHost"] = membership.primary_address if sync.reached else ""
                 member["lastHeartbeatMessage"] = sync.last_error
-        elif number == 0 and session.state.secondary:
+        elif primary and session.state.secondary:
             member["health"] = 1.0 if sync.reached else 0.0
         members.append(member)
     return {
         "set": replica_set.name,
         "date": datetime.datetime.now(datetime.UTC),
-        "myState": 1 if replica_set.is_primary else 2,
+        "term": Int64(membership.term),
+        "myState": 1 if membership.is_primary else 2,
         "members": members,
     }
+
+
+@command("replSetRequestVotes")
+def _repl_set_request_votes(session: Session, _db: str, cmd: Document) -> Document:
+    """Another member stands for election: this member's vote (root only)."""
+    membership = session.state.membership
+    if membership is None:
+        raise CommandError("not running with --replSet", NO_REPLICATION_ENABLED)
+    try:
+        term, candidate = int(cmd["term"]), int(cmd["candidateIndex"])
+        optime = (int(cmd["lastOptime"][0]), int(cmd["lastOptime"][1]))
+    except (KeyError, IndexError, TypeError, ValueError) as error:
+        raise CommandError(f"replSetRequestVotes: {error}", BAD_VALUE) from error
+    if not 0 <= candidate < len(membership.replica_set.members):
+        raise CommandError(f"replSetRequestVotes: no member {candidate}", BAD_VALUE)
+    reason = membership.vote(term, candidate, optime, session.state.store.last_optime())
+    return {"term": Int64(membership.term), "voteGranted": not reason, "reason": reason}
 
 
 @command("ping")

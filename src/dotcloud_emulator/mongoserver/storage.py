@@ -94,6 +94,7 @@ class Store:
         self.connection.execute("PRAGMA synchronous=FULL")
         self.connection.executescript(SCHEMA)
         self.replaying = False  # applying a primary's entries: they are copied, not written anew
+        self.term = 0  # the replica set's term while this member is its primary (0: none)
 
     def close(self) -> None:
         self.connection.close()
@@ -274,7 +275,21 @@ class Store:
 
     def _log(self, entry: Document) -> None:
         if not self.replaying:
+            if self.term:  # the term of the primary that wrote it, as MongoDB's entries carry
+                entry = {**entry, "t": Int64(self.term)}
             self.connection.execute("INSERT INTO oplog (entry) VALUES (?)", (bson.encode(entry),))
+
+    def entry(self, ts: int) -> Document | None:
+        """The entry at position `ts`, without it; None when there is none."""
+        rows = self._rows("SELECT entry FROM oplog WHERE ts = ?", ts)
+        return dict(bson.decode(rows[0][0])) if rows else None
+
+    def last_optime(self) -> tuple[int, int]:
+        """The (term, position) of the last entry, (0, 0) when there is none."""
+        rows = self._rows("SELECT ts, entry FROM oplog ORDER BY ts DESC LIMIT 1")
+        if not rows:
+            return (0, 0)
+        return (int(bson.decode(rows[0][1]).get("t", 0)), int(rows[0][0]))
 
     def last_ts(self) -> int:
         """The position of the last entry written or applied (0: none)."""
