@@ -40,6 +40,42 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: Path(str(item.fspath)).name in LAST_MODULES)  # stable: order kept
 
 
+LOG_TAIL = 40
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """A failed test that used a running application gets each of its containers' last log lines
+    (and state) in its report: a failure in CI can then be explained without running it again."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    funcargs = getattr(item, "funcargs", {})
+    for app in {value.name for value in funcargs.values() if isinstance(value, RunningApp)}:
+        with contextlib.suppress(Exception):  # diagnostics must never hide the failure itself
+            report.sections.append((f"containers of {app}", _containers_report(app)))
+
+
+def _containers_report(app: str) -> str:
+    import docker
+
+    from dotcloud_emulator.platform.naming import LABEL_APP
+
+    client = docker.from_env()
+    parts = []
+    for container in client.containers.list(all=True, filters={"label": f"{LABEL_APP}={app}"}):
+        state = container.attrs["State"]
+        health = state.get("Health", {}).get("Status", "-")
+        tail = container.logs(tail=LOG_TAIL, timestamps=True).decode(errors="replace")
+        parts.append(
+            f"--- {container.name}: {state['Status']}, health {health}, "
+            f"restarts {container.attrs.get('RestartCount', 0)}, started {state['StartedAt']}\n"
+            f"{tail}"
+        )
+    return "\n".join(parts) or "no container"
+
+
 def _engine_problem() -> str | None:
     try:
         import docker

@@ -164,11 +164,15 @@ def answers(cli: Cli, app: RunningApp) -> bool:
         return False
 
 
-def _count_or_none(app: RunningApp) -> str | None:
+def _count_or_none(app: RunningApp, seen: list[str]) -> str | None:
+    """The count of the "killed" queue, or None (what was answered instead is kept in `seen`)."""
     try:
-        return get(app, "/count/killed")
-    except (AssertionError, requests.RequestException):
+        counted = get(app, "/count/killed")
+    except (AssertionError, requests.RequestException) as error:
+        seen[:] = [str(error)[:300]]
         return None
+    seen[:] = [counted]
+    return counted
 
 
 def test_the_service_comes_back_after_docker_kill(cli: Cli, app: RunningApp) -> None:
@@ -178,5 +182,9 @@ def test_the_service_comes_back_after_docker_kill(cli: Cli, app: RunningApp) -> 
     killed = time.monotonic()
     poll(lambda: answers(cli, app), timeout=BACK_TIMEOUT, what="mq.0 back after docker kill")
     print(f"mq.0 answered again {time.monotonic() - killed:.1f}s after docker kill")
-    poll(lambda: _count_or_none(app) == "1\n", timeout=BACK_TIMEOUT, what="the message kept")
+    seen: list[str] = []
+    try:
+        poll(lambda: _count_or_none(app, seen) == "1\n", timeout=BACK_TIMEOUT, what="the count")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; last answer: {seen}") from None
     assert get(app, "/get/killed") == "confirmed-before\n"
