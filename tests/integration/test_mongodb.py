@@ -1,7 +1,8 @@
 """The mongodb service type: the emulator's MongoDB-protocol server, reached by the drivers of
-2012 (pymongo 2.8.1 on Python 2.7 and the Node driver 1.2.14 on Node 0.8, in
-tests/fixtures/apps/py2-mongodb, configured only from environment.json) and by today's pymongo
-from this machine, through the URL `info` prints.
+2012 (pymongo 2.8.1 on Python 2.7, the Node driver 1.2.14 and Mongoose 3.4.0 on Node 0.8, in
+tests/fixtures/apps/py2-mongodb, configured only from environment.json), by Ruby's mongo gem as
+a ruby service gets it here (Debian's 2.5.1) and by today's pymongo from this machine, through
+the URL `info` prints.
 
 One application for the module; its data must survive `down`/`up` and a `docker kill`.
 """
@@ -91,6 +92,27 @@ def test_the_2012_node_driver_writes_reads_and_meets_the_unique_index(app: Runni
     before = int(get(app, "/count"))
     assert get(app, "/note/nodenote", "node") == f"nodenote {before + 1}\n"
     assert get(app, "/unique", "node") == "refused 11000\n"  # the index the Python app made
+
+
+def test_mongoose_of_2012_saves_updates_and_makes_its_models_unique_index(app: RunningApp) -> None:
+    assert get(app, "/mongoose", "node") == "mongoose 3.4.0\n"
+    assert get(app, "/mongoose/visit/home", "node") == "home 1\n"
+    assert get(app, "/mongoose/visit/home", "node") == "home 2\n"
+    # The index Mongoose makes for `unique: true` on the model's first use.
+    assert get(app, "/mongoose/again/home", "node") == "refused 11000\n"
+    assert get(app, "/mongoose/visit/other", "node") == "other 1\n"
+
+
+def test_rubys_mongo_gem_writes_reads_updates_and_meets_the_unique_index(app: RunningApp) -> None:
+    assert get(app, "/", "rb") == "mongo 2.5.1, ruby 2.7.4\n"
+    before = int(get(app, "/count"))
+    assert get(app, "/note/rubynote", "rb") == f"rubynote {before + 1}\n"
+    assert get(app, "/count") == f"{before + 1}\n"  # what Ruby wrote, pymongo 2.8 reads
+    assert json.loads(get(app, "/bump/rb", "rb")) == {"name": "rb", "hits": 1, "log": ["ruby"]}
+    bumped = json.loads(get(app, "/bump/rb", "rb"))
+    assert bumped == {"name": "rb", "hits": 2, "log": ["ruby", "ruby"]}
+    assert get(app, "/unique", "rb") == "refused 11000\n"
+    assert get(app, "/badauth", "rb") == "refused\n"
 
 
 def test_todays_driver_reads_the_same_data_and_writes(cli: Cli, app: RunningApp) -> None:
