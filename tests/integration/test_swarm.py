@@ -4,8 +4,8 @@ This module runs after every other integration test (conftest.py moves it last):
 swarm when none exists and leaves it at the end, and `docker swarm leave` breaks name resolution
 in containers running across it (docs/scaling-out.md). It leaves only a swarm it created.
 
-The tests share one deployment and run in order: deploy, count hits, scale, push, remove and
-redeploy, deploy from a registry, destroy.
+The tests share one deployment and run in order: deploy, count hits, scale, push, scale the
+redis to a master and two replicas and back, remove and redeploy, deploy from a registry, destroy.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import docker
 import pytest
 import requests
 
-from dotcloud_emulator.platform.naming import LABEL_APP, LABEL_SERVICE
+from dotcloud_emulator.platform.naming import LABEL_APP, LABEL_INSTANCE, LABEL_SERVICE
 
 from .conftest import (
     IN_CI,
@@ -212,6 +212,55 @@ def test_scaling_back_to_one_replica(cli: Cli, swarm_app: RunningApp) -> None:
         return answers == {"www.0 v2"}
 
     poll(only_www0, timeout=SCALE_TIMEOUT, what="www.0 alone to answer")
+
+
+def swarm_task(app: str, service: str, instance: int) -> Any:
+    """The running container of one instance of a service."""
+    client = docker.from_env()
+    selector = labelled(app, f"{LABEL_SERVICE}={service}", f"{LABEL_INSTANCE}={instance}")
+    (found,) = client.containers.list(filters=selector)
+    return found
+
+
+def redis(container: Any, password: str, *command: str) -> str:
+    """A command by redis-cli in the instance's container (the password in its environment)."""
+    result = container.exec_run(
+        ["redis-cli", *command], environment={"REDISCLI_AUTH": password}, user="dotcloud"
+    )
+    return str(result.output.decode().strip())
+
+
+def test_a_scaled_redis_replicates_on_swarm_and_scales_back(
+    cli: Cli, swarm_app: RunningApp, visitor: requests.Session
+) -> None:
+    app = swarm_app.name
+    password = saved_password(cli, app, "session")
+    before = int(visitor.get(f"{swarm_app.base}/hits", timeout=10).text)
+    cli.run("scale", app, "session=3", timeout=DEPLOY_TIMEOUT)
+    status = cli.run("status", app).stdout
+    assert all(f"session.{n}: up" in status for n in range(3)), status
+    master = swarm_task(app, "session", 0)
+    assert "role:master" in redis(master, password, "info", "replication")
+    assert redis(master, password, "set", "swarm-probe", "written-on-master") == "OK"
+    for number in (1, 2):
+        replica = swarm_task(app, "session", number)
+        poll(
+            lambda replica=replica: (
+                redis(replica, password, "get", "swarm-probe") == "written-on-master"
+            ),
+            timeout=SCALE_TIMEOUT,
+            what=f"session.{number} to replicate the master's write",
+        )
+        assert "role:slave" in redis(replica, password, "info", "replication")
+    # The application still reaches the master by the service's name, its data intact.
+    assert visitor.get(f"{swarm_app.base}/hits", timeout=10).text == str(before + 1)
+    cli.run("scale", app, "session=1", timeout=DEPLOY_TIMEOUT)
+    status = cli.run("status", app).stdout
+    assert "session.0: up" in status
+    assert "session.1" not in status
+    assert visitor.get(f"{swarm_app.base}/hits", timeout=10).text == str(before + 2)
+    volumes = {v.name for v in docker.from_env().volumes.list(filters=labelled(app))}
+    assert any(name.endswith("session-2-data") for name in volumes), volumes  # kept
 
 
 def test_data_survives_stack_rm_and_redeploy(

@@ -233,3 +233,37 @@ def test_slots_a_service_no_longer_runs_are_not_instances() -> None:
     kept = inventory.within_replicas(Client(), "t", [container(1), container(2), compose])
     assert [i.label for i in kept] == ["www.0", "www.0"]
     assert [inventory.SWARM_TASK_NAME in i.labels for i in kept] == [True, False]
+
+
+def test_each_instance_of_a_data_service_is_a_swarm_service_of_its_own() -> None:
+    def swarm_service(number: int) -> Any:
+        class Service:
+            attrs: dict[str, Any] = {
+                "Spec": {
+                    "Labels": {
+                        "io.dotcloud.emulator.service": "db",
+                        "io.dotcloud.emulator.role": "service",
+                        "io.dotcloud.emulator.instance": str(number),
+                    },
+                    "Mode": {"Replicated": {"Replicas": 1}},
+                }
+            }
+
+        return Service()
+
+    class Client:
+        class services:  # named as docker-py names it
+            @staticmethod
+            def list(filters: dict[str, list[str]]) -> list[Any]:
+                return [swarm_service(0), swarm_service(1)]  # db.2 was scaled away
+
+    def container(number: int) -> inventory.Instance:
+        labels = {
+            "io.dotcloud.emulator.service": "db",
+            "io.dotcloud.emulator.instance": str(number),
+            inventory.SWARM_TASK_NAME: f"dotcloud-t_db-{number}.1.x{number}",
+        }
+        return inventory.instance_from_attrs({"Config": {"Labels": labels}})
+
+    kept = inventory.within_replicas(Client(), "t", [container(0), container(1), container(2)])
+    assert [i.label for i in kept] == ["db.0", "db.1"]

@@ -476,6 +476,6 @@ def test_a_procfile_application_renders_as_a_swarm_stack(appdir: Path) -> None:
     images = StackImages({name: f"img-{name}" for name in application.service_names}, "img-gw")
     files = render_stack(application, state, Settings(appdir / "state"), images, "node-1")
     document = yaml.safe_load(files[0].content)
-    assert {"web", "worker", "redis"} <= set(document["services"])
+    assert {"web", "worker", "redis-0"} <= set(document["services"])  # a data instance each
     routes = next(file.content for file in files if file.path.name == "routes.conf")
     assert "42800" in routes  # the gateway goes to web's $PORT

@@ -141,7 +141,7 @@ def test_swarm_runs_one_replica_on_its_volume_publishing_nothing(tmp_path: Path)
     files = render_stack(application(tmp_path), state(), SETTINGS, images, "node-1")
     stack_file = next(file for file in files if file.path == STACK_FILE)
     assert PASSWORD not in stack_file.content
-    mq = yaml.safe_load(stack_file.content)["services"]["mq"]
+    mq = yaml.safe_load(stack_file.content)["services"]["mq-0"]  # the instance, `mq` its alias
     assert mq["deploy"]["replicas"] == 1
     assert "ports" not in mq
     assert [volume["target"] for volume in mq["volumes"]] == ["/home/dotcloud/data"]

@@ -14,7 +14,6 @@ import yaml
 
 from dotcloud_emulator.buildfile.loader import load_application
 from dotcloud_emulator.buildfile.model import Application
-from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState
 from dotcloud_emulator.render.swarm import (
@@ -37,6 +36,7 @@ IMAGES = StackImages(
     gateway="dotcloud-tutorial/gateway-nginx:img-000000000003",
 )
 # Refused by Debian's 20.10 stack loader, or ignored by it (which would mislead a reader).
+DATA_TYPES = {"redis", "mysql", "postgresql", "mongodb", "rabbitmq", "smtp", "postgis"}
 REFUSED_SERVICE_KEYS = {"build", "depends_on", "profiles", "restart", "container_name"}
 
 
@@ -155,13 +155,18 @@ def test_code_services_roll_one_replica_at_a_time_starting_the_new_one_first() -
 
 def test_data_services_have_one_replica_a_volume_and_a_node() -> None:
     document = stack()
-    session = document["services"]["session"]
+    session = document["services"]["session-0"]
+    assert "session" not in document["services"]
     assert session["deploy"]["replicas"] == 1
     assert session["deploy"]["placement"]["constraints"] == ["node.hostname == node-1"]
     assert session["deploy"]["update_config"]["order"] == "stop-first"
     (volume,) = session["volumes"]
+    assert volume == {"type": "volume", "source": "session-0-data", "target": "/home/dotcloud/data"}
     assert volume["source"] in document["volumes"]
-    assert volume["target"] == "/home/dotcloud/data"
+    # The service's name is the instance's alias; an unscaled instance looks its role up itself.
+    assert session["networks"] == {"default": {"aliases": ["session"]}}
+    assert session["environment"] == {"DOTCLOUD_TASK_SLOT": "1"}
+    assert session["labels"]["io.dotcloud.emulator.instance"] == "0"
 
 
 def test_the_gateway_publishes_the_port_in_host_mode_from_one_replica() -> None:
@@ -181,14 +186,17 @@ def test_the_routes_resolve_service_names_at_request_time() -> None:
     assert "www.tutorial.localhost example.com localhost 127.0.0.1;" in routes
 
 
-def test_the_jobs_example_renders_one_service_per_dotcloud_service() -> None:
+def test_the_jobs_example_renders_a_service_per_code_service_and_per_data_instance() -> None:
     application = load_application(REPO / "examples" / "jobs", "jobs").application
     passwords = {s.name: PASSWORD for s in application.services}
     document = stack(application, AppState(app="jobs", created_at=0.0, passwords=passwords))
-    names = set(application.service_names)
-    assert names <= set(document["services"])
+    data = {"db", "mdb", "queue"}  # one Swarm service per instance: `db-0`
+    assert {s.name for s in application.services if s.type in DATA_TYPES} == data
+    swarm_names = {name if name not in data else f"{name}-0" for name in application.service_names}
+    assert swarm_names <= set(document["services"])
     for service in application.services:
-        definition = document["services"][service.name]
+        swarm_name = f"{service.name}-0" if service.name in data else service.name
+        definition = document["services"][swarm_name]
         assert definition["labels"]["io.dotcloud.emulator.type"] == service.type
 
 
@@ -227,6 +235,68 @@ def test_the_entrypoint_waits_for_its_dependencies_with_a_deadline(tmp_path: Pat
     assert "no-such-host.invalid did not come up within 1 seconds" in missing.stderr
 
 
-def test_a_scaled_data_service_is_refused_not_started_twice_on_one_volume() -> None:
-    with pytest.raises(UsageError, match=r"data service session has 2 instances .* scale it to 1"):
-        rendered(state=tutorial_state(scale={"session": 2}))
+def test_a_scaled_data_service_runs_one_swarm_service_per_instance_on_its_own_volume() -> None:
+    document = stack(state=tutorial_state(scale={"session": 3}))
+    instances = [document["services"][f"session-{n}"] for n in range(3)]
+    assert [i["volumes"][0]["source"] for i in instances] == [
+        "session-0-data",
+        "session-1-data",
+        "session-2-data",
+    ]
+    assert {f"session-{n}-data" for n in range(3)} <= set(document["volumes"])
+    assert [i["environment"]["DOTCLOUD_REPLICATION_ROLE"] for i in instances] == [
+        "master",
+        "replica",
+        "replica",
+    ]
+    assert [i["environment"]["DOTCLOUD_TASK_SLOT"] for i in instances] == ["1", "2", "3"]
+    assert [i.get("networks") for i in instances] == [
+        {"default": {"aliases": ["session"]}},
+        None,
+        None,
+    ]
+    # Each instance mounts its own environment files only, in its own slot.
+    for number, instance in enumerate(instances):
+        targets = {secret["target"] for secret in instance["secrets"]}
+        assert targets == {
+            f"/run/dotcloud/slot-{number + 1}/{name}"
+            for name in (
+                "environment.json",
+                "environment.yml",
+                "environment.yaml",
+                "dotcloud_profile",
+            )
+        }
+    assert all(i["deploy"]["replicas"] == 1 for i in instances)
+
+
+def test_the_master_a_failover_made_keeps_the_name() -> None:
+    document = stack(state=tutorial_state(scale={"session": 3}, masters={"session": 2}))
+    roles = [document["services"][f"session-{n}"]["environment"] for n in range(3)]
+    assert [r["DOTCLOUD_REPLICATION_ROLE"] for r in roles] == ["replica", "replica", "master"]
+    assert document["services"]["session-2"]["networks"] == {"default": {"aliases": ["session"]}}
+    assert "networks" not in document["services"]["session-0"]
+
+
+def test_the_role_given_by_the_stack_is_taken_without_looking_the_name_up(
+    tmp_path: Path,
+) -> None:
+    functions = render_template(
+        "common/role-functions.j2", host_variable="DOTCLOUD_SESSION_REDIS_HOST"
+    )
+    script = (
+        'HOME_DIR=%s; say() { echo "$*" >&2; }; profile_value() { echo other; };'
+        ' master=no-such-host.invalid; %s\nfind_role; echo "$role"'
+    ) % (tmp_path, functions)
+
+    def role(given: str) -> subprocess.CompletedProcess[str]:
+        env = {"PATH": os.environ["PATH"], "DOTCLOUD_REPLICATION_ROLE": given}
+        return subprocess.run(
+            ["/bin/sh", "-c", script], env=env, capture_output=True, text=True, timeout=30
+        )
+
+    assert role("replica").stdout == "replica\n"
+    assert role("master").stdout == "master\n"
+    wrong = role("leader")
+    assert wrong.returncode == 1
+    assert 'DOTCLOUD_REPLICATION_ROLE is "leader", neither master nor replica' in wrong.stderr

@@ -13,10 +13,8 @@ from dotcloud_emulator.buildfile.schema import (
     scaling_note,
 )
 from dotcloud_emulator.catalogue import SERVICE_TYPES
-from dotcloud_emulator.engine import swarm_engine
 from dotcloud_emulator.engine.failover import note_masters_of
 from dotcloud_emulator.errors import NoSuchService, UsageError
-from dotcloud_emulator.render.swarm import check_one_data_replica
 
 ACTIONS = ("instances", "memory")
 
@@ -80,19 +78,6 @@ def scalable_application(app: str, requests: Sequence[ScaleRequest]) -> Applicat
     for request in requests:
         check_scalable(application, request)
     check_keeps_masters(application, requests)
-    scaled_data = [
-        request
-        for request in requests
-        if request.instances > 1
-        and SERVICE_TYPES[application.service(request.service).type].is_data
-    ]
-    if scaled_data:
-        client = connect_if_up()
-        if client is not None and swarm_engine.is_deployed(client, app):
-            state = store().prepare(application)
-            for request in scaled_data:
-                state.scale[request.service] = request.instances
-                check_one_data_replica(application.service(request.service), state)
     return application
 
 

@@ -127,21 +127,26 @@ def current_tasks(found: list[Instance]) -> list[Instance]:
 
 def within_replicas(client: Any, app: str, found: list[Instance]) -> list[Instance]:
     """Leave out the containers Swarm keeps of slots it no longer runs (after a scale down, or
-    once the stack is removed): a slot is an instance only while its service wants it."""
+    once the stack is removed): a slot is an instance only while its service wants it, and a data
+    service's instance (a Swarm service of its own, labelled with its number) while it exists."""
     if not any(SWARM_TASK_NAME in instance.labels for instance in found):
         return found
     replicas: dict[tuple[str, str], int] = {}
+    one_each: set[tuple[str, str, int]] = set()  # a data service's instances: a service each
     for service in client.services.list(filters=app_selector(app)):
         spec = service.attrs.get("Spec") or {}
         labels = spec.get("Labels") or {}
+        key = (labels.get(naming.LABEL_ROLE, ""), labels.get(naming.LABEL_SERVICE, ""))
+        if naming.LABEL_INSTANCE in labels:
+            one_each.add((*key, _int(labels[naming.LABEL_INSTANCE])))
+            continue
         wanted = ((spec.get("Mode") or {}).get("Replicated") or {}).get("Replicas", 0)
-        replicas[(labels.get(naming.LABEL_ROLE, ""), labels.get(naming.LABEL_SERVICE, ""))] = int(
-            wanted
-        )
+        replicas[key] = int(wanted)
     return [
         instance
         for instance in found
         if SWARM_TASK_NAME not in instance.labels
+        or (instance.role, instance.service, instance.number) in one_each
         or instance.number < replicas.get((instance.role, instance.service), 0)
     ]
 

@@ -36,7 +36,7 @@ from dotcloud_emulator.render.swarm import (
     STACK_FILE,
     SWARM_DIR,
     StackImages,
-    check_one_data_replica,
+    data_swarm_services,
     render_stack,
 )
 
@@ -60,8 +60,6 @@ def deploy_stack(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> Deployment:
     app = application.name
-    for service in application.services:
-        check_one_data_replica(service, state)  # before anything is built or started
     swarm_engine.check_swarm_manager(client)
     swarm_engine.check_not_on_compose(client, app)
     if not (swarm_engine.is_deployed(client, app) and port == state.gateway_port):
@@ -123,6 +121,11 @@ def apply_stack(ctx: DeployContext, images: StackImages, *, from_registry: bool)
     )
     app_dir = StateStore(ctx.settings.state_home).app_dir(app)
     write_files(app_dir, files, prune=(SWARM_DIR,))
+    retired = swarm_engine.retire_data_services(
+        client, app, data_swarm_services(ctx.application, ctx.state)
+    )
+    for name in retired:
+        ctx.reporter.event(name, "removed (its volume is kept)")
     since = swarm_engine.swarm_now(client)
     ctx.reporter.step("Deploying the stack to Docker Swarm...")
     swarm_engine.deploy_stack(app_dir / STACK_FILE, app, ctx.reporter, from_registry=from_registry)

@@ -207,8 +207,11 @@ def service_progress(service: Any, since: str) -> ServiceProgress:
     failed.sort(key=lambda t: str(t.get("CreatedAt", "")))
     update = attrs.get("UpdateStatus") or {}
     last = failed[-1] if failed else None
+    name = labels.get(naming.LABEL_SERVICE, spec.get("Name", ""))
+    if naming.LABEL_INSTANCE in labels:  # an instance of a data service: `db.1`
+        name = naming.instance_name(name, int(labels[naming.LABEL_INSTANCE]))
     return ServiceProgress(
-        name=labels.get(naming.LABEL_SERVICE, spec.get("Name", "")),
+        name=name,
         wanted=wanted,
         current=len(running),
         failed=len(failed),
@@ -304,6 +307,47 @@ def gateway_answers(url: str | None) -> bool:
 
 
 # Removing what the stack made.
+
+
+def retire_data_services(
+    client: Any, app: str, keep: Iterable[str], timeout: float = REMOVAL_TIMEOUT
+) -> list[str]:
+    """Remove the data instances' Swarm services the new stack file no longer has (an instance
+    scaled away, or a service deployed by an older layout), and wait until their containers are
+    gone: a deploy never starts a data server on a volume another one still has open. Their
+    volumes stay. The names removed."""
+    prefix = stack_name(app) + "_"
+    kept = {prefix + name for name in keep}
+    gone = [
+        service
+        for service in services(client, app)
+        if (service.attrs["Spec"].get("Labels") or {}).get(naming.LABEL_ROLE) == naming.ROLE_SERVICE
+        and _is_data_service(service)
+        and service.name not in kept
+    ]
+    for service in gone:
+        service.remove()
+    deadline = time.monotonic() + timeout
+    names = {service.name for service in gone}
+    while names and any(
+        container.labels.get("com.docker.swarm.service.name") in names
+        for container in inventory.list_containers(client, stack_selector(app))
+    ):
+        if time.monotonic() > deadline:
+            raise UserError(
+                f"the containers of {', '.join(sorted(names))} did not stop within "
+                f"{timeout:.0f} s; the stack was not deployed"
+            )
+        time.sleep(POLL_INTERVAL)
+    return sorted(name.removeprefix(prefix) for name in names)
+
+
+def _is_data_service(service: Any) -> bool:
+    """Whether a Swarm service runs a data service's instance: it mounts a data volume."""
+    mounts = ((service.attrs["Spec"].get("TaskTemplate") or {}).get("ContainerSpec") or {}).get(
+        "Mounts"
+    ) or []
+    return any(mount.get("Type") == "volume" for mount in mounts)
 
 
 def remove_stack(client: Any, app: str, timeout: float = REMOVAL_TIMEOUT) -> bool:

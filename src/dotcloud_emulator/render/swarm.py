@@ -12,7 +12,11 @@ top-level `name`):
   mounts every instance's files under `/run/dotcloud/slot-<n>/`, and its entrypoint installs those
   of its own task slot (`{{.Task.Slot}}`, 1 for instance 0), so each replica keeps its own
   `DOTCLOUD_SERVICE_ID`;
-- data services run one replica on a named volume, pinned to one node (`node.hostname`);
+- a data service is one Swarm service per instance (`session-0`, `db-1`, ...), each one replica
+  on its instance's named volume, pinned to one node (`node.hostname`): the master's carries the
+  service's name (`session`, `db`) as a network alias, so a scaled redis or mysql replicates and a
+  scaled mongodb's members find each other as under Compose. Its role is given, not looked up:
+  Swarm's DNS answers a name only once its task is healthy, and Swarm makes no failover;
 - the gateway is our nginx, one replica publishing the application's port in host mode, its routes
   a Swarm config.
 
@@ -30,14 +34,13 @@ from typing import Any
 
 from dotcloud_emulator import catalogue
 from dotcloud_emulator.buildfile.model import Application, Service
-from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.envfiles import environment_files
 from dotcloud_emulator.platform.environment import instance_count, instance_environment
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState
 from dotcloud_emulator.render import layout
-from dotcloud_emulator.render.compose import HEALTH_COMMAND, seconds
+from dotcloud_emulator.render.compose import HEALTH_COMMAND, master_instance, seconds
 from dotcloud_emulator.render.contexts import check_renderable
 from dotcloud_emulator.render.files import File
 from dotcloud_emulator.render.gateway import http_port, http_services, routes
@@ -58,6 +61,8 @@ TASK_SLOT = "{{.Task.Slot}}"
 SLOT_VARIABLE = "DOTCLOUD_TASK_SLOT"
 # Hosts a code service's entrypoint waits for before postinstall: Swarm has no start order.
 WAIT_VARIABLE = "DOTCLOUD_WAIT_FOR"
+# A scaled data service's instance is told its role (role-functions.j2), "master" or "replica".
+ROLE_VARIABLE = "DOTCLOUD_REPLICATION_ROLE"
 # The environment files an instance reads, and the short word each one's secret is named with.
 SECRET_KINDS = {
     "environment.json": "json",
@@ -99,13 +104,21 @@ def render_stack(
     """The stack file and the gateway's routes; `node`: the host name data services run on."""
     for service in application.services:
         check_renderable(service)
-        check_one_data_replica(service, state)
     secrets: Mapping_ = {}
     services: Mapping_ = {}
     for service in application.services:
         service_secrets = instance_secrets(application, state, settings, service)
         secrets.update({secret.name: secret.definition() for secret in service_secrets})
-        services[service.name] = _service(application, state, service, images, node)
+        if catalogue.is_data(service):
+            for number in range(instance_count(service, state)):
+                mine = [secret.mount() for secret in service_secrets if secret.instance == number]
+                definition = _data_instance(application, state, service, number, images, node)
+                services[naming.instance_service(service.name, number)] = {
+                    **definition,
+                    "secrets": mine,
+                }
+            continue
+        services[service.name] = _service(application, state, service, images)
         services[service.name]["secrets"] = [secret.mount() for secret in service_secrets]
     files: list[File] = []
     configs: Mapping_ = {}
@@ -119,7 +132,7 @@ def render_stack(
         "version": STACK_FILE_VERSION,
         "services": services,
         "networks": {"default": {"labels": {naming.LABEL_APP: application.name}}},
-        "volumes": _volumes(application),
+        "volumes": _volumes(application, state),
         "secrets": secrets,
     }
     if configs:
@@ -153,45 +166,68 @@ def _service(
     state: AppState,
     service: Service,
     images: StackImages,
-    node: str,
 ) -> Mapping_:
-    data = catalogue.is_data(service)
+    """A code service: one Swarm service, a replica per instance, each reading its slot's files."""
     environment = {SLOT_VARIABLE: TASK_SLOT}
-    waits = [] if data else data_hosts(application)
+    waits = data_hosts(application)
     if waits:
         environment[WAIT_VARIABLE] = " ".join(waits)
-    definition: Mapping_ = {
+    return {
         "image": images.services[service.name],
         "labels": _labels(application, service, naming.ROLE_SERVICE),
         "environment": environment,
         "healthcheck": _healthcheck(catalogue.start_period(service)),
         "stop_grace_period": seconds(naming.STOP_TIMEOUT),
-        # A data service is one replica on its one volume: check_one_data_replica refuses more.
-        "deploy": _deploy(application, service, instance_count(service, state), node),
+        "deploy": _deploy(application, service, instance_count(service, state), node=None),
     }
-    if data:
-        definition["volumes"] = [
+
+
+def _data_instance(
+    application: Application,
+    state: AppState,
+    service: Service,
+    number: int,
+    images: StackImages,
+    node: str,
+) -> Mapping_:
+    """One instance of a data service: its own Swarm service, on its own volume, its role fixed
+    (the master: the instance its name went to under `up`, 0 unless a failover moved it)."""
+    labels = {
+        **_labels(application, service, naming.ROLE_SERVICE),
+        naming.LABEL_INSTANCE: str(number),
+    }
+    environment = {SLOT_VARIABLE: str(number + 1)}
+    master = master_instance(service, state)
+    if instance_count(service, state) > 1:
+        environment[ROLE_VARIABLE] = "master" if number == master else "replica"
+    definition: Mapping_ = {
+        "image": images.services[service.name],
+        "labels": labels,
+        "environment": environment,
+        "healthcheck": _healthcheck(catalogue.start_period(service)),
+        "stop_grace_period": seconds(naming.STOP_TIMEOUT),
+        "deploy": {**_deploy(application, service, 1, node), "labels": labels},
+        "volumes": [
             {
                 "type": "volume",
-                "source": naming.data_volume(service.name, 0),
+                "source": naming.data_volume(service.name, number),
                 "target": catalogue.DATA_DIR,
             }
-        ]
+        ],
+    }
+    if number == master:
+        definition["networks"] = {"default": {"aliases": [service.name]}}
     return definition
 
 
-def check_one_data_replica(service: Service, state: AppState) -> None:
-    """A Swarm service's replicas share one definition, so a data service's would share its one
-    volume: a scaled data service (a master and its replicas under `up`) is refused, not
-    started as several servers writing the same files."""
-    count = instance_count(service, state)
-    if catalogue.is_data(service) and count > 1:
-        raise UsageError(
-            f"data service {service.name} has {count} instances (a master and its replicas "
-            "under `up`); under Swarm a data service is one replica on its volume: scale it to 1 "
-            f"(`scale APP {service.name}=1`, or `instances: 1` in dotcloud.yml) to deploy the "
-            "stack"
-        )
+def data_swarm_services(application: Application, state: AppState) -> set[str]:
+    """The Swarm services (stack-internal names) the data services' instances run as."""
+    return {
+        naming.instance_service(service.name, number)
+        for service in application.services
+        if catalogue.is_data(service)
+        for number in range(instance_count(service, state))
+    }
 
 
 def data_hosts(application: Application) -> list[str]:
@@ -208,7 +244,9 @@ def _labels(application: Application, service: Service, role: str) -> Mapping_:
     }
 
 
-def _deploy(application: Application, service: Service, replicas: int, node: str) -> Mapping_:
+def _deploy(
+    application: Application, service: Service, replicas: int, node: str | None
+) -> Mapping_:
     deploy: Mapping_ = {
         "mode": "replicated",
         "replicas": replicas,
@@ -216,8 +254,8 @@ def _deploy(application: Application, service: Service, replicas: int, node: str
         "labels": _labels(application, service, naming.ROLE_SERVICE),
         "restart_policy": {"condition": "on-failure", "delay": "5s"},
     }
-    if catalogue.is_data(service):
-        # One copy at a time on its volume, on the node that holds the volume.
+    if node is not None:
+        # A data instance: one copy at a time on its volume, on the node that holds the volume.
         deploy["placement"] = {"constraints": [placement(node)]}
         deploy["update_config"] = {"parallelism": 1, "order": "stop-first"}
     else:
@@ -250,6 +288,7 @@ class InstanceSecret:
     file: str  # relative to the stack file
     target: str
     labels: Mapping[str, str]
+    instance: int
 
     def definition(self) -> Mapping_:
         return {"name": self.name, "file": self.file, "labels": dict(self.labels)}
@@ -275,6 +314,7 @@ def instance_secrets(
                     file=(folder / file_name).as_posix(),
                     target=f"{naming.INSTANCE_MOUNT}/slot-{number + 1}/{file_name}",
                     labels=labels,
+                    instance=number,
                 )
             )
     return found
@@ -354,14 +394,15 @@ def _gateway(
     }
 
 
-def _volumes(application: Application) -> Mapping_:
+def _volumes(application: Application, state: AppState) -> Mapping_:
     return {
-        naming.data_volume(service.name, 0): {
+        naming.data_volume(service.name, number): {
             "labels": {
                 **_labels(application, service, naming.ROLE_DATA),
-                naming.LABEL_INSTANCE: "0",
+                naming.LABEL_INSTANCE: str(number),
             }
         }
         for service in application.services
         if catalogue.is_data(service)
+        for number in range(instance_count(service, state))
     }
