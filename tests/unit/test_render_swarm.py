@@ -284,10 +284,8 @@ def test_the_role_given_by_the_stack_is_taken_without_looking_the_name_up(
     functions = render_template(
         "common/role-functions.j2", host_variable="DOTCLOUD_SESSION_REDIS_HOST"
     )
-    script = (
-        'HOME_DIR=%s; say() { echo "$*" >&2; }; profile_value() { echo other; };'
-        ' master=no-such-host.invalid; %s\nfind_role; echo "$role"'
-    ) % (tmp_path, functions)
+    stubs = 'say() { echo "$*" >&2; }; profile_value() { echo other; }; master=no-such.invalid'
+    script = f'HOME_DIR={tmp_path}; {stubs}\n{functions}\nfind_role; echo "$role"'
 
     def role(given: str) -> subprocess.CompletedProcess[str]:
         env = {"PATH": os.environ["PATH"], "DOTCLOUD_REPLICATION_ROLE": given}
