@@ -12,7 +12,12 @@ import yaml
 from dotcloud_emulator.api import scaling
 from dotcloud_emulator.api.scaling import ScaleRequest, check_keeps_masters
 from dotcloud_emulator.buildfile.model import Application, Service
-from dotcloud_emulator.engine.failover import master_of, masters, note_masters
+from dotcloud_emulator.engine.failover import (
+    master_of,
+    masters,
+    note_masters,
+    replica_set_primary,
+)
 from dotcloud_emulator.engine.inventory import Instance
 from dotcloud_emulator.errors import UsageError
 from dotcloud_emulator.platform import naming
@@ -138,3 +143,36 @@ def test_scale_refuses_to_remove_the_master_a_failover_made(stored_master: Appli
 
 def test_scale_keeping_the_master_is_allowed(stored_master: Application) -> None:
     check_keeps_masters(stored_master, [ScaleRequest("db", 2), ScaleRequest("cache", 1)])
+
+
+def test_a_member_that_publishes_no_port_is_asked_in_its_container() -> None:
+    """Under Swarm no member publishes its port: each is asked `hello` by the server's Python in
+    its container, as dotcloud; the one answering "primary" is the primary."""
+    asked: list[tuple[str, list[str], dict[str, str], str]] = []
+
+    class Result:
+        def __init__(self, output: str) -> None:
+            self.exit_code, self.output = 0, output.encode()
+
+    class Container:
+        def __init__(self, container_id: str) -> None:
+            self.id = container_id
+
+        def exec_run(self, argv: list[str], environment: dict[str, str], user: str) -> Result:
+            asked.append((self.id, argv, environment, user))
+            return Result("primary\n" if self.id == "id-mdb-1" else "not primary\n")
+
+    class Client:
+        class containers:  # named as docker-py names it
+            @staticmethod
+            def get(container_id: str) -> Container:
+                return Container(container_id)
+
+    members = [instance("mdb", number, "mongodb") for number in range(3)]
+    assert replica_set_primary(members, 27017, Client()) == 1
+    assert [container_id for container_id, *_ in asked] == ["id-mdb-0", "id-mdb-1"]
+    _, argv, environment, user = asked[0]
+    assert argv[0] == "/usr/bin/python3"
+    assert "replset.hello('127.0.0.1:27017')" in argv[2]
+    assert (environment, user) == ({"PYTHONPATH": "/usr/local/lib/dotcloud"}, "dotcloud")
+    assert replica_set_primary(members, 27017) is None  # no port, no client: no answer

@@ -144,6 +144,20 @@ def test_a_secondary_that_reaches_its_primary_does_not_stand(tmp_path: Path) -> 
     assert (follower.term, follower.primary) == (1, 0)
 
 
+def test_a_member_that_lost_elections_alone_follows_the_primary_the_others_elected(
+    tmp_path: Path,
+) -> None:
+    # Member 0 stood in terms up to 9 while no one answered; the others elected member 2 in 1.
+    lonely = membership(tmp_path, 0, term=9, primary=None, voted=(9, 0), reached=True)
+    answers = {"mongo-1:27017": Hello(False, 1), "mongo-2:27017": Hello(True, 1)}
+    beat = heartbeat(lonely, answers)
+    lonely.seen = beat.started = time.monotonic() - 2
+    beat.beat()
+    assert (lonely.primary, lonely.term, lonely.voted) == (2, 9, (9, 0))
+    beat.beat()  # reaching it now, it does not stand again
+    assert (lonely.primary, lonely.term) == (2, 9)
+
+
 # --- rollback ------------------------------------------------------------------------------------
 
 
@@ -282,3 +296,24 @@ def test_a_minority_elects_no_primary(three: list[Member]) -> None:
         "election in term 1 lost: 1 of 2 votes"
         in (alone.folder.parent / "member-1.log").read_text()
     )
+
+
+def test_a_primary_that_started_alone_and_stepped_down_is_elected_once_the_others_come(
+    tmp_path: Path,
+) -> None:
+    """As under Swarm, where a member's name resolves only once it is healthy: member 0 starts
+    first, reaches no majority and steps down; the others, replicating from it, must not take
+    its oplog for a primary's and must give it their votes."""
+    members = tuple(f"127.0.0.1:{free_port()}" for _ in range(3))
+    found = [Member(tmp_path / f"member-{n}", members, n) for n in range(3)]
+    log = tmp_path / "member-0.log"
+    try:
+        found[0].start()
+        poll_for(lambda: "stepped down: reached 1 of the 3 members" in log.read_text())
+        found[1].start()
+        found[2].start()
+        timeout = 4 * (replset.ELECTION_TIMEOUT + replset.ELECTION_JITTER)
+        poll_for(lambda: len(primaries(found)) == 1, timeout=timeout)
+    finally:
+        for member in found:
+            member.kill()

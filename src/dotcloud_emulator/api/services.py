@@ -176,7 +176,7 @@ def gather(
     replica_set = catalogue.replica_set_name(app, service, count) if service else None
     if replica_set is not None:
         [port] = SERVICE_TYPES[type_name].data_ports
-        master = failover.replica_set_primary(found, port.port)
+        master = failover.replica_set_primary(found, port.port, client)
     ports = data_ports(type_name, password, found, 0 if master is None else master)
     if replica_set is not None:
         # From this machine the members' names (mongo-1) do not resolve: a driver must speak to

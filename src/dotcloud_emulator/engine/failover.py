@@ -13,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from docker.errors import DockerException
+
 from dotcloud_emulator.catalogue import SERVICE_TYPES
+from dotcloud_emulator.catalogue.model import SERVER_LIB_DIR
 from dotcloud_emulator.engine import inventory
 from dotcloud_emulator.engine.inventory import Instance
 from dotcloud_emulator.mongoserver import replset
@@ -60,13 +63,41 @@ def note_masters_of(client: Any, state: AppState) -> bool:
     return note_masters(inventory.instances(client, state.app), state)
 
 
-def replica_set_primary(found: Iterable[Instance], port: int) -> int | None:
+def replica_set_primary(found: Iterable[Instance], port: int, client: Any = None) -> int | None:
     """The member of a replica set that says it is the primary, asked through the port each
-    publishes on loopback (the set elects its primary itself); None when none says so."""
+    publishes on loopback (the set elects its primary itself), or, for a member that publishes
+    none (under Swarm), from inside its container; None when none says so."""
     for instance in sorted(found, key=lambda i: i.number):
-        host_port = instance.host_port(port) if instance.running else None
+        if not instance.running:
+            continue
+        host_port = instance.host_port(port)
         if host_port:
             answer = replset.hello(f"127.0.0.1:{host_port}")
-            if answer is not None and answer.primary:
-                return instance.number
+            primary = answer is not None and answer.primary
+        else:
+            primary = client is not None and says_primary_inside(client, instance, port)
+        if primary:
+            return instance.number
     return None
+
+
+# Run by the server's own Python in a member's container: the hello of replset.hello.
+_INSIDE_HELLO = (
+    "from dotcloud_emulator.mongoserver import replset\n"
+    "answer = replset.hello('127.0.0.1:%d')\n"
+    "print('primary' if answer is not None and answer.primary else 'not primary')\n"
+)
+
+
+def says_primary_inside(client: Any, instance: Instance, port: int) -> bool:
+    """Whether a member answers `hello` as the primary, asked in its container."""
+    try:
+        container = client.containers.get(instance.container_id)
+        result = container.exec_run(
+            ["/usr/bin/python3", "-c", _INSIDE_HELLO % port],
+            environment={"PYTHONPATH": SERVER_LIB_DIR},
+            user="dotcloud",
+        )
+    except DockerException:  # a container gone meanwhile, an engine error: no answer
+        return False
+    return bool(result.exit_code == 0 and result.output.decode().strip() == "primary")

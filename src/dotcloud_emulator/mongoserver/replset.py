@@ -363,7 +363,10 @@ class Puller(threading.Thread):
                 log.info("replicating from %s", member)
             first = False
             self.status.ok()
-            self.membership.reached_primary()
+            # The set was reached (no start grace any more), but an answer is no sign of a
+            # primary: a member that stepped down still serves its oplog. Only the heartbeat's
+            # hello, answered as primary, says the primary is there (`seen`).
+            self.membership.reached = True
             if not applied:
                 self.stopping.wait(IDLE_POLL)
 
@@ -456,6 +459,12 @@ class Heartbeat(threading.Thread):
                 term == self.membership.term and not self.membership.is_primary
             ):
                 self.membership.follow(number, term)
+            elif self.membership.primary is None:
+                # A primary of an earlier term than this member's, which stood in elections it
+                # lost while the others were out of reach: it follows it (a primary stays one
+                # only while it reaches a majority) and keeps its own term, so it never votes
+                # twice in one.
+                self.membership.follow(number, self.membership.term)
             if self.membership.primary == number:
                 self.membership.reached_primary()
         reached = 1 + sum(answer is not None for answer in answers.values())
