@@ -166,6 +166,13 @@ def test_the_2012_drivers_find_the_primary_through_the_url(cli: Cli, app: Runnin
         )
 
 
+def test_mongoose_and_rubys_gem_reach_the_set_through_the_url(app: RunningApp) -> None:
+    # The set's URL has a path already (`/?replicaSet=`): each names its database in it.
+    assert get(app, "/mongoose/visit/set", "node") == "set 1\n"
+    assert get(app, "/mongoose/visit/set", "node") == "set 2\n"
+    assert json.loads(get(app, "/bump/set", "rb")) == {"name": "set", "hits": 1, "log": ["ruby"]}
+
+
 def notes_on(cli: Cli, app: RunningApp, instance: int) -> list[str]:
     with member(cli, app, instance) as mongo:
         return sorted(note["text"] for note in mongo.fixture.notes.find())
