@@ -11,7 +11,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -318,27 +318,12 @@ def retire_data_services(
     volumes stay. The names removed."""
     prefix = stack_name(app) + "_"
     kept = {prefix + name for name in keep}
-    gone = [
-        service
-        for service in services(client, app)
-        if (service.attrs["Spec"].get("Labels") or {}).get(naming.LABEL_ROLE) == naming.ROLE_SERVICE
-        and _is_data_service(service)
-        and service.name not in kept
-    ]
+    gone = [s for s in services(client, app) if _is_data_service(s) and s.name not in kept]
     for service in gone:
         service.remove()
-    deadline = time.monotonic() + timeout
     names = {service.name for service in gone}
-    while names and any(
-        container.labels.get("com.docker.swarm.service.name") in names
-        for container in inventory.list_containers(client, stack_selector(app))
-    ):
-        if time.monotonic() > deadline:
-            raise UserError(
-                f"the containers of {', '.join(sorted(names))} did not stop within "
-                f"{timeout:.0f} s; the stack was not deployed"
-            )
-        time.sleep(POLL_INTERVAL)
+    if names:
+        wait_until_stopped(client, app, timeout, services=names)
     return sorted(name.removeprefix(prefix) for name in names)
 
 
@@ -366,14 +351,31 @@ def stack_selector(app: str) -> dict[str, list[str]]:
 
 
 def wait_until_stopped(
-    client: Any, app: str, timeout: float, clock: Clock = time.monotonic
+    client: Any,
+    app: str,
+    timeout: float,
+    clock: Clock = time.monotonic,
+    *,
+    services: Collection[str] = (),
 ) -> None:
-    """Until no container of the stack is left."""
+    """Until no container of the stack is left (of those Swarm services only, when named)."""
     deadline = clock() + timeout
-    while inventory.list_containers(client, stack_selector(app)):
+    while _containers_left(client, app, services):
         if clock() > deadline:
+            if services:
+                raise UserError(
+                    f"the containers of {', '.join(sorted(services))} did not stop within "
+                    f"{timeout:.0f} s; the stack was not deployed"
+                )
             raise UserError(f"the stack of {app} was not removed within {timeout:.0f} s")
         time.sleep(POLL_INTERVAL)
+
+
+def _containers_left(client: Any, app: str, services: Collection[str]) -> bool:
+    found = inventory.list_containers(client, stack_selector(app))
+    if services:
+        return any(c.labels.get("com.docker.swarm.service.name") in services for c in found)
+    return bool(found)
 
 
 def remove_networks(client: Any, app: str) -> None:
