@@ -42,7 +42,13 @@ base-images: runtime engine
 browser: ## make Debian's headless Chromium available for the browser test (installs it if missing)
 	bash scripts/ensure-browser.sh
 
-up: runtime base-images ## run the sample application (dotcloud.yml) and print its URL
+# The default base image (every application's gateway is built on it) is made while the virtualenv
+# is: the two are independent, and on a bare machine each takes tens of seconds.
+up: engine ## run the sample application (dotcloud.yml) and print its URL
+	@bash scripts/ensure-base-image.sh & base=$$!; \
+	$(MAKE) --no-print-directory runtime || { wait $$base; exit 1; }; \
+	wait $$base || exit 1
+	for image in $$($(CLI) images base .); do bash scripts/ensure-base-image.sh "$$image"; done
 	$(CLI) up . -A $(APP) --port $(APP_PORT)
 
 down: runtime ## stop the sample application, keeping its data

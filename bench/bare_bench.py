@@ -154,6 +154,45 @@ def image_sizes(host: str) -> list[tuple[str, int]]:
     return sorted(sizes)
 
 
+PHASES = (
+    ("the virtualenv", "touch .venv/.runtime"),
+    ("the base image", "debian:bookworm-slim"),
+    ("the images built", "Starting"),
+)
+
+
+def timed_make(
+    argv: list[str], cwd: Path, env: dict[str, str]
+) -> tuple[int, list[tuple[float, str]]]:
+    """Run make, noting when each of its output lines appeared (seconds from the start)."""
+    start = time.perf_counter()
+    lines: list[tuple[float, str]] = []
+    with subprocess.Popen(
+        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as make:
+        assert make.stdout is not None
+        for line in make.stdout:
+            lines.append((time.perf_counter() - start, line))
+        try:
+            returncode = make.wait(timeout=MAKE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            make.kill()
+            raise
+    return returncode, lines
+
+
+def phases(lines: list[tuple[float, str]]) -> list[tuple[str, float]]:
+    """When the last line naming each phase's marker appeared, and the end."""
+    found = []
+    for name, marker in PHASES:
+        times = [offset for offset, line in lines if marker in line]
+        if times:
+            found.append((name, times[-1]))
+    if lines:
+        found.append(("`up` returned", lines[-1][0]))
+    return found
+
+
 def measure(keep_log: bool) -> int:
     with ExitStack() as stack:
         root = Path(tempfile.mkdtemp(prefix="dotcloud-bare-", dir="/var/tmp"))
@@ -174,20 +213,16 @@ def measure(keep_log: bool) -> int:
             f"private engine {host}; `make up APP={app} APP_PORT={port}` in {checkout}", flush=True
         )
         start = time.perf_counter()
-        make = subprocess.run(
-            ["make", "up", f"APP={app}", f"APP_PORT={port}"],
-            cwd=checkout,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=MAKE_TIMEOUT,
-            check=False,
+        returncode, lines = timed_make(
+            ["make", "up", f"APP={app}", f"APP_PORT={port}"], checkout, env
         )
         seconds = time.perf_counter() - start
-        (root / "make-up.log").write_text(make.stdout + make.stderr)
-        if make.returncode != 0:
-            print(make.stdout[-3000:], make.stderr[-3000:], sep="\n")
-            raise RuntimeError(f"make up exited {make.returncode} after {seconds:.1f} s")
+        log = "".join(f"{offset:7.1f}  {line}" for offset, line in lines)
+        (root / "make-up.log").write_text(log)
+        if returncode != 0:
+            print(log[-6000:])
+            raise RuntimeError(f"make up exited {returncode} after {seconds:.1f} s")
+        print(table(["phase", "ended at s"], [[name, f"{at:.1f}"] for name, at in phases(lines)]))
         status = page_status(port)
         sizes = image_sizes(host)
         subprocess.run(

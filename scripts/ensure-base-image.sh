@@ -128,7 +128,17 @@ if ! command -v debootstrap >/dev/null 2>&1; then
     fi
 fi
 
-ROOTFS="$(mktemp -d /var/tmp/dotcloud-rootfs.XXXXXX)"
+# In memory where there is room: dpkg syncs every file it unpacks, which on a disk is most of
+# debootstrap's time and on a tmpfs costs nothing (the chroot needs its programs and device
+# nodes: not on a noexec or nodev mount); the rootfs is a few hundred MB at most.
+workdir=/var/tmp
+shm_options="$(findmnt -n -o OPTIONS /dev/shm 2>/dev/null || true)"
+if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] \
+    && [[ ",$shm_options," != *,noexec,* && ",$shm_options," != *,nodev,* ]] \
+    && [ "$(df -Pk /dev/shm 2>/dev/null | awk 'NR == 2 { print $4 }')" -gt 1048576 ] 2>/dev/null; then
+    workdir=/dev/shm
+fi
+ROOTFS="$(mktemp -d "$workdir/dotcloud-rootfs.XXXXXX")"
 R="$ROOTFS/rootfs"
 t1=$SECONDS
 ds_args=(--variant=minbase --arch="$(dpkg --print-architecture)")
