@@ -107,8 +107,8 @@ def test_a_killed_web_instance_under_load_loses_no_request(healing: RunningApp) 
         poll(lambda: not is_healthy(healing.name, "www", 1), timeout=10, what="www.1 killed")
         poll(lambda: is_healthy(healing.name, "www", 1), timeout=BACK_TIMEOUT, what="www.1 back")
         back_after = time.monotonic() - killed_at
-        served = client.answers["www.1"]
-        poll(lambda: client.answers["www.1"] > served, what="www.1 in the gateway again")
+        served = client.counts()["www.1"]
+        poll(lambda: client.counts()["www.1"] > served, what="www.1 in the gateway again")
     finally:
         client.stop.set()
         thread.join(timeout=30)

@@ -39,10 +39,18 @@ class Client:
     answers: Counter[str] = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
+    # Held while `run` counts an answer, so that another thread reads the counts whole.
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def sent(self) -> int:
-        return sum(self.answers.values()) + len(self.failures)
+        with self.lock:
+            return sum(self.answers.values()) + len(self.failures)
+
+    def counts(self) -> Counter[str]:
+        """A copy of the answers so far, safe to read while `run` goes on in its thread."""
+        with self.lock:
+            return Counter(self.answers)
 
     def run(self) -> None:
         deadline = time.monotonic() + MAX_CLIENT_SECONDS
@@ -50,12 +58,14 @@ class Client:
             try:
                 response = requests.get(self.url, timeout=10)
             except requests.RequestException as exc:
-                self.failures.append(f"{exc.__class__.__name__}: {exc}")
+                with self.lock:
+                    self.failures.append(f"{exc.__class__.__name__}: {exc}")
                 continue
-            if response.status_code != 200:
-                self.failures.append(f"HTTP {response.status_code}: {response.text[:200]}")
-            else:
-                self.answers[response.text] += 1
+            with self.lock:
+                if response.status_code != 200:
+                    self.failures.append(f"HTTP {response.status_code}: {response.text[:200]}")
+                else:
+                    self.answers[response.text] += 1
 
 
 def instances_copy(destination: Path, instances: int) -> Path:

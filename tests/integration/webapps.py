@@ -60,7 +60,7 @@ def answers_until(app: RunningApp, greeting: Callable[[str], str], wanted: set[s
 def served_by(client: Client, greeting: re.Pattern[str]) -> Counter[str]:
     """How many of the client's answers each instance gave (`greeting`'s group 2 names it)."""
     counts: Counter[str] = Counter()
-    for text, count in list(client.answers.items()):
+    for text, count in client.counts().items():
         found = greeting.search(text)
         if found:
             counts[found.group(2)] += count
