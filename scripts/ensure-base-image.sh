@@ -7,7 +7,7 @@
 # `docker pull` (with a timeout). If that fails and IMAGE is debian:<suite>-slim
 # (suite = codename, stable/testing/..., or a release number such as 12), it builds
 # an equivalent image locally, the way Debian's official images are made:
-# `debootstrap --variant=minbase` from the machine's own Debian mirror, the same apt
+# `mmdebstrap --variant=minbase` (or debootstrap) from the machine's own Debian mirror, the same apt
 # sources (incl. -updates and -security when the mirror has them) and the same
 # Docker-oriented apt/dpkg settings as the official slim images, upgraded to the
 # current -updates/-security packages, caches and package lists removed, then
@@ -20,6 +20,7 @@
 #   DOTCLOUD_PULL_TIMEOUT     seconds allowed for `docker pull` (default 60)
 #   DOTCLOUD_DEBIAN_MIRROR    Debian mirror (default: the machine's own, from its apt sources)
 #   DOTCLOUD_DEBIAN_SECURITY  Debian security mirror (default: the machine's own, or deb.debian.org)
+#   DOTCLOUD_BOOTSTRAP        mmdebstrap (default; installed if missing) or debootstrap
 set -euo pipefail
 
 IMAGE="${1:-${DOTCLOUD_BASE_IMAGE:-debian:bookworm-slim}}"
@@ -94,8 +95,6 @@ url_ok() {  # does this URL answer 200 (HEAD)?
     else return 2; fi
 }
 
-say "Building $IMAGE locally: debootstrap --variant=minbase $suite from $mirror"
-
 APT_LOG="$(mktemp /tmp/dotcloud-base-image-log.XXXXXX)"
 run_logged() {  # run_logged CMD...: quiet, tail of the output on failure
     if ! DEBIAN_FRONTEND=noninteractive "$@" >"$APT_LOG" 2>&1; then
@@ -114,22 +113,49 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! command -v debootstrap >/dev/null 2>&1; then
-    command -v apt-get >/dev/null 2>&1 || die "could not pull $IMAGE ($pull_err), and debootstrap is missing on a machine without apt-get: install debootstrap"
+apt_install() {  # apt_install PKG...: install from the machine's apt sources (refreshed if need be)
+    command -v apt-get >/dev/null 2>&1 || return 1
+    local cand
+    cand="$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2; exit}')"
+    if [ -z "$cand" ] || [ "$cand" = "(none)" ]; then say "apt-get update"; run_logged apt-get update || return 1; fi
+    say "apt-get install $*"
+    run_logged apt-get install -y --no-install-recommends "$@" && return 0
+    say "install failed; refreshing package lists and retrying"
+    run_logged apt-get update && run_logged apt-get install -y --no-install-recommends "$@"
+}
+
+# The bootstrapper: mmdebstrap where it is or can be installed (apt fetches the packages over a
+# few connections where debootstrap fetches them one by one, and the -updates and -security
+# suites come in the same pass, so there is no upgrade afterwards), else debootstrap.
+# DOTCLOUD_BOOTSTRAP=debootstrap asks for the latter. Releases before bookworm have no
+# usr-is-merged package, which mmdebstrap's merged-/usr hook installs: debootstrap makes those
+# (merged /usr as well, the layout the images built here always had).
+keyring=()
+[ "$(os_field ID)" = debian ] || keyring=(--keyring=/usr/share/keyrings/debian-archive-keyring.gpg)
+default_bootstrap=mmdebstrap
+case "$suite" in jessie | stretch | buster | bullseye | oldoldstable) default_bootstrap=debootstrap ;; esac
+bootstrap="${DOTCLOUD_BOOTSTRAP:-$default_bootstrap}"
+case "$bootstrap" in mmdebstrap | debootstrap) ;; *) die "DOTCLOUD_BOOTSTRAP is '$bootstrap': mmdebstrap or debootstrap" ;; esac
+if [ "$bootstrap" = mmdebstrap ] && ! command -v mmdebstrap >/dev/null 2>&1 && ! apt_install mmdebstrap; then
+    say "mmdebstrap could not be installed; using debootstrap"
+    bootstrap=debootstrap
+fi
+if [ "$bootstrap" = debootstrap ] && ! command -v debootstrap >/dev/null 2>&1; then
     pkgs=(debootstrap)
     [ -r /usr/share/keyrings/debian-archive-keyring.gpg ] || pkgs+=(debian-archive-keyring)
-    cand="$(apt-cache policy debootstrap 2>/dev/null | awk '/Candidate:/ {print $2; exit}')"
-    if [ -z "$cand" ] || [ "$cand" = "(none)" ]; then say "apt-get update"; run_logged apt-get update; fi
-    say "apt-get install ${pkgs[*]}"
-    if ! run_logged apt-get install -y --no-install-recommends "${pkgs[@]}"; then
-        say "install failed; refreshing package lists and retrying"
-        run_logged apt-get update && run_logged apt-get install -y --no-install-recommends "${pkgs[@]}" \
-            || die "could not install debootstrap (output above)"
-    fi
+    apt_install "${pkgs[@]}" \
+        || die "could not pull $IMAGE ($pull_err), and could not install debootstrap (output above): install it"
+fi
+
+# The suites the image's apt sources name: -updates and -security only when the mirror has them.
+suites="$suite"
+if [ "$suite" != sid ] && [ "$suite" != unstable ] && [ "$suite" != experimental ]; then
+    url_ok "$mirror/dists/$suite-updates/InRelease" && suites="$suite $suite-updates"
+    url_ok "$security/dists/$suite-security/InRelease" && have_security=1
 fi
 
 # In memory where there is room: dpkg syncs every file it unpacks, which on a disk is most of
-# debootstrap's time and on a tmpfs costs nothing (the chroot needs its programs and device
+# the bootstrap's time and on a tmpfs costs nothing (the chroot needs its programs and device
 # nodes: not on a noexec or nodev mount); the rootfs is a few hundred MB at most.
 workdir=/var/tmp
 shm_options="$(findmnt -n -o OPTIONS /dev/shm 2>/dev/null || true)"
@@ -141,18 +167,25 @@ fi
 ROOTFS="$(mktemp -d "$workdir/dotcloud-rootfs.XXXXXX")"
 R="$ROOTFS/rootfs"
 t1=$SECONDS
-ds_args=(--variant=minbase --arch="$(dpkg --print-architecture)")
-[ "$(os_field ID)" = debian ] || ds_args+=(--keyring=/usr/share/keyrings/debian-archive-keyring.gpg)
-run_logged debootstrap "${ds_args[@]}" "$suite" "$R" "$mirror" \
-    || die "debootstrap $suite from $mirror failed (output above); could not pull $IMAGE either ($pull_err)"
-say "debootstrap done in $((SECONDS - t1)) s"
-
-# apt sources as in the official images (deb822), -updates/-security only when the mirror has them.
-suites="$suite"
-if [ "$suite" != sid ] && [ "$suite" != unstable ] && [ "$suite" != experimental ]; then
-    url_ok "$mirror/dists/$suite-updates/InRelease" && suites="$suite $suite-updates"
-    url_ok "$security/dists/$suite-security/InRelease" && have_security=1
+if [ "$bootstrap" = mmdebstrap ]; then
+    sources=()
+    for s in $suites; do sources+=("deb $mirror $s main"); done
+    [ -n "${have_security:-}" ] && sources+=("deb $security $suite-security main")
+    say "Building $IMAGE locally: mmdebstrap --variant=minbase $suites${have_security:+ $suite-security} from $mirror"
+    TMPDIR="$ROOTFS" run_logged mmdebstrap --variant=minbase --mode=root --format=directory "${keyring[@]}" \
+        --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+        --aptopt='Acquire::Languages "none"' --dpkgopt=force-unsafe-io "$suite" "$R" "${sources[@]}" \
+        || die "mmdebstrap $suite from $mirror failed (output above); could not pull $IMAGE either ($pull_err)"
+    rm -f "$R/etc/apt/apt.conf.d/99mmdebstrap" "$R/etc/dpkg/dpkg.cfg.d/99mmdebstrap"
+    say "mmdebstrap done in $((SECONDS - t1)) s"
+else
+    say "Building $IMAGE locally: debootstrap --variant=minbase $suite from $mirror"
+    run_logged debootstrap --variant=minbase --arch="$(dpkg --print-architecture)" "${keyring[@]}" "$suite" "$R" "$mirror" \
+        || die "debootstrap $suite from $mirror failed (output above); could not pull $IMAGE either ($pull_err)"
+    say "debootstrap done in $((SECONDS - t1)) s"
 fi
+
+# apt sources as in the official images (deb822).
 rm -f "$R/etc/apt/sources.list"
 mkdir -p "$R/etc/apt/sources.list.d"
 {
@@ -188,14 +221,17 @@ path-include /usr/share/locale/locale.alias
 path-exclude /usr/share/man/*
 EOF
 
-# Bring it to the current point release + security updates, like the official images.
-t1=$SECONDS
-say "Upgrading the rootfs from its apt sources"
-run_logged chroot "$R" apt-get update || die "apt-get update inside the new rootfs failed (output above)"
-run_logged chroot "$R" apt-get -y -o Dpkg::Options::=--force-confold dist-upgrade \
-    || die "apt-get dist-upgrade inside the new rootfs failed (output above)"
-upgraded="$(grep -c '^Unpacking ' "$APT_LOG" || true)"
-say "Upgraded $upgraded package(s) in $((SECONDS - t1)) s"
+# debootstrap's rootfs is the release as first published: bring it to the current point release
+# and security updates, like the official images (mmdebstrap's came from those suites already).
+if [ "$bootstrap" = debootstrap ]; then
+    t1=$SECONDS
+    say "Upgrading the rootfs from its apt sources"
+    run_logged chroot "$R" apt-get update || die "apt-get update inside the new rootfs failed (output above)"
+    run_logged chroot "$R" apt-get -y -o Dpkg::Options::=--force-confold dist-upgrade \
+        || die "apt-get dist-upgrade inside the new rootfs failed (output above)"
+    upgraded="$(grep -c '^Unpacking ' "$APT_LOG" || true)"
+    say "Upgraded $upgraded package(s) in $((SECONDS - t1)) s"
+fi
 
 # Slimify and clean.
 for d in doc groff info linda lintian locale man; do
@@ -219,7 +255,7 @@ tar --numeric-owner --xattrs --xattrs-include='*' -C "$R" \
   | docker import \
         -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         -c 'CMD ["bash"]' \
-        -m "debootstrap --variant=minbase $suite $mirror (scripts/ensure-base-image.sh, docker pull failed)" \
+        -m "$bootstrap --variant=minbase $suite $mirror (scripts/ensure-base-image.sh, docker pull failed)" \
         - "$IMAGE" >/dev/null \
   || die "docker import of the built rootfs as $IMAGE failed"
 
