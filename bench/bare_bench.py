@@ -157,7 +157,7 @@ def image_sizes(host: str) -> list[tuple[str, int]]:
 PHASES = (
     ("the virtualenv", "touch .venv/.runtime"),
     ("the base image", "debian:bookworm-slim"),
-    ("the images built", "Starting"),
+    ("the images built", "Application build is done"),
 )
 
 

@@ -88,7 +88,7 @@ def test_the_ca_bundle_stays_in_the_discarded_stages(tmp_path: Path) -> None:
     tooling, trust, stack, build, final = stages(dockerfile)
     assert trust.startswith("FROM tooling AS trust")
     assert "COPY ca-bundle.crt /tmp/ca.crt" in trust
-    assert build.startswith("FROM stack AS build")
+    assert build.startswith("FROM tooling AS build")
     assert "COPY --from=trust /etc/ssl/certs/ca-certificates.crt" in build
     assert "PIP_CERT=/etc/ssl/certs/ca-certificates.crt" in build
     for kept in (tooling, stack, final):
@@ -128,6 +128,20 @@ def test_systempackages_are_shell_quoted_after_the_shared_stack_lines(tmp_path: 
     extra_stack = stages(extra)[2]
     assert extra_stack.startswith(shared)
     assert "libpq-dev" in extra_stack.removeprefix(shared)
+
+
+def test_the_virtualenv_is_made_beside_the_stack_unless_system_packages_come_first(
+    tmp_path: Path,
+) -> None:
+    # Built on the tooling, the build stage does not wait for the stack's packages...
+    build = stages(files_of(tmp_path, www())["Dockerfile"])[3]
+    assert build.startswith("FROM tooling AS build\nRUN useradd --uid 1000 ")
+    assert "USER dotcloud\nRUN python3 -m venv /home/dotcloud/env\n" in build
+    # ...but pip may build against a package the service asked for, which the stack stage has.
+    extra = files_of(tmp_path, www(systempackages=("libgeos-dev",)))["Dockerfile"]
+    build = stages(extra)[3]
+    assert build.startswith("FROM stack AS build\n")
+    assert "useradd" not in build
 
 
 def test_the_stack_is_the_same_for_every_python_service(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ GATEWAY_PORT_ENV_VAR = "DOTCLOUD_GATEWAY_PORT"
 DOCKER_SOCKET_ENV_VAR = "DOTCLOUD_DOCKER_SOCKET"
 DEFAULT_STATE_HOME = "${HOME}/.local/state/dotcloud-emulator"  # as Compose interpolates it
 INSTANCE_MOUNT = "/run/dotcloud"  # where an instance's environment files are mounted
+DOTCLOUD_UID = 1000  # the uid of the images' `dotcloud` user, which runs the servers
 HOME = "/home/dotcloud"
 
 

@@ -126,6 +126,7 @@ def _stack_context(
         "service": service.name,
         "type": service.type,
         "instance_mount": naming.INSTANCE_MOUNT,
+        "dotcloud_uid": naming.DOTCLOUD_UID,
         "current_target": code_root(service),
         "runtime_dir": RUNTIME_DIR,
         "base_image": base_image(stack, settings),
@@ -177,14 +178,18 @@ def _code_context(
     stack = catalogue.stack_for(service)
     context = layout.build_context(service.name)
     relay = mta_relay(application, stack)
+    systempackages = (
+        *service.systempackages,
+        *requirement_packages(service, stack, facts.file_requirements),
+        *gem_packages(service, stack, facts),
+    )
     values = {
         **_stack_context(application, service, stack, settings),
-        "systempackages": (
-            *service.systempackages,
-            *requirement_packages(service, stack, facts.file_requirements),
-            *gem_packages(service, stack, facts),
-        ),
+        "systempackages": systempackages,
         "virtualenv": stack.virtualenv,
+        # The virtualenv is made on the tooling, beside the stack's packages, unless the
+        # service's own Debian packages (installed in the stack stage) may be what pip builds on.
+        "build_on_tooling": bool(stack.tooling) and not systempackages,
         "virtualenv_command": stack.python.virtualenv if stack.python else "",
         "pip_packages": stack.pip_packages,
         "nginx": stack.nginx,

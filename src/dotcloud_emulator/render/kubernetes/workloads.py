@@ -39,7 +39,6 @@ POD_NAME_VARIABLE = "KUBERNETES_POD_NAME"
 ENVIRONMENT_VOLUME = "environment"
 DATA_VOLUME = "data"
 SECRET_FILE_MODE = 0o400
-DOTCLOUD_UID = 1000  # the image's `dotcloud` user
 PROTOCOLS = {"http": "TCP", "tcp": "TCP", "udp": "UDP"}
 ENVIRONMENT_FILES = ("environment.json", "environment.yml", "environment.yaml", "dotcloud_profile")
 
@@ -228,7 +227,7 @@ def _wait_containers(application: Application, service: Service, image: str) -> 
             "imagePullPolicy": "IfNotPresent",
             "command": ["/bin/bash", "-c", WAIT_SCRIPT, WAIT_CONTAINER, *targets],
             "securityContext": {
-                "runAsUser": DOTCLOUD_UID,
+                "runAsUser": naming.DOTCLOUD_UID,
                 "runAsNonRoot": True,
                 "allowPrivilegeEscalation": False,
             },
