@@ -87,6 +87,17 @@ def test_a_later_term_in_the_entries_wins_over_a_longer_oplog(tmp_path: Path) ->
     assert voter.vote(3, 1, (2, 10), (1, 40)) == ""
 
 
+def test_a_pre_vote_answers_as_a_vote_would_and_changes_nothing(tmp_path: Path) -> None:
+    voter = membership(tmp_path, 2, term=2, primary=None, voted=(2, 0))
+    assert voter.vote(3, 1, (0, 9), (0, 5), dry_run=True) == ""
+    assert voter.vote(3, 1, (0, 3), (0, 5), dry_run=True) == (
+        "the candidate's oplog is older than this member's"
+    )
+    assert (voter.term, voter.voted) == (2, (2, 0))
+    assert not (tmp_path / "m2.json").exists()  # nothing written either
+    assert voter.vote(3, 0, (0, 9), (0, 5)) == ""  # its vote in term 3 is still to give
+
+
 # --- the heartbeat -------------------------------------------------------------------------------
 
 
@@ -94,6 +105,21 @@ def heartbeat(found: Membership, answers: dict[str, Hello | None]) -> replset.He
     beat = replset.Heartbeat(found, lambda: (0, 0), "root", "", hello=answers.get)
     beat.timeout = 1.0
     return beat
+
+
+class Ballots:
+    """Stands in for the other members' answers to replSetRequestVotes: `granted` votes from
+    them in every round, each request kept as (term, dry run)."""
+
+    def __init__(self, granted: int) -> None:
+        self.granted = granted
+        self.asked: list[tuple[int, bool]] = []
+
+    def __call__(
+        self, term: int, _optime: Any, _answers: dict[int, Hello | None], dry_run: bool
+    ) -> int:
+        self.asked.append((term, dry_run))
+        return 1 + self.granted
 
 
 def test_a_primary_of_a_later_term_is_followed_and_an_older_one_stepped_down(
@@ -115,12 +141,37 @@ def test_a_primary_that_reaches_no_majority_steps_down(tmp_path: Path) -> None:
     assert cut_off.primary is None
 
 
-def test_a_secondary_alone_stands_and_loses(tmp_path: Path) -> None:
+def test_a_secondary_alone_loses_its_pre_vote_and_keeps_its_term(tmp_path: Path) -> None:
     alone = membership(tmp_path, 1, term=1, primary=0, reached=True)
     beat = heartbeat(alone, {})
-    alone.seen = beat.started = time.monotonic() - 2
+    for _ in range(3):
+        alone.seen = beat.started = time.monotonic() - 2
+        beat.beat()
+    assert (alone.term, alone.voted, alone.primary) == (1, (0, -1), None)
+
+
+def test_a_secondary_with_a_majority_of_pre_votes_stands_and_is_elected(tmp_path: Path) -> None:
+    candidate = membership(tmp_path, 1, term=1, primary=0, reached=True)
+    beat = heartbeat(candidate, {"mongo-2:27017": Hello(False, 1)})
+    beat.request_votes = ballots = Ballots(granted=1)  # type: ignore[method-assign]
+    candidate.seen = beat.started = time.monotonic() - 2
     beat.beat()
-    assert (alone.term, alone.voted, alone.primary) == (2, (2, 1), None)
+    assert ballots.asked == [(2, True), (2, False)]
+    assert (candidate.term, candidate.voted, candidate.is_primary) == (2, (2, 1), True)
+
+
+def test_a_candidate_that_loses_the_real_vote_keeps_the_term_it_stood_in(tmp_path: Path) -> None:
+    candidate = membership(tmp_path, 1, term=1, primary=0, reached=True)
+    beat = heartbeat(candidate, {"mongo-2:27017": Hello(False, 1)})
+    answers = iter([2, 1])  # yes in the pre-vote; then the other voted for someone else
+
+    def ballots(term: int, _optime: Any, _answers: Any, dry_run: bool) -> int:
+        return next(answers)
+
+    beat.request_votes = ballots  # type: ignore[method-assign]
+    candidate.seen = beat.started = time.monotonic() - 2
+    beat.beat()
+    assert (candidate.term, candidate.voted, candidate.primary) == (2, (2, 1), None)
 
 
 def test_a_member_that_never_reached_a_primary_waits_longer_before_standing(
@@ -128,12 +179,15 @@ def test_a_member_that_never_reached_a_primary_waits_longer_before_standing(
 ) -> None:
     starting = membership(tmp_path, 1, term=0, primary=0)
     beat = heartbeat(starting, {})
+    beat.request_votes = ballots = Ballots(granted=0)  # type: ignore[method-assign]
     starting.seen = time.monotonic() - 2
     beat.beat()
     assert (starting.term, starting.primary) == (0, 0)  # instance 0 may just be slow to start
+    assert ballots.asked == []
     beat.started -= replset.START_GRACE
     beat.beat()
-    assert starting.term == 1
+    assert ballots.asked == [(1, True)]  # it asked; alone, it keeps its term
+    assert starting.term == 0
 
 
 def test_a_secondary_that_reaches_its_primary_does_not_stand(tmp_path: Path) -> None:
@@ -292,10 +346,11 @@ def test_a_minority_elects_no_primary(three: list[Member]) -> None:
     while time.monotonic() < deadline:
         assert primaries([alone]) == []
         time.sleep(0.2)
-    assert (
-        "election in term 1 lost: 1 of 2 votes"
-        in (alone.folder.parent / "member-1.log").read_text()
-    )
+    # It lost its pre-votes, so it never took a term of its own: back, the others find the
+    # term they knew.
+    text = log.read_text()
+    assert text.count("pre-vote for term 1 lost: 1 of 2 votes") >= 2
+    assert "standing for election" not in text
 
 
 def test_a_primary_that_started_alone_and_stepped_down_is_elected_once_the_others_come(

@@ -448,7 +448,8 @@ def _repl_set_request_votes(session: Session, _db: str, cmd: Document) -> Docume
         raise CommandError(f"replSetRequestVotes: {error}", BAD_VALUE) from error
     if not 0 <= candidate < len(membership.replica_set.members):
         raise CommandError(f"replSetRequestVotes: no member {candidate}", BAD_VALUE)
-    reason = membership.vote(term, candidate, optime, session.state.store.last_optime())
+    dry_run = bool(cmd.get("dryRun", False))
+    reason = membership.vote(term, candidate, optime, session.state.store.last_optime(), dry_run)
     return {"term": Int64(membership.term), "voteGranted": not reason, "reason": reason}
 
 

@@ -148,10 +148,18 @@ class Membership:
                 self.primary = None
                 self._save()
 
-    def vote(self, term: int, candidate: int, candidate_optime: Optime, mine: Optime) -> str:
+    def vote(
+        self,
+        term: int,
+        candidate: int,
+        candidate_optime: Optime,
+        mine: Optime,
+        dry_run: bool = False,
+    ) -> str:
         """A vote asked for by `candidate` in `term`: "" when granted, else why not. A member
         that is the primary, or reached it lately, refuses (and keeps its term): the candidate
-        is the one cut off."""
+        is the one cut off. A dry run (the candidate's pre-vote) answers the same and changes
+        nothing: neither this member's term nor its vote."""
         with self.lock:
             if term < self.term:
                 return f"term {term} is older than this member's ({self.term})"
@@ -159,13 +167,17 @@ class Membership:
                 return "this member is the primary"
             if self.primary is not None and time.monotonic() - self.seen < ELECTION_TIMEOUT:
                 return f"this member reaches the primary, {self.primary_address}"
-            self.term = term
             if self.voted[0] == term and self.voted[1] != candidate:
                 reason = f"already voted for member {self.voted[1]} in term {term}"
             elif candidate_optime < mine:
                 reason = "the candidate's oplog is older than this member's"
             else:
-                self.voted, reason = (term, candidate), ""
+                reason = ""
+            if dry_run:
+                return reason
+            self.term = term
+            if not reason:
+                self.voted = (term, candidate)
             self._save()
             return reason
 
@@ -483,11 +495,42 @@ class Heartbeat(threading.Thread):
             self.stand(answers)
 
     def stand(self, answers: dict[int, Hello | None]) -> bool:
-        """Ask the members that answered for their votes in a new term; primary on a majority."""
+        """Ask the members that answered for their votes in a new term; primary on a majority.
+        A pre-vote comes first (MongoDB's dry run): the members are asked whether they would
+        vote for this member in the next term, and only with a majority of yeses does it take
+        that term. A member cut off from the others, or behind them, so never raises its term,
+        and coming back it cannot make a primary that others still reach step down."""
         replica_set = self.membership.replica_set
-        term = self.membership.stand()
         optime = self.optime()
+        next_term = self.membership.term + 1
+        self.membership.seen = time.monotonic()  # the next attempt waits a full timeout
+        yeses = self.request_votes(next_term, optime, answers, dry_run=True)
+        if yeses < replica_set.majority:
+            log.info(
+                "no primary for %.1f s; pre-vote for term %d lost: %d of %d votes",
+                self.timeout,
+                next_term,
+                yeses,
+                replica_set.majority,
+            )
+            return False
+        term = self.membership.stand()
         log.info("no primary for %.1f s: standing for election in term %d", self.timeout, term)
+        votes = self.request_votes(term, optime, answers, dry_run=False)
+        self.membership.seen = time.monotonic()
+        if votes >= replica_set.majority and self.membership.term == term:
+            self.membership.become_primary(term)
+            return True
+        log.info("election in term %d lost: %d of %d votes", term, votes, replica_set.majority)
+        return False
+
+    def request_votes(
+        self, term: int, optime: Optime, answers: dict[int, Hello | None], dry_run: bool
+    ) -> int:
+        """The votes this member gets in `term` from the members that answered, its own
+        included."""
+        replica_set = self.membership.replica_set
+        kind = "pre-vote" if dry_run else "vote"
         votes = 1
         for number, answer in answers.items():
             if answer is None:
@@ -497,6 +540,7 @@ class Heartbeat(threading.Thread):
                 "term": Int64(term),
                 "candidateIndex": replica_set.me,
                 "lastOptime": [Int64(part) for part in optime],
+                "dryRun": dry_run,
             }
             try:
                 with connected(
@@ -504,18 +548,14 @@ class Heartbeat(threading.Thread):
                 ) as connection:
                     reply = connection.command("admin", request)
             except PEER_ERRORS as error:
-                log.info("no vote from %s: %s", replica_set.members[number], error)
+                log.info("no %s from %s: %s", kind, replica_set.members[number], error)
                 continue
             if reply.get("voteGranted"):
                 votes += 1
             else:
-                log.info("%s votes no: %s", replica_set.members[number], reply.get("reason"))
-        self.membership.seen = time.monotonic()  # the next attempt waits a full timeout
-        if votes >= replica_set.majority and self.membership.term == term:
-            self.membership.become_primary(term)
-            return True
-        log.info("election in term %d lost: %d of %d votes", term, votes, replica_set.majority)
-        return False
+                reason = reply.get("reason")
+                log.info("%s: %s says no: %s", kind, replica_set.members[number], reason)
+        return votes
 
 
 class OptimeReader:
