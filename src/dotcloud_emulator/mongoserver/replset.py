@@ -498,8 +498,7 @@ class Heartbeat(threading.Thread):
         """Ask the members that answered for their votes in a new term; primary on a majority.
         A pre-vote comes first (MongoDB's dry run): the members are asked whether they would
         vote for this member in the next term, and only with a majority of yeses does it take
-        that term. A member cut off from the others, or behind them, so never raises its term,
-        and coming back it cannot make a primary that others still reach step down."""
+        that term. A member cut off from the others, or behind them, so never raises its term."""
         replica_set = self.membership.replica_set
         optime = self.optime()
         next_term = self.membership.term + 1
