@@ -48,6 +48,7 @@ BUSY_LOOP = (
 PAGE_POLL = 0.02  # how often the page is asked for while waiting for a save to be served
 TITLE_TAG = re.compile(r"<title>[^<]*</title>")
 SAVE_TITLE = re.compile(r"<title>Save (\d+)</title>")
+APPLIED = re.compile(r"---> www: wsgi\.py (\(\d+ saves\) )?applied in \d+\.\d s")
 WORKERS = 4  # the platform's default uwsgi_processes (the sample says 2)
 
 
@@ -218,17 +219,24 @@ def test_ten_saves_under_load_are_each_served(dev: DevSession, cpu_load: None) -
         assert watch.older == [], "older code answered after a newer save was served"
         last = f"Save {SAVES - 1:02d}"
         poll(lambda: every_worker_serves(dev, last), SERVE_TIMEOUT, "every worker on the last save")
-        poll_terminal(dev, "wsgi.py applied in", terminal_before)
+        # Saves that landed while an earlier reload was still loading are reported together
+        # with the later one ("wsgi.py (3 saves) applied in"): on a busy machine all ten may be.
+        poll_terminal(dev, APPLIED, terminal_before)
     finally:
         dev.wsgi.write_text(original, encoding="utf-8")  # the page the next tests expect
     poll(lambda: dev.serves("Edited in development mode"), SERVE_TIMEOUT, "the page restored")
 
 
-def poll_terminal(dev: DevSession, text: str, since: int = 0) -> None:
-    """Until the terminal says `text` after its first `since` characters; a failure shows
-    what it said instead."""
+def poll_terminal(dev: DevSession, text: str | re.Pattern[str], since: int = 0) -> None:
+    """Until the terminal says `text` (or matches it) after its first `since` characters; a
+    failure shows what it said instead."""
+    pattern = text if isinstance(text, re.Pattern) else re.compile(re.escape(text))
     try:
-        poll(lambda: text in dev.output()[since:], SERVE_TIMEOUT, f"the terminal saying {text!r}")
+        poll(
+            lambda: pattern.search(dev.output()[since:]) is not None,
+            SERVE_TIMEOUT,
+            f"the terminal saying {pattern.pattern!r}",
+        )
     except AssertionError as exc:
         tail = "\n".join(dev.output()[since:].splitlines()[-40:])
         raise AssertionError(f"{exc}; it said:\n{tail}") from None
