@@ -74,7 +74,9 @@ def test_info_session_prints_the_platform_yaml(tutorial: RunningApp, cli: Cli) -
     (url,) = [port["url"] for port in info["ports"] if port["name"] == "redis"]
     assert url.startswith(f"redis://root:{password}@127.0.0.1:")
 
-    assert redis.Redis.from_url(url, socket_timeout=5).ping() is True
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    assert client.ping() is True
+    assert client.config_get("hz") == {"hz": "2"}  # the generated configuration is the one in use
     host_port = int(url.rsplit(":", 1)[1])
     anonymous = redis.Redis(host="127.0.0.1", port=host_port, socket_timeout=5)
     with pytest.raises(redis.exceptions.AuthenticationError):

@@ -328,6 +328,10 @@ def test_redis_reads_its_password_from_the_mounted_environment(tmp_path: Path) -
     assert 'echo "user root on >$password ~* &* +@all"' in init
     assert 'echo "include $HOME_DIR/current/redis.conf"' in init
     assert init.index("include $HOME_DIR") < init.index("requirepass")
+    # Redis's timers at 2 Hz (an idle instance's cost), before the include: the user's file may
+    # set its own.
+    assert 'echo "hz 2"' in init
+    assert init.index('echo "hz 2"') < init.index("include $HOME_DIR")
     health = files["platform/dotcloud-health"]
     assert 'REDISCLI_AUTH="${DOTCLOUD_SESSION_REDIS_PASSWORD:-}"' in health
     assert "EXPOSE 6379" in files["Dockerfile"]
