@@ -2,8 +2,8 @@
 
 The emulator writes routes naming the instances; inside the gateway, `dotcloud-routes apply`
 resolves the names to the instances' current addresses, has nginx check the result and reloads
-it (and `dotcloud-routes watch` does the same by itself whenever an address changes, as after
-Docker restarted a crashed instance). A reload starts new workers with the new routes; the old
+it (and `dotcloud-routes watch` does the same by itself when an address changed, as after Docker
+or the healer restarted a crashed instance: the healer tells it at the instance's start event). A reload starts new workers with the new routes; the old
 ones finish their requests and exit. Waiting until they are gone means no request is still on
 its way to an instance about to be stopped.
 """
