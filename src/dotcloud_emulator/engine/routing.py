@@ -3,9 +3,10 @@
 The emulator writes routes naming the instances; inside the gateway, `dotcloud-routes apply`
 resolves the names to the instances' current addresses, has nginx check the result and reloads
 it (and `dotcloud-routes watch` does the same by itself when an address changed, as after Docker
-or the healer restarted a crashed instance: the healer tells it at the instance's start event). A reload starts new workers with the new routes; the old
-ones finish their requests and exit. Waiting until they are gone means no request is still on
-its way to an instance about to be stopped.
+or the healer restarted a crashed instance: the healer tells it at the instance's start event).
+A reload starts new workers with the new routes; the old ones finish their requests and exit.
+Waiting until they are gone means no request is still on its way to an instance about to be
+stopped.
 """
 
 from __future__ import annotations
