@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import ipaddress
+import subprocess
 
+import docker
 import pytest
 import requests
 import yaml
+
+from dotcloud_emulator.platform import naming
+from dotcloud_emulator.render import layout
 
 from .conftest import Cli, RunningApp
 
@@ -135,3 +142,46 @@ def test_postinstall_ran_before_the_app_started(tutorial: RunningApp) -> None:
 
     assert response.status_code == 200
     assert "ran-before-start: yes" in response.text
+
+
+def test_up_replaces_a_gateway_made_from_another_image(tutorial: RunningApp, cli: Cli) -> None:
+    """A gateway left from an older emulator (another image) is replaced by the next `up`."""
+    client = docker.from_env()
+    tag = naming.image(tutorial.name, layout.GATEWAY_IMAGE)
+    current = client.images.get(tag).id
+    recipe = f"FROM {current}\nLABEL {naming.LABEL_APP}={tutorial.name}\n"
+    older, _ = client.images.build(fileobj=io.BytesIO(recipe.encode()), tag=tag, rm=True)
+    assert older.id != current
+
+    def recreate_gateway() -> None:
+        subprocess.run(
+            ["docker", "compose", "-p", naming.compose_project(tutorial.name), "up", "--detach",
+             "--no-deps", "--no-build", "--force-recreate", naming.GATEWAY_SERVICE],
+            cwd=tutorial.appdir, env={**cli.env(), "DOTCLOUD_GATEWAY_PORT": str(tutorial.port)},
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+
+    def gateway_image() -> str:
+        found = client.containers.list(
+            filters={"label": [f"{naming.LABEL_APP}={tutorial.name}",
+                               f"{naming.LABEL_ROLE}={naming.ROLE_GATEWAY}"]}
+        )  # fmt: skip
+        return str(found[0].image.id) if len(found) == 1 else ""
+
+    try:
+        recreate_gateway()  # the gateway now runs the older image
+        assert gateway_image() == older.id
+
+        cli.run("up", str(tutorial.appdir), "-A", tutorial.name, "--port", str(tutorial.port))
+
+        assert gateway_image() == current
+        assert client.images.get(tag).id == current
+        response = requests.get(tutorial.base + "/", timeout=10)
+        assert response.status_code == 200
+    finally:
+        if client.images.get(tag).id != current:
+            client.images.get(current).tag(tag)
+        if gateway_image() == older.id:
+            recreate_gateway()  # the other tests' gateway, and the older image free to go
+        with contextlib.suppress(docker.errors.APIError):
+            client.images.remove(older.id, force=True)

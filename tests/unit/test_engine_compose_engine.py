@@ -16,10 +16,19 @@ from dotcloud_emulator.errors import UserError
 from dotcloud_emulator.platform import naming
 from dotcloud_emulator.platform.settings import Settings
 from dotcloud_emulator.platform.state import AppState
+from dotcloud_emulator.render import layout
+
+
+class Image:
+    def __init__(self, image_id: str) -> None:
+        self.id = image_id
 
 
 class Container:
-    def __init__(self, service: str, number: int = 0, *, port: int = 0) -> None:
+    def __init__(
+        self, service: str, number: int = 0, *, port: int = 0, image: str = "sha256:built"
+    ) -> None:
+        self.image = Image(image)
         role = naming.ROLE_GATEWAY if service == naming.GATEWAY_SERVICE else naming.ROLE_SERVICE
         self.id = f"{service}-{number}"
         self.status = "running"
@@ -44,9 +53,24 @@ class Container:
         self.restarted_with.append(timeout)
 
 
+class Images:
+    """The engine's images by name: each image of the application is `sha256:built`."""
+
+    def __init__(self, *missing: str) -> None:
+        self.missing = missing
+
+    def get(self, name: str) -> Image:
+        from docker.errors import ImageNotFound
+
+        if name in self.missing:
+            raise ImageNotFound(name)
+        return Image("sha256:built")
+
+
 class Client:
-    def __init__(self, *found: Container) -> None:
+    def __init__(self, *found: Container, images: Images | None = None) -> None:
         self.containers = self
+        self.images = images or Images()
         self.found = list(found)
 
     def list(self, **kwargs: Any) -> list[Container]:
@@ -128,6 +152,19 @@ def test_the_gateway_serves_only_on_the_applications_port(
     client = Client(Container("www"), Container(naming.GATEWAY_SERVICE, port=published))
 
     assert engine(tmp_path, client, port=8080).gateway_serves() is serves
+
+
+def test_a_gateway_made_from_another_image_is_not_serving(tmp_path: Path) -> None:
+    older = Container(naming.GATEWAY_SERVICE, port=8080, image="sha256:older")
+
+    assert engine(tmp_path, Client(Container("www"), older)).gateway_serves() is False
+
+
+def test_a_gateway_whose_image_is_gone_has_nothing_to_be_replaced_with(tmp_path: Path) -> None:
+    older = Container(naming.GATEWAY_SERVICE, port=8080, image="sha256:older")
+    images = Images(naming.image("tutorial", layout.GATEWAY_IMAGE))
+
+    assert engine(tmp_path, Client(older, images=images)).gateway_serves() is True
 
 
 def test_without_a_gateway_routing_does_nothing(tmp_path: Path) -> None:

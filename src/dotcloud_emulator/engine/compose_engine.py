@@ -16,6 +16,7 @@ from dotcloud_emulator.engine.readiness import first_failure, wait_until_ready
 from dotcloud_emulator.engine.routing import GatewayControl
 from dotcloud_emulator.errors import UserError
 from dotcloud_emulator.platform import naming
+from dotcloud_emulator.render import layout
 from dotcloud_emulator.render.devmode import runs_from_tree
 from dotcloud_emulator.render.gateway import render_gateway_routes
 
@@ -119,11 +120,25 @@ class ComposeEngine:
         remove_containers([self.ctx.client.containers.get(i.container_id) for i in found])
 
     def gateway_serves(self) -> bool:
+        """True when the gateway runs on the application's port, from the image just built: a
+        gateway made from another image (the emulator was upgraded since) is replaced too."""
         if self._running_gateway() is None:
             return False
         found = inventory.gateway(self.ctx.client, self.ctx.app)
-        port = None if found is None else next(iter(found.published.values()), None)
-        return port == self.ctx.state.gateway_port
+        if found is None:
+            return False
+        port = next(iter(found.published.values()), None)
+        return port == self.ctx.state.gateway_port and self._gateway_image_current(found)
+
+    def _gateway_image_current(self, gateway: inventory.Instance) -> bool:
+        from docker.errors import ImageNotFound
+
+        client = self.ctx.client
+        try:
+            built = client.images.get(naming.image(self.ctx.app, layout.GATEWAY_IMAGE)).id
+        except ImageNotFound:
+            return True  # nothing to replace it with
+        return bool(client.containers.get(gateway.container_id).image.id == built)
 
     def start_gateway(self, *, first: bool = False) -> None:
         # Alone: the instances it depends on were just seen ready by our own probes, which do not

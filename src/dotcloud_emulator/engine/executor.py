@@ -45,7 +45,7 @@ class Executor(Protocol):
 
     # The gateway in front of the HTTP services.
 
-    def gateway_serves(self) -> bool: ...  # it runs, on the application's port
+    def gateway_serves(self) -> bool: ...  # it runs, on the application's port, current
 
     def start_gateway(self, *, first: bool = False) -> None: ...
 
