@@ -47,11 +47,15 @@ class ComposeEngine:
         for instance in self._instances():
             if is_data_service(application, instance.service):
                 continue
-            built = client.images.get(naming.image(self.ctx.app, instance.service)).id
             container = client.containers.get(instance.container_id)
-            if container.image.id != built or self._mode_differs(container, instance.service):
+            built = self._runs_built(container, naming.image(self.ctx.app, instance.service))
+            if not built or self._mode_differs(container, instance.service):
                 stale.append((instance.service, instance.number))
         return stale
+
+    def _runs_built(self, container: Any, image: str) -> bool:
+        """True when `container` was made from the image now named `image` (the one just built)."""
+        return bool(container.image.id == self.ctx.client.images.get(image).id)
 
     def _mode_differs(self, container: Any, service: str) -> bool:
         """True when the container runs from the tree and should not, or the other way round."""
@@ -133,12 +137,11 @@ class ComposeEngine:
     def _gateway_image_current(self, gateway: inventory.Instance) -> bool:
         from docker.errors import ImageNotFound
 
-        client = self.ctx.client
+        container = self.ctx.client.containers.get(gateway.container_id)
         try:
-            built = client.images.get(naming.image(self.ctx.app, layout.GATEWAY_IMAGE)).id
+            return self._runs_built(container, naming.image(self.ctx.app, layout.GATEWAY_IMAGE))
         except ImageNotFound:
             return True  # nothing to replace it with
-        return bool(client.containers.get(gateway.container_id).image.id == built)
 
     def start_gateway(self, *, first: bool = False) -> None:
         # Alone: the instances it depends on were just seen ready by our own probes, which do not
