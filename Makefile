@@ -69,7 +69,7 @@ unit: setup ## run the unit tests (no Docker)
 integration: setup docker browser ## run the integration tests against a real Docker engine
 	$(PY) -m pytest tests/integration -q
 
-test: setup docker browser ## run every test: unit, then integration (installs Docker and Chromium if missing)
+test: setup docker browser ## run every test: integration, then unit (installs Docker and Chromium if missing)
 	$(PY) -m pytest tests -q
 
 lint: setup ## ruff and mypy
