@@ -67,10 +67,10 @@ unit: setup ## run the unit tests (no Docker)
 	$(PY) -m pytest tests/unit -q
 
 integration: setup docker browser ## run the integration tests against a real Docker engine
-	$(PY) -m pytest tests/integration -q
+	$(PY) -m pytest tests/integration -q --durations=25
 
 test: setup docker browser ## run every test: integration, then unit (installs Docker and Chromium if missing)
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q --durations=25
 
 lint: setup ## ruff and mypy
 	$(VENV)/bin/ruff check .
