@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import subprocess
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 
@@ -101,8 +102,30 @@ def test_the_ca_bundle_stays_in_the_discarded_stages(tmp_path: Path) -> None:
 def test_without_a_bundle_the_trust_stage_adds_nothing(tmp_path: Path) -> None:
     files = files_of(tmp_path, www(requirements=("flask",), prebuild="make"), ca_bundle="")
     assert "--cert" not in files["Dockerfile"]
-    assert "--mount" not in files["Dockerfile"]
+    assert "--mount=type=bind,from=trust" not in files["Dockerfile"]
     assert files["ca-bundle.crt"] == ""
+
+
+def test_the_stack_installs_from_the_lists_the_tooling_fetched(tmp_path: Path) -> None:
+    dockerfile = files_of(tmp_path, www())["Dockerfile"]
+    lists = "RUN --mount=type=cache,id=dotcloud-apt-lists-bookworm,target=/var/lib/apt/lists"
+    tooling, stack = (
+        next(text for text in stages(dockerfile) if text.startswith(f"FROM {start}"))
+        for start in ("debian:bookworm-slim AS tooling\n", "tooling AS stack\n")
+    )
+    # The tooling fetches the lists into the build cache, not into its layer.
+    assert f"{lists},sharing=locked \\\n    apt-get update" in tooling
+    assert "rm -rf /var/lib/apt/lists" not in tooling
+    # The stack reads them there, and fetches them again only when its install fails.
+    install = stack.split("\nRUN ")[1]
+    assert install.startswith(lists[len("RUN ") :])
+    first, fallback = install.split("||")
+    assert "apt-get update" not in first
+    assert "apt-get install -y --no-install-recommends" in first
+    assert "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install" in fallback
+    script = install.split("sharing=locked", 1)[1]
+    syntax = subprocess.run(["sh", "-n"], input=script, text=True, capture_output=True, check=False)
+    assert syntax.returncode == 0, syntax.stderr
 
 
 def test_requirements_file_is_copied_only_when_present(tmp_path: Path) -> None:
