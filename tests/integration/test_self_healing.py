@@ -13,7 +13,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import docker
@@ -63,6 +63,29 @@ def started_at(app: RunningApp, service: str, number: int = 0) -> str | None:
     return str(state["StartedAt"]) if state["Running"] else None
 
 
+def kill_www1_until_it_serves_again(
+    app: RunningApp, served: Callable[[], int], timeout: float = BACK_TIMEOUT
+) -> float:
+    """Kill www.1 under a client's load and wait until it answers through the gateway again
+    (`served`: how many answers www.1 gave so far); the seconds that took.
+
+    Back means serving, what a visitor sees: Docker's health status, which it checks every 30 s
+    only, would say so up to half a minute later."""
+    first_start = started_at(app, "www", 1)
+    killed_at = time.monotonic()
+    container(app.name, "www", 1).kill()
+    poll(lambda: started_at(app, "www", 1) is None, timeout=10, what="www.1 killed")
+    poll(
+        lambda: started_at(app, "www", 1) not in (None, first_start),
+        timeout=timeout,
+        what="www.1 started again",
+    )
+    # Started after the kill: whatever www.1 answers from now on, its new process answered.
+    before = served()
+    poll(lambda: served() > before, timeout=timeout, what="www.1 serving through the gateway again")
+    return time.monotonic() - killed_at
+
+
 def hit(session: requests.Session, app: RunningApp) -> int | None:
     """One `/hits` request: the count, or None when it failed."""
     try:
@@ -110,24 +133,7 @@ def test_a_killed_web_instance_under_load_loses_no_request(healing: RunningApp) 
             lambda: client.sent > 20 and client.counts()["www.1"] > 0,
             what="the client's first requests, www.1 serving some",
         )
-        first_start = started_at(healing, "www", 1)
-        killed_at = time.monotonic()
-        container(healing.name, "www", 1).kill()  # type: ignore[attr-defined]
-        poll(lambda: started_at(healing, "www", 1) is None, timeout=10, what="www.1 killed")
-        poll(
-            lambda: started_at(healing, "www", 1) not in (None, first_start),
-            timeout=BACK_TIMEOUT,
-            what="www.1 started again",
-        )
-        # Back means serving through the gateway again (Docker's health, checked every 30 s,
-        # says so later): whatever www.1 answers from now on, its new process answered.
-        served = client.counts()["www.1"]
-        poll(
-            lambda: client.counts()["www.1"] > served,
-            timeout=BACK_TIMEOUT,
-            what="www.1 serving through the gateway again",
-        )
-        back_after = time.monotonic() - killed_at
+        back_after = kill_www1_until_it_serves_again(healing, lambda: client.counts()["www.1"])
     finally:
         client.stop.set()
         thread.join(timeout=30)

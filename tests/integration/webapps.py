@@ -15,7 +15,7 @@ from pathlib import Path
 import requests
 
 from .conftest import Cli, RunningApp, poll
-from .test_self_healing import container, started_at
+from .test_self_healing import kill_www1_until_it_serves_again
 from .test_zero_downtime import Client
 
 # The bound of the wait for a killed instance to serve again (how long it took is printed): on a
@@ -89,30 +89,13 @@ def push_under_load(cli: Cli, app: RunningApp) -> tuple[Client, str, float]:
 
 def kill_www1_under_load(app: RunningApp, greeting: re.Pattern[str]) -> tuple[Client, float]:
     """Kill www.1 while a client requests the page, until the gateway sends it requests again:
-    the client and the seconds www.1 took to serve again.
-
-    Back means answering through the gateway, what a visitor sees: Docker's health status, which
-    it checks every 30 s only, would say so up to half a minute later."""
+    the client and the seconds www.1 took to serve again."""
     with under_load(app) as client:
         poll(
             lambda: client.sent > 20 and served_by(client, greeting)["www.1"] > 0,
             what="the client's first requests, www.1 serving some",
         )
-        first_start = started_at(app, "www", 1)
-        killed_at = time.monotonic()
-        container(app.name, "www", 1).kill()  # type: ignore[attr-defined]
-        poll(lambda: started_at(app, "www", 1) is None, timeout=10, what="www.1 killed")
-        poll(
-            lambda: started_at(app, "www", 1) not in (None, first_start),
-            timeout=BACK_TIMEOUT,
-            what="www.1 started again",
+        back_after = kill_www1_until_it_serves_again(
+            app, lambda: served_by(client, greeting)["www.1"], timeout=BACK_TIMEOUT
         )
-        # Started after the kill: whatever www.1 answers from now on, its new process answered.
-        before = served_by(client, greeting)["www.1"]
-        poll(
-            lambda: served_by(client, greeting)["www.1"] > before,
-            timeout=BACK_TIMEOUT,
-            what="www.1 serving through the gateway again",
-        )
-        back_after = time.monotonic() - killed_at
     return client, back_after
